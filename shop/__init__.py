@@ -1,0 +1,1 @@
+"""Reference shop: catalog, customers, carts and orders behind an HTTP API (see docs/shop-api.md)."""

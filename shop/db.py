@@ -1,0 +1,69 @@
+"""Database engine and sessions for the reference shop.
+
+SQLite under ``var/`` by default; set ``DATABASE_URL`` (any SQLAlchemy URL, e.g.
+``postgresql+psycopg://user:pw@host/db``) to use Postgres.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATA_DIR = Path(os.environ.get("VOICESHOP_DATA_DIR", "var"))
+
+
+def default_database_url() -> str:
+    """The shop database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DATA_DIR / 'shop.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL and foreign keys so concurrent readers never block a checkout."""
+    url = url or default_database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """An engine plus a session factory; one per process, shared by API and seeder."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_database_url()
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        from shop.models import Base
+
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise

@@ -1,0 +1,101 @@
+"""ORM models of the reference shop (SQLAlchemy 2 typed mappings)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrderStatus(str, enum.Enum):
+    pending = "pending"
+    processing = "processing"
+    shipped = "shipped"
+    delivered = "delivered"
+    cancelled = "cancelled"
+    returned = "returned"
+
+
+CANCELLABLE = (OrderStatus.pending, OrderStatus.processing)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # "p1042": short, speakable, stable
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    brand: Mapped[str] = mapped_column(String(80), index=True)
+    category: Mapped[str] = mapped_column(String(80), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[float] = mapped_column(Numeric(10, 2, asdecimal=False), index=True)
+    rating: Mapped[float] = mapped_column(Float, default=0.0)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    colors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # bearer token of the demo login
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+    __table_args__ = (UniqueConstraint("user_id", "product_id", "color", "size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    color: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    size: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False), default=OrderStatus.pending)
+    total: Mapped[float] = mapped_column(Numeric(12, 2, asdecimal=False))
+    tracking_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", cascade="all, delete-orphan",
+                                                  lazy="selectin")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))  # copied: the order keeps what was bought at that time
+    unit_price: Mapped[float] = mapped_column(Numeric(10, 2, asdecimal=False))
+    quantity: Mapped[int] = mapped_column(Integer)
+    color: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    size: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
