@@ -57,6 +57,24 @@ class Database:
 
         Base.metadata.create_all(self.engine)
 
+    def reset_schema(self) -> None:
+        """Drop and recreate every table (the seeder's ``--reset``)."""
+        from shop.models import Base
+
+        Base.metadata.drop_all(self.engine)
+        Base.metadata.create_all(self.engine)
+
+    def is_empty(self) -> bool:
+        """True when there is no schema yet or no product in it (a first start)."""
+        from sqlalchemy import func, inspect, select
+
+        from shop.models import Product
+
+        if not inspect(self.engine).has_table(Product.__tablename__):
+            return True
+        with self.sessions() as session:
+            return not session.scalar(select(func.count()).select_from(Product))
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""

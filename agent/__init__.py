@@ -1,0 +1,1 @@
+"""The assistant: a LangGraph state machine over a locally served LLM that picks typed shop actions."""

@@ -1,0 +1,76 @@
+"""Assistant settings: embedded defaults, every one overridable from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclass
+class Settings:
+    """How the assistant runs. ``Settings.from_env()`` reads the variables named in each comment."""
+
+    data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
+    database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
+    shop_url: str | None = None  # SHOP_URL: an external shop API; default: the reference shop in-process
+    llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
+    llm_model: str | None = None  # LLM_MODEL: model name sent to that server
+    llm_api_key: str | None = None  # LLM_API_KEY
+    model_path: Path | None = None  # MODEL_PATH: a GGUF for the embedded engine (default: the bundled Gemma 3 270M)
+    lora_path: Path | None = None  # LORA_PATH: a GGUF LoRA adapter applied by the embedded engine
+    llm_threads: int = field(default_factory=_cores)  # LLM_THREADS: engine threads (stages take turns on the cores)
+    context_tokens: int = 2048  # LLM_CONTEXT
+    reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
+    max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
+    llm_timeout_s: float = 60.0
+    # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
+    llm_transport: httpx.AsyncBaseTransport | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": Path(_env("VOICESHOP_DATA_DIR", "var")),
+            "database_url": _env("DATABASE_URL"),
+            "shop_url": _env("SHOP_URL"),
+            "llm_base_url": _env("LLM_BASE_URL"),
+            "llm_model": _env("LLM_MODEL"),
+            "llm_api_key": _env("LLM_API_KEY"),
+            "model_path": Path(p) if (p := _env("MODEL_PATH")) else None,
+            "lora_path": Path(p) if (p := _env("LORA_PATH")) else None,
+            "llm_threads": int(_env("LLM_THREADS", str(_cores()))),
+            "context_tokens": int(_env("LLM_CONTEXT", "2048")),
+            "reply_mode": _env("REPLY_MODE", "template"),
+            "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the LLM runs in-process (no server URL and no injected transport)."""
+        return self.llm_base_url is None and self.llm_transport is None
+
+    @property
+    def tool_steps(self) -> int:
+        # The bundled base model cannot plan a chain of tools; capable models can.
+        return self.max_tool_steps or (1 if self.embedded else 3)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'shop.db'}"

@@ -1,0 +1,74 @@
+"""Prompt and reply templates from ``prompts/``: the understand step's messages and the spoken replies.
+
+Both are plain files that product owners edit; the action list inside the prompt is generated from
+the tool registry so it can never drift from the decoding schema.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from pydantic.fields import FieldInfo
+
+from tools.base import TOOLS
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+HISTORY_TURNS = 6  # recent messages kept in the prompt: enough for "the second one", cheap enough for 270M
+
+
+def action_signatures() -> str:
+    """One line per action: ``name(required, optional?): description``, from the pydantic models."""
+    lines = []
+    for spec in TOOLS.values():
+        params = [_param(name, info) for name, info in spec.model.model_fields.items() if name != "action"]
+        lines.append(f"- {spec.name}({', '.join(params)}): {spec.description}")
+    return "\n".join(lines)
+
+
+def _param(name: str, info: FieldInfo) -> str:
+    return name if info.is_required() else f"{name}?"
+
+
+def _money(value: float | int | None) -> str:
+    return f"{float(value or 0):,.2f}"
+
+
+class Prompts:
+    """Loads the templates once per process; ``reload()`` picks up edits."""
+
+    def __init__(self, directory: Path = PROMPTS_DIR) -> None:
+        self.directory = directory
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(directory), undefined=jinja2.ChainableUndefined,
+                                      autoescape=False)
+        self.env.globals["money"] = _money
+
+    def reload(self) -> None:
+        self.__dict__.pop("replies", None)
+        self.env.cache = {}  # type: ignore[assignment]
+
+    @cached_property
+    def replies(self) -> dict[str, jinja2.Template]:
+        raw = yaml.safe_load((self.directory / "replies.yaml").read_text(encoding="utf-8"))
+        return {key: self.env.from_string(text) for key, text in raw.items()}
+
+    def system(self, shown: list[dict[str, Any]], cart: dict[str, Any] | None) -> str:
+        template = self.env.get_template("system.j2")
+        return template.render(actions=action_signatures(), shown=shown, cart=cart).strip()
+
+    def messages(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
+                 cart: dict[str, Any] | None, results: list[str]) -> list[dict[str, str]]:
+        """System prompt, the recent conversation, then this turn's tool results (if any) as context."""
+        messages = [{"role": "system", "content": self.system(shown, cart)}, *history[-HISTORY_TURNS:]]
+        if results:
+            messages.append({"role": "user", "content": "Results so far:\n" + "\n".join(results)
+                                                         + "\nChoose the next action, or reply if done."})
+        return messages
+
+    def reply(self, key: str, **data: Any) -> str:
+        """Render reply ``key`` (falling back to the part before the dot) as one spoken line."""
+        template = self.replies.get(key) or self.replies[key.split(".")[0]]
+        return " ".join(template.render(**data).split())

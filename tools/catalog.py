@@ -1,0 +1,79 @@
+"""Catalog tools: search, product details, comparison and recommendations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from tools.base import Action, Money, ProductId, SortOrder, ToolContext, tool
+
+
+class SearchProducts(Action):
+    """Search the catalog by words and optional filters."""
+
+    action: Literal["search_products"] = "search_products"
+    query: Annotated[str, Field(min_length=1, max_length=200)]
+    category: str | None = None
+    brand: str | None = None
+    color: str | None = None
+    size: str | None = None
+    min_price: Money | None = None
+    max_price: Money | None = None
+    sort: SortOrder | None = None
+    limit: Annotated[int, Field(ge=1, le=20)] | None = None
+
+
+class GetProduct(Action):
+    """Details of one product."""
+
+    action: Literal["get_product"] = "get_product"
+    product_id: ProductId
+
+
+class CompareProducts(Action):
+    """Compare two to four products side by side."""
+
+    action: Literal["compare_products"] = "compare_products"
+    product_ids: Annotated[list[ProductId], Field(min_length=2, max_length=4)]
+
+
+class Recommend(Action):
+    """Personal suggestions, optionally about a need or like a given product."""
+
+    action: Literal["recommend"] = "recommend"
+    query: Annotated[str, Field(max_length=200)] | None = None
+    product_id: ProductId | None = None
+    limit: Annotated[int, Field(ge=1, le=10)] | None = None
+
+
+DEFAULT_RESULTS = 5  # a spoken answer can only carry a few products
+
+
+@tool(SearchProducts)
+async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, Any]:
+    params = args.args()
+    params["q"] = params.pop("query")
+    params.setdefault("limit", DEFAULT_RESULTS)
+    return await ctx.shop.get("/products", **params)
+
+
+@tool(GetProduct)
+async def get_product(args: GetProduct, ctx: ToolContext) -> dict[str, Any]:
+    product = await ctx.shop.get(f"/products/{args.product_id}")
+    return {"items": [product]}
+
+
+@tool(CompareProducts)
+async def compare_products(args: CompareProducts, ctx: ToolContext) -> dict[str, Any]:
+    ids = list(dict.fromkeys(args.product_ids))
+    products = await asyncio.gather(*(ctx.shop.get(f"/products/{pid}") for pid in ids))
+    return {"items": list(products)}
+
+
+@tool(Recommend)
+async def recommend(args: Recommend, ctx: ToolContext) -> dict[str, Any]:
+    params = args.args()
+    params.setdefault("limit", DEFAULT_RESULTS)
+    return await ctx.shop.get("/recommendations", **params)

@@ -1,0 +1,62 @@
+"""Order tools. Placing and cancelling are irreversible, so the agent asks the customer first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from tools.base import Action, ToolContext, tool
+
+OrderId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^#?[A-Za-z0-9-]+$", description="order number")]
+
+
+class Checkout(Action):
+    """Place the order for everything in the cart (asks the customer to confirm first)."""
+
+    action: Literal["checkout"] = "checkout"
+
+
+class OrderStatus(Action):
+    """Status and tracking of an order; without an id, the latest order."""
+
+    action: Literal["order_status"] = "order_status"
+    order_id: OrderId | None = None
+
+
+class ListOrders(Action):
+    """The customer's orders, newest first."""
+
+    action: Literal["list_orders"] = "list_orders"
+
+
+class CancelOrder(Action):
+    """Cancel an order that has not shipped yet (asks the customer to confirm first)."""
+
+    action: Literal["cancel_order"] = "cancel_order"
+    order_id: OrderId
+
+
+def _order_path(order_id: str) -> str:
+    return f"/orders/{order_id.lstrip('#')}"
+
+
+@tool(Checkout, needs_confirmation=True)
+async def checkout(args: Checkout, ctx: ToolContext) -> dict[str, Any]:
+    return {"order": await ctx.shop.post("/checkout")}
+
+
+@tool(OrderStatus)
+async def order_status(args: OrderStatus, ctx: ToolContext) -> dict[str, Any]:
+    path = _order_path(args.order_id) if args.order_id else "/orders/latest"
+    return {"order": await ctx.shop.get(path)}
+
+
+@tool(ListOrders)
+async def list_orders(args: ListOrders, ctx: ToolContext) -> dict[str, Any]:
+    return {"orders": await ctx.shop.get("/orders")}
+
+
+@tool(CancelOrder, needs_confirmation=True)
+async def cancel_order(args: CancelOrder, ctx: ToolContext) -> dict[str, Any]:
+    return {"order": await ctx.shop.post(f"{_order_path(args.order_id)}/cancel")}
