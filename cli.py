@@ -53,9 +53,10 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
 
     settings = Settings.from_env()
     database = Database(settings.resolved_database_url)
-    if reset:
-        database.reset_schema()
-    seed_database(database, products=products, customers=customers, seed=seed)
+    summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
+                            progress=lambda line: print(line, flush=True))
+    print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
+          f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
     return 0
 
 

@@ -1,0 +1,456 @@
+"""The reference shop's HTTP API (contract: docs/shop-api.md) as a FastAPI app over a :class:`Database`.
+
+Paths carry no ``/shop`` prefix: ``server.py`` mounts this app there. Endpoints are plain ``def`` (FastAPI
+runs them in its thread pool) with one SQLAlchemy session per request; writes commit explicitly before
+the response is built, so a client never sees a success that was not stored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from shop import schemas
+from shop.db import Database
+from shop.models import CANCELLABLE, CartLine, Order, OrderLine, OrderStatus, Product, User, utcnow
+from shop.search import SearchParams, SortOrder, ensure_search_index, search_products
+
+MAX_LINE_QUANTITY = 99
+Recommender = Callable[..., list[tuple[Product, str]]]
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+# --- dependencies ----------------------------------------------------------------------------------------
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; closing it rolls back anything an endpoint did not commit."""
+    database: Database = request.app.state.db
+    with database.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+_bearer = HTTPBearer(auto_error=False)  # we answer 401 ourselves, with a message
+
+
+def current_user(session: SessionDep,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+    """The customer whose bearer token came with the request (401 when missing or unknown)."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>' (POST /login gives one)",
+                            headers=challenge)
+    user = session.execute(select(User).where(User.token == credentials.credentials)).scalar_one_or_none()
+    if user is None:
+        raise HTTPException(401, "Unknown or expired token: log in again", headers=challenge)
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+def to_schema(schema: type[SchemaT], product: Product, **extra: Any) -> SchemaT:
+    """A product response model filled from the ORM row, plus fields the row lacks (match, reason)."""
+    values = {name: getattr(product, name) for name in schema.model_fields
+              if name not in extra and hasattr(product, name)}
+    return schema(**values, **extra)
+
+
+def find_product(session: Session, product_id: str) -> Product | None:
+    """Look a product up by id, forgiving stray spaces and case ("P12 " finds "p12")."""
+    wanted = product_id.strip()
+    return session.get(Product, wanted) or session.get(Product, wanted.lower())
+
+
+def product_or_404(session: Session, product_id: str) -> Product:
+    product = find_product(session, product_id)
+    if product is None:
+        raise HTTPException(404, f"No product with id '{product_id.strip()}'")
+    return product
+
+
+def _comparable(option: str) -> str:
+    """"45mm", "45 MM" and "45 mm" are the same size; "navy-blue" is "Navy Blue"."""
+    return re.sub(r"[\s\-_]+", "", option.lower())
+
+
+def choose_option(product: Product, kind: str, wanted: str | None) -> str | None:
+    """The product's own spelling of a requested color/size; 422 listing the valid ones if it has none such."""
+    if wanted is None:
+        return None
+    offered: list[str] = getattr(product, f"{kind}s") or []
+    for option in offered:
+        if _comparable(option) == _comparable(wanted):
+            return option
+    if not offered:
+        raise HTTPException(422, f"{product.name} has no {kind} options; leave {kind} out")
+    raise HTTPException(422, f"{product.name} does not come in {kind} '{wanted}'; available: {', '.join(offered)}")
+
+
+def cart_lines(session: Session, user: User, product_id: str | None = None, color: str | None = None,
+               size: str | None = None) -> Sequence[CartLine]:
+    """The customer's cart lines, oldest first, optionally for one product (and variant)."""
+    statement = select(CartLine).where(CartLine.user_id == user.id)
+    if product_id is not None:
+        statement = statement.where(CartLine.product_id == product_id)
+    if color is not None:
+        statement = statement.where(func.lower(CartLine.color) == color.strip().lower())
+    if size is not None:
+        statement = statement.where(func.lower(CartLine.size) == size.strip().lower())
+    return session.execute(statement.order_by(CartLine.added_at, CartLine.id)).scalars().all()
+
+
+def cart_view(session: Session, user: User) -> schemas.Cart:
+    lines = [
+        schemas.CartLine(product_id=line.product_id, name=line.product.name, unit_price=line.product.price,
+                         quantity=line.quantity, color=line.color, size=line.size,
+                         line_total=round(line.product.price * line.quantity, 2), stock=line.product.stock)
+        for line in cart_lines(session, user)
+    ]
+    return schemas.Cart(lines=lines, item_count=sum(line.quantity for line in lines),
+                        subtotal=round(sum(line.line_total for line in lines), 2))
+
+
+def check_stock(product: Product, wanted: int, already_in_cart: int) -> None:
+    """409 when the cart would hold more units of ``product`` than the shop has."""
+    if already_in_cart + wanted <= product.stock:
+        return
+    if product.stock == 0:
+        raise HTTPException(409, f"{product.name} is out of stock")
+    held = f"; {already_in_cart} already in your cart" if already_in_cart else ""
+    raise HTTPException(409, f"Only {product.stock} of {product.name} in stock{held}")
+
+
+def parse_order_id(raw: str) -> int | None:
+    """"1042" or "#1042" -> 1042; anything else is no order id (answered like an unknown one)."""
+    text = raw.strip().removeprefix("#")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def order_or_404(session: Session, user: User, raw_id: str) -> Order:
+    """The customer's own order; another customer's id gets the same 404 as an unknown one."""
+    order_id = parse_order_id(raw_id)
+    order = None
+    if order_id is not None:
+        order = session.execute(
+            select(Order).where(Order.id == order_id, Order.user_id == user.id)
+        ).scalar_one_or_none()
+    if order is None:
+        raise HTTPException(404, f"You have no order '{raw_id.strip()}'")
+    return order
+
+
+def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
+                     limit: int = 5) -> list[tuple[Product, str]]:
+    """Stand-in until ``shop.recommend`` exists: popular in-stock products near the request.
+
+    "Near" is the given product's category, else the category of the query's best match, else the whole
+    shop; popularity is rating * log(1 + reviews) among its most reviewed products.
+    """
+    del user_id  # no personalisation in the stand-in
+    anchor = session.get(Product, product_id) if product_id else None
+    if anchor is None and query:
+        _, hits = search_products(session, SearchParams(q=query, limit=1))
+        anchor = hits[0][0] if hits else None
+    statement = select(Product).where(Product.stock > 0)
+    if anchor is not None:
+        statement = statement.where(Product.category == anchor.category)
+    if product_id:
+        statement = statement.where(Product.id != product_id)
+    candidates = session.execute(statement.order_by(Product.review_count.desc()).limit(200)).scalars().all()
+    ranked = sorted(candidates, key=lambda product: product.rating * math.log1p(product.review_count), reverse=True)
+    return [(product, f"popular in {product.category}") for product in ranked[:limit]]
+
+
+def load_recommender() -> Recommender:
+    """``shop.recommend.recommend`` when that module exists, else :func:`popular_fallback`."""
+    try:
+        from shop.recommend import recommend  # imported lazily: written separately, may be absent
+    except ModuleNotFoundError as error:
+        if error.name != "shop.recommend":
+            raise  # the recommender exists but one of its own imports is missing: that is a real error
+        return popular_fallback
+    return recommend
+
+
+# --- routes: auth and catalog ----------------------------------------------------------------------------
+
+router = APIRouter()
+
+
+@router.post("/login", response_model=schemas.LoginResponse)
+def login(body: schemas.LoginRequest, session: SessionDep) -> schemas.LoginResponse:
+    user = session.execute(select(User).where(func.lower(User.login) == body.login.lower())).scalar_one_or_none()
+    if user is None:
+        raise HTTPException(404, f"No customer with login '{body.login}'")
+    return schemas.LoginResponse(token=user.token, user=schemas.User.model_validate(user))
+
+
+@router.get("/me", response_model=schemas.User)
+def me(user: UserDep) -> schemas.User:
+    return schemas.User.model_validate(user)
+
+
+FilterText = Annotated[str | None, Query(max_length=80)]
+Price = Annotated[float | None, Query(ge=0, le=1_000_000_000, allow_inf_nan=False)]
+
+
+@router.get("/products", response_model=schemas.SearchResult)
+def list_products(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    category: FilterText = None,
+    brand: FilterText = None,
+    color: FilterText = None,
+    size: FilterText = None,
+    min_price: Price = None,
+    max_price: Price = None,
+    in_stock: bool | None = None,
+    sort: SortOrder = SortOrder.relevance,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> schemas.SearchResult:
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise HTTPException(422, f"min_price ({min_price:g}) is above max_price ({max_price:g})")
+    params = SearchParams(q=q, category=category, brand=brand, color=color, size=size, min_price=min_price,
+                          max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
+    total, hits = search_products(session, params)
+    return schemas.SearchResult(
+        total=total, items=[to_schema(schemas.ProductSummary, product, match=why) for product, why in hits]
+    )
+
+
+@router.get("/products/{product_id}", response_model=schemas.Product)
+def get_product(product_id: str, session: SessionDep) -> schemas.Product:
+    return to_schema(schemas.Product, product_or_404(session, product_id))
+
+
+def _counts(session: Session, column: Any) -> list[schemas.NameCount]:
+    rows = session.execute(select(column, func.count()).group_by(column).order_by(column)).all()
+    return [schemas.NameCount(name=name, count=count) for name, count in rows]
+
+
+@router.get("/categories", response_model=list[schemas.NameCount])
+def categories(session: SessionDep) -> list[schemas.NameCount]:
+    return _counts(session, Product.category)
+
+
+@router.get("/brands", response_model=list[schemas.NameCount])
+def brands(session: SessionDep) -> list[schemas.NameCount]:
+    return _counts(session, Product.brand)
+
+
+# --- routes: cart ----------------------------------------------------------------------------------------
+
+VariantText = Annotated[str | None, Query(max_length=40, description="pick one variant of the product")]
+
+
+@router.get("/cart", response_model=schemas.Cart)
+def view_cart(session: SessionDep, user: UserDep) -> schemas.Cart:
+    return cart_view(session, user)
+
+
+@router.post("/cart/items", response_model=schemas.Cart)
+def add_to_cart(body: schemas.AddToCart, session: SessionDep, user: UserDep) -> schemas.Cart:
+    product = product_or_404(session, body.product_id)
+    color = choose_option(product, "color", body.color)
+    size = choose_option(product, "size", body.size)
+    lines = cart_lines(session, user, product.id)
+    check_stock(product, body.quantity, sum(line.quantity for line in lines))
+    line = next((line for line in lines if line.color == color and line.size == size), None)
+    if line is None:
+        session.add(CartLine(user_id=user.id, product_id=product.id, quantity=body.quantity, color=color, size=size))
+    elif line.quantity + body.quantity > MAX_LINE_QUANTITY:
+        raise HTTPException(409, f"A cart line holds at most {MAX_LINE_QUANTITY}; you have {line.quantity}")
+    else:
+        line.quantity += body.quantity
+    try:
+        session.commit()
+    except IntegrityError as error:  # the same line added by a simultaneous request
+        session.rollback()
+        raise HTTPException(409, "Your cart changed at the same time; please try again") from error
+    return cart_view(session, user)
+
+
+def _cart_product_id(session: Session, product_id: str) -> str:
+    """The id cart lines store for what the client sent ("P12 " -> "p12")."""
+    product = find_product(session, product_id)
+    return product.id if product is not None else product_id.strip()
+
+
+def _one_line(session: Session, user: User, product_id: str, color: str | None, size: str | None) -> CartLine:
+    """The single cart line a PATCH addresses; several variants need color/size to say which."""
+    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
+    if not lines:
+        raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
+    if len(lines) > 1:
+        variants = ", ".join("/".join(filter(None, (line.color, line.size))) or "plain" for line in lines)
+        raise HTTPException(409, f"{lines[0].product.name} is in your cart in several variants ({variants}); "
+                                 "give color and size to say which")
+    return lines[0]
+
+
+@router.patch("/cart/items/{product_id}", response_model=schemas.Cart)
+def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: SessionDep, user: UserDep,
+                     color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    line = _one_line(session, user, product_id, color, size)
+    if body.quantity == 0:
+        session.delete(line)
+    else:
+        others = sum(other.quantity for other in cart_lines(session, user, line.product_id) if other.id != line.id)
+        check_stock(line.product, body.quantity, others)
+        line.quantity = body.quantity
+    session.commit()
+    return cart_view(session, user)
+
+
+@router.delete("/cart/items/{product_id}", response_model=schemas.Cart)
+def remove_from_cart(product_id: str, session: SessionDep, user: UserDep,
+                     color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
+    if not lines:
+        raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
+    for line in lines:
+        session.delete(line)
+    session.commit()
+    return cart_view(session, user)
+
+
+# --- routes: orders --------------------------------------------------------------------------------------
+
+@router.post("/checkout", response_model=schemas.Order, status_code=201)
+def checkout(session: SessionDep, user: UserDep) -> Order:
+    """Turn the cart into a pending order in one transaction: reserve stock, record lines, empty the cart."""
+    lines = cart_lines(session, user)
+    if not lines:
+        raise HTTPException(409, "Your cart is empty")
+    needed: dict[str, int] = defaultdict(int)
+    for line in lines:
+        needed[line.product_id] += line.quantity
+    short: list[str] = []
+    for product_id in sorted(needed):  # one fixed order: two checkouts never wait on each other in a cycle
+        # Check and decrement in one statement, so concurrent checkouts cannot both take the last unit.
+        result = session.execute(
+            update(Product).where(Product.id == product_id, Product.stock >= needed[product_id])
+            .values(stock=Product.stock - needed[product_id]).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            short.append(product_id)
+    if short:
+        session.rollback()
+        products = {p.id: p for p in session.execute(select(Product).where(Product.id.in_(short))).scalars()}
+        details = ", ".join(f"{products[pid].name} ({products[pid].stock} left, {needed[pid]} in your cart)"
+                            for pid in short)
+        raise HTTPException(409, f"Not enough stock for: {details}. Nothing was ordered.")
+
+    order = Order(
+        user_id=user.id, status=OrderStatus.pending, tracking_number=None,
+        total=round(sum(line.product.price * line.quantity for line in lines), 2),
+        lines=[OrderLine(product_id=line.product_id, name=line.product.name, unit_price=line.product.price,
+                         quantity=line.quantity, color=line.color, size=line.size) for line in lines],
+    )
+    session.add(order)
+    for line in lines:
+        session.delete(line)
+    session.commit()
+    return order
+
+
+@router.get("/orders", response_model=list[schemas.Order])
+def list_orders(session: SessionDep, user: UserDep) -> Sequence[Order]:
+    return session.execute(
+        select(Order).where(Order.user_id == user.id).order_by(Order.created_at.desc(), Order.id.desc())
+    ).scalars().all()
+
+
+@router.get("/orders/latest", response_model=schemas.Order)
+def latest_order(session: SessionDep, user: UserDep) -> Order:
+    order = session.execute(
+        select(Order).where(Order.user_id == user.id).order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if order is None:
+        raise HTTPException(404, "You have no orders yet")
+    return order
+
+
+@router.get("/orders/{order_id}", response_model=schemas.Order)
+def get_order(order_id: str, session: SessionDep, user: UserDep) -> Order:
+    return order_or_404(session, user, order_id)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=schemas.Order)
+def cancel_order(order_id: str, session: SessionDep, user: UserDep) -> Order:
+    """Cancel a pending/processing order and put its units back in stock."""
+    order = order_or_404(session, user, order_id)
+    not_cancellable = HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled")
+    if order.status not in CANCELLABLE:
+        raise not_cancellable
+    # Conditional, so two simultaneous cancels cannot both restock.
+    result = session.execute(
+        update(Order).where(Order.id == order.id, Order.status.in_(CANCELLABLE))
+        .values(status=OrderStatus.cancelled, updated_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise not_cancellable
+    for line in order.lines:
+        session.execute(update(Product).where(Product.id == line.product_id)
+                        .values(stock=Product.stock + line.quantity).execution_options(synchronize_session=False))
+    session.commit()
+    session.refresh(order)
+    return order
+
+
+# --- routes: recommendations -----------------------------------------------------------------------------
+
+@router.get("/recommendations", response_model=schemas.RecommendationList)
+def recommendations(
+    session: SessionDep,
+    user: UserDep,
+    query: Annotated[str | None, Query(max_length=500)] = None,
+    product_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> schemas.RecommendationList:
+    anchor = product_or_404(session, product_id).id if product_id else None
+    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit)
+    return schemas.RecommendationList(
+        items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
+    )
+
+
+# --- the app ---------------------------------------------------------------------------------------------
+
+async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
+    """SQLite gave up waiting for a writer: tell the client to retry instead of failing with a 500."""
+    if isinstance(error, OperationalError) and "database is locked" in str(error):
+        return JSONResponse({"detail": "The shop is busy; please retry in a moment"}, status_code=503,
+                            headers={"Retry-After": "1"})
+    raise error
+
+
+def create_shop_app(db: Database) -> FastAPI:
+    """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
+
+    Set-up runs here rather than in a lifespan hook because a mounted sub-app's lifespan never runs.
+    """
+    db.create_schema()
+    ensure_search_index(db.engine)
+    app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
+    app.state.db = db
+    app.include_router(router)
+    app.add_exception_handler(OperationalError, _database_busy)
+    return app
+

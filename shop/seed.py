@@ -1,0 +1,407 @@
+"""Deterministic demo data: a catalog over every category, customers with a taste, and their order history.
+
+``seed_database(db, products=2000, customers=200, seed=7)`` fills an empty database; the same seed always
+gives the same products, customers and order lines (order timestamps are relative to "now"). Rows go in
+through SQLAlchemy Core ``executemany`` in batches, so a million products take a minute, not an hour.
+
+CLI: ``python -m shop.seed --products N --customers M --seed S --database-url URL --reset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import random
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+
+from sqlalchemy import Connection, insert
+
+from shop.catalog_data import CATEGORIES, FIRST_NAMES, LAST_NAMES, CategorySpec
+from shop.db import Database
+from shop.models import Order, OrderLine, OrderStatus, Product, User
+from shop.search import drop_search_index, ensure_search_index
+
+DEMO_LOGIN = "demo"
+DEMO_NAME = "Demo Customer"
+DEMO_TOKEN = "demo-token"
+# The demo customer's history, oldest first: (age in days, status). The latest order is still pending so
+# "where is my order" and "cancel my last order" both have something to act on.
+DEMO_ORDER_PLAN = ((200, OrderStatus.delivered), (120, OrderStatus.returned), (60, OrderStatus.cancelled),
+                   (30, OrderStatus.delivered), (4, OrderStatus.shipped), (2, OrderStatus.processing),
+                   (0.2, OrderStatus.pending))
+
+Progress = Callable[[str], None]
+
+
+class SeedError(Exception):
+    """The database cannot be seeded as asked (e.g. it already holds products and no reset was requested)."""
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    """How much to generate. ``order_pool`` caps how many products per category past orders draw from,
+    so order generation stays cheap for a million-product catalog."""
+
+    products: int = 2000
+    customers: int = 200
+    seed: int = 7
+    batch_size: int = 20_000
+    order_pool: int = 400
+
+
+@dataclass
+class SeedSummary:
+    products: int = 0
+    customers: int = 0
+    orders: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase: products, index, customers
+
+
+@dataclass(frozen=True)
+class PoolProduct:
+    """What an order line needs to know about a product."""
+
+    id: str
+    name: str
+    price: float
+    colors: tuple[str, ...]
+    sizes: tuple[str, ...]
+
+
+@dataclass
+class CategoryPool:
+    """Products past orders can pick from in one category, weighted towards popular ones."""
+
+    products: list[PoolProduct] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    _cumulative: list[float] | None = None
+
+    def add(self, product: PoolProduct, popularity: float) -> None:
+        self.products.append(product)
+        self.weights.append(popularity)
+        self._cumulative = None
+
+    def pick(self, rng: random.Random) -> PoolProduct:
+        if self._cumulative is None:
+            self._cumulative = list(accumulate(self.weights))
+        return rng.choices(self.products, cum_weights=self._cumulative)[0]
+
+
+# --- products ------------------------------------------------------------------------------------------
+
+def _charm_price(value: float) -> float:
+    """Shop-like prices: 12.99, 129.99 (whole units below 100, fives above)."""
+    base = round(value) if value < 100 else round(value / 5) * 5
+    return max(base - 0.01, 0.99)
+
+
+def _sentence_noun(noun: str) -> str:
+    """"Trail Running Shoe" -> "trail running shoe"; keeps "STEM", "5G", "SPF 50"; drops a title's "A "."""
+    words = noun.removeprefix("A ").split()
+    return " ".join(word if word.isupper() or any(ch.isdigit() for ch in word) else word.lower() for word in words)
+
+
+def _pick_sizes(rng: random.Random, sizes: tuple[str, ...]) -> list[str]:
+    """A run of neighbouring sizes (shoes 7-11, S-XL) or, for short lists, the full list or a few."""
+    if len(sizes) >= 6:
+        start = rng.randint(0, len(sizes) // 3)
+        end = rng.randint(start + len(sizes) // 2, len(sizes))
+        return list(sizes[start:end])
+    if rng.random() < 0.6:
+        return list(sizes)
+    chosen = set(rng.sample(sizes, rng.randint(1, len(sizes) - 1)))
+    return [size for size in sizes if size in chosen]
+
+
+def _spoken_list(items: list[str]) -> str:
+    """"Black", "Black and Red", "Black, Red and Navy"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _describe(rng: random.Random, spec: CategorySpec, noun: str, colors: list[str]) -> str:
+    """One to three sentences naming features and use cases."""
+    first, second, third, fourth = rng.sample(spec.features, 4)
+    use, other_use = rng.sample(spec.uses, 2)
+    thing = _sentence_noun(noun)
+    plural = thing.endswith("s") and not thing.endswith("ss")  # "jeans", "garden gloves"
+    article = "" if plural else "An " if thing[0].lower() in "aeiou" else "A "
+    opening = rng.choice((
+        f"{article}{thing} with {first} and {second}, made {use}.",
+        f"{'These' if plural else 'This'} {thing} {'pair' if plural else 'pairs'} {first} with {second}.",
+        f"Built {use}: {first}, {second} and {third}.",
+    ))
+    sentences = [opening[0].upper() + opening[1:]]
+    if rng.random() < 0.75:
+        sentences.append(rng.choice((f"Great {other_use}.", f"Also features {fourth}.",
+                                     f"A favourite {other_use}.")))
+    if colors and rng.random() < 0.5:
+        sentences.append(f"Available in {_spoken_list(colors)}.")
+    return " ".join(sentences)
+
+
+def _stock(rng: random.Random) -> int:
+    roll = rng.random()
+    if roll < 0.05:
+        return 0  # out of stock: the assistant must handle it
+    if roll < 0.15:
+        return rng.randint(1, 5)
+    if roll < 0.80:
+        return rng.randint(6, 60)
+    return rng.randint(61, 500)
+
+
+def generate_products(seed: int, count: int, now: datetime) -> Iterator[dict]:
+    """Product rows ``p1`` .. ``p<count>`` as dicts for a Core insert; the first 22 cover every category once."""
+    rng = random.Random(f"{seed}:products")
+    weights = list(accumulate(spec.weight for spec in CATEGORIES))
+    for index in range(count):
+        spec = CATEGORIES[index] if index < len(CATEGORIES) else rng.choices(CATEGORIES, cum_weights=weights)[0]
+        noun = rng.choice(spec.nouns)
+        name = spec.name_format.format(
+            line=rng.choice(spec.lines),
+            audience=rng.choice(spec.audiences) if spec.audiences else "",
+            tag=rng.choice(spec.tags) if spec.tags else "",
+            noun=noun,
+        )
+        low, high = spec.noun_prices.get(noun, spec.price_range)
+        colors = rng.sample(spec.colors, rng.randint(1, min(4, len(spec.colors)))) if spec.colors else []
+        sizes = _pick_sizes(rng, spec.sizes) if spec.sizes else []
+        created = now - timedelta(days=rng.uniform(30, 3 * 365))
+        yield {
+            "id": f"p{index + 1}",
+            "name": name,
+            "brand": rng.choice(spec.brands),
+            "category": spec.name,
+            "description": _describe(rng, spec, noun, colors),
+            "price": _charm_price(math.exp(rng.uniform(math.log(low), math.log(high)))),
+            "rating": round(min(5.0, max(1.0, rng.gauss(4.15, 0.5))), 1),
+            "review_count": min(60_000, int(rng.lognormvariate(3.5, 1.6))),
+            "stock": _stock(rng),
+            "colors": colors,
+            "sizes": sizes,
+            "created_at": created,
+            "updated_at": created,
+        }
+
+
+# --- customers and orders --------------------------------------------------------------------------------
+
+def _ascii_login(first: str, last: str) -> str:
+    text = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == ".")
+
+
+def generate_customers(seed: int, count: int) -> list[dict]:
+    """``demo`` first, then ``alice.nguyen``-style logins; tokens derive from seed and login."""
+    rng = random.Random(f"{seed}:customers")
+    rows = [{"login": DEMO_LOGIN, "name": DEMO_NAME, "token": DEMO_TOKEN}]
+    taken = {DEMO_LOGIN}
+    while len(rows) < count:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        base = login = _ascii_login(first, last)
+        suffix = 1
+        while login in taken:
+            suffix += 1
+            login = f"{base}{suffix}"
+        taken.add(login)
+        token = hashlib.sha256(f"{seed}:{login}".encode()).hexdigest()[:32]
+        rows.append({"login": login, "name": f"{first} {last}", "token": token})
+    return rows
+
+
+def _status_for_age(rng: random.Random, age_days: float) -> OrderStatus:
+    """Recent orders are still moving; old ones have settled (mostly delivered)."""
+    if age_days < 2:
+        return rng.choice((OrderStatus.pending, OrderStatus.processing))
+    if age_days < 7:
+        return rng.choices((OrderStatus.processing, OrderStatus.shipped, OrderStatus.cancelled), (2, 5, 1))[0]
+    if age_days < 20:
+        return rng.choices((OrderStatus.shipped, OrderStatus.delivered, OrderStatus.cancelled), (3, 6, 1))[0]
+    return rng.choices((OrderStatus.delivered, OrderStatus.returned, OrderStatus.cancelled), (16, 2, 2))[0]
+
+
+def _last_update(rng: random.Random, created: datetime, status: OrderStatus, now: datetime) -> datetime:
+    if status is OrderStatus.pending:
+        return created
+    return min(now, created + timedelta(days=rng.uniform(0.1, 9 if status is OrderStatus.returned else 5)))
+
+
+@dataclass(frozen=True)
+class PastOrder:
+    """One generated order: whose (position in the customer list), its row and its line rows (no ids yet:
+    the database assigns them, which keeps its id sequences right on every backend)."""
+
+    customer: int
+    row: dict
+    lines: list[dict]
+
+
+def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryPool],
+                    now: datetime) -> list[PastOrder]:
+    """Past orders; each customer mostly buys from 1-3 favourite categories, which is the signal a
+    recommender can learn."""
+    rng = random.Random(f"{seed}:orders")
+    categories = sorted(pools)
+    orders: list[PastOrder] = []
+    for position, customer in enumerate(customers):
+        favourites = rng.sample(categories, rng.randint(1, min(3, len(categories))))
+        if customer["login"] == DEMO_LOGIN:
+            plan = [(age + rng.uniform(0, 0.1), status) for age, status in DEMO_ORDER_PLAN]
+        else:
+            ages = sorted((rng.uniform(0, 365) for _ in range(rng.randint(0, 12))), reverse=True)
+            plan = [(age, _status_for_age(rng, age)) for age in ages]
+        for age_days, status in plan:
+            created = now - timedelta(days=age_days)
+            picked: dict[str, dict] = {}
+            for _ in range(rng.choices((1, 2, 3, 4), (50, 30, 15, 5))[0]):
+                category = rng.choice(favourites) if rng.random() < 0.85 else rng.choice(categories)
+                product = pools[category].pick(rng)
+                if product.id in picked:
+                    continue
+                picked[product.id] = {
+                    "product_id": product.id, "name": product.name,
+                    "unit_price": product.price, "quantity": rng.choices((1, 2, 3), (80, 15, 5))[0],
+                    "color": rng.choice(product.colors) if product.colors else None,
+                    "size": rng.choice(product.sizes) if product.sizes else None,
+                }
+            shipped = status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned)
+            orders.append(PastOrder(position, {
+                "status": status,
+                "total": round(sum(line["unit_price"] * line["quantity"] for line in picked.values()), 2),
+                "tracking_number": f"1ZVS{rng.randrange(10**12):012d}" if shipped else None,
+                "created_at": created, "updated_at": _last_update(rng, created, status, now),
+            }, list(picked.values())))
+    return orders
+
+
+# --- putting it together ---------------------------------------------------------------------------------
+
+def _insert_products(db: Database, options: SeedOptions, now: datetime,
+                     progress: Progress | None) -> dict[str, CategoryPool]:
+    """Insert the catalog batch by batch, keeping a small per-category pool for order generation."""
+    pools: dict[str, CategoryPool] = {spec.name: CategoryPool() for spec in CATEGORIES}
+    batch: list[dict] = []
+    done = 0
+    report_every = max(options.batch_size, options.products // 10)
+
+    def flush() -> None:
+        nonlocal done
+        with db.engine.begin() as connection:  # commit per batch: keeps the WAL small on huge catalogs
+            connection.execute(insert(Product), batch)
+        done += len(batch)
+        batch.clear()
+        if progress and (done % report_every < options.batch_size or done == options.products):
+            progress(f"  products: {done:,}/{options.products:,}")
+
+    for row in generate_products(options.seed, options.products, now):
+        pool = pools[row["category"]]
+        if len(pool.products) < options.order_pool:
+            pool.add(PoolProduct(row["id"], row["name"], row["price"], tuple(row["colors"]), tuple(row["sizes"])),
+                     popularity=math.sqrt(row["review_count"] + 1))
+        batch.append(row)
+        if len(batch) >= options.batch_size:
+            flush()
+    if batch:
+        flush()
+    return {name: pool for name, pool in pools.items() if pool.products}
+
+
+def _insert_returning_ids(connection: Connection, model: type[User | Order], rows: list[dict]) -> list[int]:
+    """Insert ``rows`` and return their new ids in row order (one batched INSERT .. RETURNING)."""
+    if not rows:
+        return []
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(connection.execute(statement, rows).scalars())
+
+
+def seed_database(db: Database, products: int = 2000, customers: int = 200, seed: int = 7, *,
+                  reset: bool = False, now: datetime | None = None, batch_size: int = 20_000,
+                  progress: Progress | None = None) -> SeedSummary:
+    """Fill ``db`` with a deterministic catalog, customers and order history.
+
+    Refuses a database that already has products unless ``reset`` (which drops and recreates every shop
+    table). Rebuilds the search index afterwards.
+    """
+    if products < 1 or customers < 1:
+        raise SeedError("need at least one product and one customer (the demo login)")
+    options = SeedOptions(products=products, customers=customers, seed=seed, batch_size=batch_size)
+    now = now or datetime.now(UTC)
+    summary = SeedSummary()
+    if reset:
+        db.reset_schema()
+    elif not db.is_empty():
+        raise SeedError("the database already has products; use --reset to replace them")
+    db.create_schema()
+
+    started = time.perf_counter()
+    # Building indexes once over the loaded table beats updating them row by row; the search index
+    # likewise gets one rebuild at the end instead of a trigger per inserted row.
+    drop_search_index(db.engine)
+    product_indexes = sorted(Product.__table__.indexes, key=lambda index: index.name or "")
+    with db.engine.begin() as connection:
+        for index in product_indexes:
+            index.drop(connection)
+    pools = _insert_products(db, options, now, progress)
+    with db.engine.begin() as connection:
+        for index in product_indexes:
+            index.create(connection)
+    summary.products = products
+    summary.seconds["products"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    ensure_search_index(db.engine, rebuild=True)
+    summary.seconds["index"] = time.perf_counter() - started
+    if progress:
+        progress(f"  search index built in {summary.seconds['index']:.1f} s")
+
+    started = time.perf_counter()
+    customer_rows = generate_customers(seed, customers)
+    orders = generate_orders(seed, customer_rows, pools, now)
+    with db.engine.begin() as connection:
+        user_ids = _insert_returning_ids(connection, User, customer_rows)
+        order_ids = _insert_returning_ids(
+            connection, Order, [{**order.row, "user_id": user_ids[order.customer]} for order in orders])
+        connection.execute(insert(OrderLine), [{**line, "order_id": order_id}
+                                               for order_id, order in zip(order_ids, orders, strict=True)
+                                               for line in order.lines])
+    summary.customers, summary.orders = len(customer_rows), len(orders)
+    summary.seconds["customers"] = time.perf_counter() - started
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m shop.seed``: seed the shop database and print what was made and how long it took."""
+    parser = argparse.ArgumentParser(prog="python -m shop.seed", description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=2000, help="catalog size (default 2000)")
+    parser.add_argument("--customers", type=int, default=200, help="customers incl. 'demo' (default 200)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (default 7)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: DATABASE_URL or var/shop.db)")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the shop tables first")
+    args = parser.parse_args(argv)
+
+    db = Database(args.database_url)
+    print(f"seeding {db.url}: {args.products:,} products, {args.customers:,} customers, seed {args.seed}", flush=True)
+    started = time.perf_counter()
+    try:
+        summary = seed_database(db, args.products, args.customers, args.seed, reset=args.reset,
+                                progress=lambda line: print(line, flush=True))
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.engine.dispose()
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.seconds.items())
+    print(f"done in {time.perf_counter() - started:.1f} s ({phases}): {summary.products:,} products, "
+          f"{summary.customers:,} customers, {summary.orders:,} orders")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The seeder: determinism, catalog coverage, customers with history, and the CLI."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from shop.db import Database
+from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User
+from shop.search import SearchParams, search_products
+from shop.seed import SeedError, main, seed_database
+
+# The contract every helper relies on (see the project brief): exact names.
+CATEGORIES = {
+    "Running Shoes", "Sneakers", "Headphones", "Speakers", "Laptops", "Smartphones", "Smartwatches", "Jackets",
+    "T-Shirts", "Jeans", "Backpacks", "Cookware", "Coffee Makers", "Kitchen Appliances", "Skincare", "Makeup",
+    "Hair Care", "Gardening", "Toys", "Fitness Equipment", "Smart Home", "Books",
+}
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+PRODUCT_COLUMNS = ("id", "name", "brand", "category", "description", "price", "rating", "review_count", "stock",
+                   "colors", "sizes")
+
+
+def seeded(path: Path, **kwargs) -> Database:
+    database = Database(f"sqlite:///{path}")
+    seed_database(database, now=NOW, **kwargs)
+    return database
+
+
+def snapshot(database: Database) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    with database.session() as session:
+        products = [tuple(getattr(p, c) for c in PRODUCT_COLUMNS)
+                    for p in session.execute(select(Product).order_by(Product.id)).scalars()]
+        users = session.execute(select(User.id, User.login, User.name, User.token).order_by(User.id)).all()
+        orders = session.execute(select(Order.id, Order.user_id, Order.status, Order.total, Order.tracking_number,
+                                        Order.created_at).order_by(Order.id)).all()
+    return products, [tuple(u) for u in users], [tuple(o) for o in orders]
+
+
+def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
+    first = snapshot(seeded(tmp_path / "a.db", products=120, customers=10, seed=3))
+    second = snapshot(seeded(tmp_path / "b.db", products=120, customers=10, seed=3))
+    other = snapshot(seeded(tmp_path / "c.db", products=120, customers=10, seed=4))
+    assert first == second
+    assert first[0] != other[0] and first[2] != other[2]
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return seeded(tmp_path_factory.mktemp("seed") / "shop.db", products=2000, customers=60, seed=7)
+
+
+def test_catalog_covers_every_category_with_plausible_rows(catalog: Database) -> None:
+    with catalog.session() as session:
+        products = session.execute(select(Product)).scalars().all()
+    assert len(products) == 2000
+    assert sorted(int(p.id.removeprefix("p")) for p in products) == list(range(1, 2001))
+    per_category = Counter(p.category for p in products)
+    assert set(per_category) == CATEGORIES
+    assert min(per_category.values()) >= 40
+    assert 0.03 <= sum(p.stock == 0 for p in products) / len(products) <= 0.08
+    assert all(1.0 <= p.rating <= 5.0 and p.price > 0 and p.review_count >= 0 for p in products)
+    assert all(1 <= p.description.count(".") and len(p.description) > 30 for p in products)
+    assert len({p.name for p in products}) > 1000
+    shoes = [p for p in products if p.category == "Running Shoes"]
+    assert all(p.sizes and p.colors for p in shoes)
+    assert all(set(p.sizes) <= {"XS", "S", "M", "L", "XL", "XXL"} for p in products if p.category == "T-Shirts")
+    laptops = [p.price for p in products if p.category == "Laptops"]
+    tees = [p.price for p in products if p.category == "T-Shirts"]
+    assert min(laptops) > max(tees)
+
+
+def test_descriptions_give_search_material(catalog: Database) -> None:
+    with catalog.session() as session:
+        for words in ("waterproof", "wireless", "noise cancelling", "trail running"):
+            total, _ = search_products(session, SearchParams(q=words))
+            assert total > 0, words
+
+
+def test_demo_customer_history(catalog: Database) -> None:
+    with catalog.session() as session:
+        demo = session.execute(select(User).where(User.login == "demo")).scalar_one()
+        orders = session.execute(select(Order).where(Order.user_id == demo.id)).scalars().all()
+        cart = session.execute(select(CartLine).where(CartLine.user_id == demo.id)).scalars().all()
+    assert (demo.id, demo.name, demo.token) == (1, "Demo Customer", "demo-token")
+    assert len({order.status for order in orders}) >= 5
+    assert cart == []
+
+
+def test_orders_are_consistent_and_show_taste(catalog: Database) -> None:
+    with catalog.session() as session:
+        users = session.execute(select(User)).scalars().all()
+        orders = session.execute(select(Order)).scalars().all()
+        categories = dict(session.execute(select(Product.id, Product.category)).all())
+        lines = session.execute(select(OrderLine)).scalars().all()
+    assert len(users) == 60 and len({u.login for u in users}) == 60 and len({u.token for u in users}) == 60
+    assert all(u.login == u.login.lower() and " " not in u.login for u in users)
+    assert {order.status for order in orders} == set(OrderStatus)
+    for order in orders:
+        assert order.lines and 0 < order.total == round(sum(line.unit_price * line.quantity for line in order.lines), 2)
+        has_tracking = order.status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned)
+        assert bool(order.tracking_number) == has_tracking
+        created = order.created_at.replace(tzinfo=UTC)
+        assert NOW - timedelta(days=366) <= created <= NOW
+    # Taste: a customer's most bought category takes a far larger share than 1 in 22.
+    by_user: dict[int, Counter] = {}
+    order_user = {order.id: order.user_id for order in orders}
+    for line in lines:
+        by_user.setdefault(order_user[line.order_id], Counter())[categories[line.product_id]] += 1
+    shares = [counter.most_common(1)[0][1] / sum(counter.values())
+              for counter in by_user.values() if sum(counter.values()) >= 6]
+    assert shares and sum(shares) / len(shares) > 0.4
+
+
+def test_refuses_a_seeded_database_without_reset(tmp_path: Path) -> None:
+    database = seeded(tmp_path / "shop.db", products=30, customers=3)
+    with pytest.raises(SeedError, match="--reset"):
+        seed_database(database, products=30, customers=3)
+    seed_database(database, products=40, customers=3, reset=True)
+    with database.session() as session:
+        assert len(session.execute(select(Product.id)).all()) == 40
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["--products", "50", "--customers", "4", "--seed", "2", "--database-url", url]) == 0
+    assert "50 products" in capsys.readouterr().out
+    assert main(["--products", "50", "--database-url", url]) == 1
+    assert "--reset" in capsys.readouterr().err
+    assert main(["--products", "60", "--customers", "4", "--database-url", url, "--reset"]) == 0
+    database = Database(url)
+    with database.session() as session:
+        total, hits = search_products(session, SearchParams(q=session.get(Product, "p60").name))
+    assert total > 0 and "p60" in {product.id for product, _ in hits[:10]}
