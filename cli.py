@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed.add_argument("--customers", type=int, default=200)
     seed.add_argument("--seed", type=int, default=7)
 
+    commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
+
     for extra in _extra_commands():
         extra(commands)
 
@@ -38,12 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_chat(args.login))
     if args.command == "seed":
         return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "retrain":
+        from shop.recommend import main as recommend_main
+
+        return recommend_main(["--retrain"])
     return args.run(args)
 
 
 def _extra_commands() -> list:
-    """Subcommands contributed by optional parts (evals, recommender), each ``register(subparsers)``."""
-    return []
+    """Subcommands contributed by other parts (evals, recommender), each ``register(subparsers)``."""
+    from evals.cli import register as register_eval
+
+    return [register_eval]
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:

@@ -6,7 +6,9 @@ overrides); ``uvicorn server:app`` or ``voiceshop serve`` runs it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,13 +19,20 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
-from shop.api import create_shop_app
 
-from agent.assistant import Assistant, ChatResponse
+from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
 from agent.auth import COOKIE, Customer, Customers, current_customer
 from agent.config import Settings
+from agent.llm import COMPUTE_LOCK
+from shop.api import create_shop_app
 from shop.db import Database
+from shop.dense_index import DenseIndex, DenseIndexOptions
+from shop.search import use_dense_index
 from tools import ShopClient, ShopError
+from tools.faq_store import FaqStore, FaqStoreOptions
+from voice import routes as voice_routes
+from voice.asr import AsrOptions, Transcriber
+from voice.prompt import fetch_catalog_vocabulary
 
 log = logging.getLogger("voiceshop")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -35,8 +44,8 @@ class LoginRequest(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=1000)
-    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[\w-]+$")
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
 
     @field_validator("text")
     @classmethod
@@ -68,14 +77,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.shop_http = shop_http
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
-        async with Assistant(settings, shop_http, help_center=_help_center(settings)) as assistant:
+        await _prepare_transcriber(app.state.transcriber, shop_http)
+        dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database)) \
+            if settings.dense_search else None
+        help_center = await asyncio.to_thread(_open_help_center, settings)
+        async with Assistant(settings, shop_http, help_center=help_center) as assistant:
             app.state.assistant = assistant
             yield
+        if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:
+            dense_ready.result().set()  # stop following catalog changes
         await shop_http.aclose()
 
     app = FastAPI(title="Voice Shop Assistant", version="0.1.0", lifespan=lifespan,
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
     app.state.database = database
+    # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
+    app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
     app.mount("/shop", shop_app)
 
     @app.get("/health", tags=["meta"])
@@ -117,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def orders(customer: CurrentCustomer, request: Request) -> Any:
         return await _shop_call(request, customer, "GET", "/orders")
 
-    _mount_voice_and_web(app)
+    app.include_router(voice_routes.router)
+    _mount_web(app)
     return app
 
 
@@ -128,12 +146,35 @@ async def _shop_call(request: Request, customer: Customer, method: str, path: st
         raise HTTPException(exc.status, exc.detail) from exc
 
 
-def _help_center(settings: Settings) -> Any:
-    """The FAQ store when the help-center module is present."""
-    return None
+def _open_help_center(settings: Settings) -> FaqStore:
+    """The help center in ChromaDB, re-indexed from ``shop/helpcenter/`` where the files changed."""
+    store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma"))
+    report = store.sync()
+    log.info("help center: %d added, %d updated, %d removed, %d unchanged", len(report.added),
+             len(report.updated), len(report.removed), report.unchanged)
+    return store
 
 
-def _mount_voice_and_web(app: FastAPI) -> None:
+async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncClient) -> None:
+    """Teach Whisper the catalog's words and load it now rather than on the first voice turn."""
+    try:
+        transcriber.use_vocabulary(await fetch_catalog_vocabulary(shop_http))
+    except httpx.HTTPError as exc:
+        log.warning("ASR prompt without catalog names: %s", exc)
+    await asyncio.to_thread(transcriber.load)
+
+
+def _start_dense_search(settings: Settings, database: Database) -> threading.Event:
+    """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
+    index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma"))
+    with database.sessions() as session:
+        report = index.sync(session)
+    log.info("dense product index ready: %s", report)
+    use_dense_index(index)
+    return index.follow(database.sessions)
+
+
+def _mount_web(app: FastAPI) -> None:
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
         if (WEB_DIR / "index.html").exists():

@@ -21,6 +21,10 @@ from agent.understand import Understander
 from tools import ShopClient, ToolContext
 
 
+MAX_TEXT_CHARS = 1000  # one spoken or typed customer message
+CONVERSATION_ID_PATTERN = r"^[\w-]{1,64}$"  # also keeps ids safe inside checkpoint thread ids
+
+
 class ActionView(BaseModel):
     tool: str
     args: dict[str, Any]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
+from starlette.requests import HTTPConnection
 
 COOKIE = "vs_token"
 
@@ -53,17 +54,17 @@ class Customers:
         return customer.token, customer
 
 
-def request_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def request_token(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return request.cookies.get(COOKIE)
+    return connection.cookies.get(COOKIE)
 
 
-async def current_customer(request: Request) -> Customer:
-    """FastAPI dependency: the signed-in customer, or 401."""
-    token = request_token(request)
-    customer = await request.app.state.customers.resolve(token) if token else None
+async def current_customer(connection: HTTPConnection) -> Customer:
+    """FastAPI dependency (HTTP and WebSocket routes): the signed-in customer, or 401."""
+    token = request_token(connection)
+    customer = await connection.app.state.customers.resolve(token) if token else None
     if customer is None:
         raise HTTPException(401, "sign in first: POST /api/login with a customer login",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -38,12 +38,19 @@ class Completion:
 
 
 class ChatClient:
-    """Sends chat-completion requests with a JSON-schema ``response_format`` to any OpenAI-style endpoint."""
+    """Sends chat-completion requests with a JSON-schema ``response_format`` to any OpenAI-style endpoint.
+
+    ``embedded`` and ``adapter`` tell the understand step what it is talking to: the bundled small model
+    (compact prompt and encoding, see ``agent/understand.py``), fine-tuned or not, or a capable server.
+    """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 60.0) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 60.0,
+                 embedded: bool = False, adapter: Path | None = None) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
+        self.embedded = embedded
+        self.adapter = adapter
         self.http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s, headers=headers)
 
     async def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
@@ -54,13 +61,7 @@ class ChatClient:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "action", "schema": schema, "strict": True}}
         started = time.perf_counter()
-        try:
-            response = await self.http.post("/chat/completions", json=body)
-        except httpx.HTTPError as exc:
-            raise LLMError(f"LLM request failed: {exc!r}") from exc
-        if response.status_code != 200:
-            raise LLMError(f"LLM server answered {response.status_code}: {response.text[:300]}")
-        payload = response.json()
+        payload = await self._post("/chat/completions", body)
         try:
             content = payload["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as exc:
@@ -68,6 +69,38 @@ class ChatClient:
         usage = payload.get("usage") or {}
         return Completion(content, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0),
                           time.perf_counter() - started)
+
+    async def complete_raw(self, prompt: str, *, grammar: str | None = None, max_tokens: int = 32,
+                           stop: list[str] | None = None, temperature: float = 0.0) -> Completion:
+        """A plain-text completion (``POST /completions``) with an optional GBNF grammar.
+
+        Used by the compact mode of the embedded model, whose prompt is not a chat. llama.cpp's server
+        (embedded or ``llama-server``) takes the ``grammar`` field and keeps the prompt prefix cached.
+        """
+        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "max_tokens": max_tokens,
+                                "temperature": temperature, "cache_prompt": True}
+        if grammar is not None:
+            body["grammar"] = grammar
+        if stop:
+            body["stop"] = stop
+        started = time.perf_counter()
+        payload = await self._post("/completions", body)
+        try:
+            content = payload["choices"][0]["text"] or ""
+        except (KeyError, IndexError, TypeError) as exc:
+            raise LLMError(f"not a text completion: {str(payload)[:300]}") from exc
+        usage = payload.get("usage") or {}
+        return Completion(content, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0),
+                          time.perf_counter() - started)
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self.http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise LLMError(f"LLM request failed: {exc!r}") from exc
+        if response.status_code != 200:
+            raise LLMError(f"LLM server answered {response.status_code}: {response.text[:300]}")
+        return response.json()
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -86,28 +119,39 @@ class EmbeddedEngine:
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.warmup = False
+        # Gemma 3 uses sliding-window attention; without a full-size cache llama.cpp cannot reuse a cached
+        # prompt prefix and recomputes every prompt from scratch (measured: 0 cached tokens per turn).
+        params.swa_full = True
         if lora_path is not None:
-            adapter = xllamacpp.CommonAdapterLoraInfo(str(lora_path), 1.0)
-            params.lora_adapters = [adapter]
+            if not lora_path.is_file():
+                raise FileNotFoundError(f"LoRA adapter not found: {lora_path}")
+            params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(lora_path), 1.0)]
         self.model_path = model_path
+        self.lora_path = lora_path
         self.server = xllamacpp.Server(params)
 
     def chat_completions(self, body: dict[str, Any]) -> dict[str, Any]:
         with COMPUTE_LOCK:
             return self.server.handle_chat_completions(body)
 
+    def completions(self, body: dict[str, Any]) -> dict[str, Any]:
+        with COMPUTE_LOCK:
+            return self.server.handle_completions(body)
+
 
 class EmbeddedTransport(httpx.AsyncBaseTransport):
-    """Answers ``POST /chat/completions`` from an :class:`EmbeddedEngine`, off the event loop."""
+    """Answers ``POST /chat/completions`` and ``POST /completions`` from an :class:`EmbeddedEngine`."""
 
     def __init__(self, engine: EmbeddedEngine) -> None:
         self.engine = engine
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
-            return httpx.Response(404, json={"error": f"embedded engine serves only chat completions, not {request.url.path}"})
+        path = request.url.path
+        if request.method != "POST" or not path.endswith("/completions"):
+            return httpx.Response(404, json={"error": f"embedded engine serves only completions, not {path}"})
         body = json.loads(await request.aread())
-        result = await asyncio.to_thread(self.engine.chat_completions, body)
+        handler = self.engine.chat_completions if path.endswith("/chat/completions") else self.engine.completions
+        result = await asyncio.to_thread(handler, body)  # off the event loop
         if "error" in result:
             return httpx.Response(500, json=result)
         return httpx.Response(200, json=result)
@@ -141,6 +185,20 @@ def embedded_engine(model_path: Path, *, threads: int, context_tokens: int, lora
         return _engines[key]
 
 
+# The committed LoRA adapter that makes the bundled base model pick actions (agent/finetune/train.py).
+DEFAULT_ADAPTER = Path(__file__).resolve().parent / "adapters" / "gemma3-270m-shop-lora.gguf"
+NO_ADAPTER = {"none", "off", "no", "false", "0"}
+
+
+def resolve_adapter(lora_path: Path | None, custom_model: bool) -> Path | None:
+    """The adapter to apply: the configured one, ``none`` for none, else the committed one (bundled model only)."""
+    if lora_path is not None:
+        return None if str(lora_path).strip().lower() in NO_ADAPTER else lora_path
+    if custom_model:
+        return None  # the committed adapter was trained for the bundled Gemma 3 270M only
+    return DEFAULT_ADAPTER if DEFAULT_ADAPTER.is_file() else None
+
+
 def make_client(settings: Any) -> ChatClient:
     """The chat client the settings ask for: injected transport, remote server, or embedded engine."""
     if settings.llm_transport is not None:
@@ -149,8 +207,8 @@ def make_client(settings: Any) -> ChatClient:
         return ChatClient(settings.llm_base_url, settings.llm_model or "default", api_key=settings.llm_api_key,
                           timeout_s=settings.llm_timeout_s)
     model_path = settings.model_path or bundled_model_path(settings.data_dir)
-    lora = settings.lora_path
+    lora = resolve_adapter(settings.lora_path, custom_model=settings.model_path is not None)
     engine = embedded_engine(model_path, threads=settings.llm_threads, context_tokens=settings.context_tokens,
                              lora_path=lora)
     return ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
-                      timeout_s=settings.llm_timeout_s)
+                      timeout_s=settings.llm_timeout_s, embedded=True, adapter=lora)

@@ -1,21 +1,38 @@
 """The understand step: conversation in, exactly one typed action out.
 
 This is the only place that knows how actions are put to the model (prompt text, decoding constraint)
-and read back, so engines and prompting strategies change here without touching the graph.
+and read back, so engines and prompting strategies change here without touching the graph. Two modes:
+
+- ``compact`` (the embedded Gemma 3 270M): a short plain-text prompt (``prompts/understand_compact.j2``)
+  with the screen and the last exchange, optional retrieved examples, and a one-line action encoding
+  (:mod:`agent.finetune.codec`) under a per-turn GBNF grammar. The committed LoRA adapter teaches the
+  base model this task; without it the prompt also lists the action codes.
+- ``instruct`` (capable models behind vLLM or a hosted API): a descriptive system prompt
+  (``prompts/system.j2``) and JSON output under the action schema.
+
+Either way :meth:`Understander.choose` returns a validated :class:`tools.Action` (or ``None``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
+from agent.finetune.codec import Screen, decode, grammar
+from agent.finetune.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
 from tools import Action, parse_action
 from tools.base import action_schema
 
-MAX_ACTION_TOKENS = 96  # the longest valid action is well under this; it also bounds a rambling model
+MAX_ACTION_TOKENS = 96  # JSON mode: the longest valid action is well under this; it also bounds a rambling model
+MAX_COMPACT_TOKENS = 32  # compact mode: "search wireless headphones; color black; max 50" is ~12 tokens
+DEFAULT_FEW_SHOT = 4  # retrieved examples for the base model when no adapter is loaded
+
+Mode = Literal["compact", "instruct"]
 
 
 @dataclass
@@ -25,21 +42,51 @@ class Decision:
     seconds: float
 
 
+@dataclass(frozen=True)
+class UnderstandOptions:
+    """How the understand step talks to its model.
+
+    ``few_shot``: retrieved examples per prompt (compact mode); ``explain``: list the action codes in the
+    prompt (needed by a model that was not fine-tuned on them).
+    """
+
+    mode: Mode = "compact"
+    few_shot: int = 0
+    explain: bool = False
+
+    @classmethod
+    def for_client(cls, llm: ChatClient, mode: Mode | None = None, few_shot: int | None = None) -> UnderstandOptions:
+        """Defaults from what the client talks to: the embedded model gets the compact mode, with the
+        action codes and retrieved examples when no adapter is loaded; other servers get the instruct mode."""
+        embedded = bool(getattr(llm, "embedded", False))
+        tuned = getattr(llm, "adapter", None) is not None
+        mode = mode or ("compact" if embedded else "instruct")
+        if few_shot is None:
+            few_shot = 0 if tuned or mode == "instruct" else DEFAULT_FEW_SHOT
+        return cls(mode=mode, few_shot=few_shot, explain=not tuned)
+
+
 @cache
 def _decoding_schema() -> dict[str, Any]:
     return action_schema()
 
 
 class Understander:
-    """Asks the LLM for the next action under the action schema (constrained decoding)."""
+    """Asks the LLM for the next action, constrained to valid output, and validates it."""
 
-    def __init__(self, llm: ChatClient, prompts: Prompts) -> None:
+    def __init__(self, llm: ChatClient, prompts: Prompts, options: UnderstandOptions | None = None,
+                 few_shot_index: Any = None) -> None:
         self.llm = llm
         self.prompts = prompts
+        self.options = options or UnderstandOptions.for_client(llm)
+        self._index = few_shot_index  # an agent.finetune.fewshot.FewShotIndex, built on first use
+        self._index_lock = asyncio.Lock()
 
     async def choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
                      cart: dict[str, Any] | None, results: list[str]) -> Decision:
         """Raises :class:`agent.llm.LLMError` when the model cannot be reached."""
+        if self.options.mode == "compact":
+            return await self._choose_compact(history, shown, cart, results)
         messages = self.prompts.messages(history, shown, cart, results)
         completion = await self.llm.complete(messages, schema=_decoding_schema(), max_tokens=MAX_ACTION_TOKENS)
         try:
@@ -47,3 +94,35 @@ class Understander:
         except ValueError:
             action = None  # cannot happen under constrained decoding; a remote server may not enforce it
         return Decision(action, completion.content, completion.seconds)
+
+    async def _choose_compact(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
+                              cart: dict[str, Any] | None, results: list[str]) -> Decision:
+        started = time.perf_counter()
+        if results:
+            # The compact prompt has no place for tool results: the small model runs one tool per turn,
+            # and a plain reply lets the graph speak that tool's result.
+            return Decision(parse_action({"action": "reply", "text": "Done."}), "", 0.0)
+        said = history[-1]["content"] if history and history[-1].get("role") == "user" else ""
+        utterance = spoken_form(said)
+        screen = Screen.of(shown, cart)
+        examples = []
+        if self.options.few_shot > 0:
+            index = await self._few_shot_index()
+            examples = await asyncio.to_thread(index.nearest, utterance, self.options.few_shot)
+        prompt = render(PromptInput(utterance, screen.shown, screen.cart_lines, history[:-1], examples),
+                        explain=self.options.explain)
+        completion = await self.llm.complete_raw(prompt, grammar=grammar(len(screen.shown), len(screen.cart_lines)),
+                                                 max_tokens=MAX_COMPACT_TOKENS, stop=["\n"])
+        try:
+            action = decode(completion.content, screen, utterance or said)
+        except ValueError:
+            action = None  # only when the server ignored the grammar (a remote server may)
+        return Decision(action, completion.content, time.perf_counter() - started)
+
+    async def _few_shot_index(self) -> Any:
+        async with self._index_lock:
+            if self._index is None:
+                from agent.finetune.fewshot import FewShotIndex
+
+                self._index = await asyncio.to_thread(FewShotIndex.build)
+            return self._index

@@ -1,0 +1,221 @@
+"""Catalog search speed: index build time, memory and query latency at several catalog sizes (one command).
+
+    nice -n 10 .venv/bin/python -m bench.retrieval_speed                       # 2k, 100k, 1M products
+    nice -n 10 .venv/bin/python -m bench.retrieval_speed --sizes 2000 --rounds 1
+
+For each size a generated catalog (``shop.seed``, seed 7) is built under ``var/bench/speed-<N>/`` with its
+FTS5 index and, up to ``--dense-max`` products, its dense vectors in ChromaDB. Builds are kept: a rerun
+reuses them (the dense sync re-embeds nothing) and reports the timings saved from the first build.
+Each size is measured in its own process so the memory figures do not mix. Queries are the 198 texts of
+bench/data/catalog_queries.yaml, run through ``shop.search.search_products`` in-process (no HTTP), by 1
+client and by 8 concurrent clients (threads, one DB session each), after a warm-up. The machine is
+shared, so the load average is printed with each size, and for 1 client the CPU time per query too (what
+a query costs on an idle core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).parent / "data"
+BENCH_ROOT = Path("var") / "bench"
+SEED = 7
+
+
+def _rss_mb() -> float:
+    """Current resident memory of this process (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _disk_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 2**20
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
+    """Seed the catalog and build its indexes (reusing a previous build); returns the build figures."""
+    from sqlalchemy import func, select
+
+    from shop.db import Database
+    from shop.models import Product
+    from shop.seed import seed_database
+
+    directory = BENCH_ROOT / f"speed-{size}-seed{SEED}"
+    directory.mkdir(parents=True, exist_ok=True)
+    record_path = directory / "build.json"
+    record: dict[str, Any] = json.loads(record_path.read_text()) if record_path.exists() else {}
+    database = Database(f"sqlite:///{directory / 'shop.db'}")
+
+    present = 0
+    if (directory / "shop.db").exists():
+        database.create_schema()
+        with database.sessions() as session:
+            present = session.scalar(select(func.count()).select_from(Product)) or 0
+    if present != size or "seed_s" not in record:
+        database.reset_schema()
+        started = time.perf_counter()
+        summary = seed_database(database, products=size, customers=50, seed=SEED)
+        # The seed is deterministic, so kept vectors stay valid and the dense build figures with them.
+        record.update(seed_s=time.perf_counter() - started, seed_phases_s=summary.seconds)
+        record_path.write_text(json.dumps(record, indent=1))
+
+    if size <= dense_max:
+        from shop.dense_index import DenseIndex, DenseIndexOptions
+        from shop.embedder import EncoderOptions, TextEncoder
+
+        encoder = TextEncoder(EncoderOptions(intra_op_threads=threads))
+        index = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None), encoder=encoder)
+        with database.sessions() as session:
+            report = index.sync(session, progress=lambda line: print(f"  [{size}] {line}", file=sys.stderr, flush=True))
+        if report.embedded:
+            record["dense"] = {"embedded": report.embedded, "seconds": report.seconds,
+                               "products_per_s": report.embedded / report.seconds, "threads": threads}
+            record_path.write_text(json.dumps(record, indent=1))
+    database.engine.dispose()
+    record["disk_mb"] = {"sqlite": sum(_disk_mb(p) for p in directory.glob("shop.db*")),
+                         "chroma": _disk_mb(directory / "chroma")}
+    return record
+
+
+def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[str, Any]:
+    """Latency of search_products over the built catalog, lexical and (if built) hybrid."""
+    from shop.db import Database
+    from shop.search import SearchParams, search_products, use_dense_index
+
+    directory = BENCH_ROOT / f"speed-{size}-seed{SEED}"
+    queries = [q["q"] for q in yaml.safe_load((DATA_DIR / "catalog_queries.yaml").read_text())["queries"]]
+    rss_start = _rss_mb()
+    database = Database(f"sqlite:///{directory / 'shop.db'}")
+    modes: dict[str, Any] = {"lexical": None}
+    if size <= dense_max:
+        from shop.dense_index import DenseIndex, DenseIndexOptions
+
+        modes["hybrid"] = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None))
+
+    local = threading.local()
+    cpu_ms: list[float] = []  # process CPU time per query, recorded when one client runs alone
+
+    def one(text: str) -> float:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = database.sessions()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        search_products(session, SearchParams(q=text, limit=10))
+        elapsed = (time.perf_counter() - started) * 1000
+        cpu_ms.append((time.process_time() - cpu_started) * 1000)
+        session.rollback()  # end the read transaction, as a request would
+        return elapsed
+
+    results: dict[str, Any] = {}
+    for mode, index in modes.items():
+        use_dense_index(index)
+        for text in queries[:30]:  # warm-up: page cache, HNSW load, first-use costs
+            one(text)
+        for n_clients in clients:
+            workload = queries * rounds
+            started = time.perf_counter()
+            cpu_ms.clear()
+            if n_clients == 1:
+                latencies = [one(text) for text in workload]
+            else:
+                with ThreadPoolExecutor(max_workers=n_clients) as pool:
+                    latencies = list(pool.map(one, workload))
+            wall = time.perf_counter() - started
+            results[f"{mode}/{n_clients}"] = {
+                "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
+                "qps": len(workload) / wall, "n": len(workload),
+            }
+            if n_clients == 1:
+                # Alone, a query's CPU time is what it would take on an idle core: the machine is shared.
+                results[f"{mode}/{n_clients}"].update(cpu_p50_ms=_percentile(cpu_ms, 50), cpu_p95_ms=_percentile(cpu_ms, 95))
+    use_dense_index(None)
+    return {"rss_mb": _rss_mb(), "rss_growth_mb": _rss_mb() - rss_start, "peak_rss_mb": _peak_rss_mb(),
+            "latency": results}
+
+
+def run_one(args: argparse.Namespace) -> int:
+    size = args.one
+    record = build(size, args.dense_max, args.threads)
+    load_before = os.getloadavg()[0]
+    record.update(measure(size, args.dense_max, args.rounds, args.clients))
+    record["load_average"] = (load_before, os.getloadavg()[0])  # the machine is shared: say how busy it was
+    print(json.dumps(record))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Catalog search speed at several catalog sizes.")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[2000, 100_000, 1_000_000])
+    parser.add_argument("--dense-max", type=int, default=100_000,
+                        help="build dense vectors only up to this many products (embedding is the slow part)")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads while embedding the catalog")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the 198 queries per measurement")
+    parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
+    args = parser.parse_args(argv)
+    if args.one:
+        return run_one(args)
+
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    rows = []
+    for size in args.sizes:
+        command = [sys.executable, "-m", "bench.retrieval_speed", "--one", str(size), "--dense-max", str(args.dense_max),
+                   "--threads", str(args.threads), "--rounds", str(args.rounds),
+                   "--clients", ",".join(map(str, args.clients))]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+        record = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append((size, record))
+        _print_size(size, record)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
+def _print_size(size: int, r: dict[str, Any]) -> None:
+    print(f"\n== {size:,} products ==")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["seed_phases_s"].items())
+    print(f"build: seed + FTS5 {r['seed_s']:.1f} s ({phases})")
+    if "dense" in r:
+        d = r["dense"]
+        print(f"build: dense vectors {d['seconds']:.0f} s for {d['embedded']:,} products "
+              f"({d['products_per_s']:.0f} products/s, {d['threads']} thread(s))")
+    else:
+        print("build: dense vectors not built at this size (see --dense-max); search is lexical only")
+    print(f"disk: SQLite {r['disk_mb']['sqlite']:.0f} MB, Chroma {r['disk_mb']['chroma']:.0f} MB; "
+          f"memory: RSS {r['rss_mb']:.0f} MB after queries (peak {r['peak_rss_mb']:.0f} MB)")
+    if "load_average" in r:
+        print(f"load average while measuring: {r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f} "
+              f"(on {os.cpu_count()} CPUs)")
+    for key, m in r["latency"].items():
+        mode, clients = key.split("/")
+        cpu = f"  CPU time p50 {m['cpu_p50_ms']:.1f} ms  p95 {m['cpu_p95_ms']:.1f} ms" if "cpu_p50_ms" in m else ""
+        print(f"  {mode:<8} {clients} client(s): p50 {m['p50_ms']:6.1f} ms  p95 {m['p95_ms']:6.1f} ms  "
+              f"{m['qps']:6.1f} queries/s  (n={m['n']}){cpu}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

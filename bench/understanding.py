@@ -1,0 +1,160 @@
+"""Understanding benchmark: how well the embedded model picks actions, and how fast (one command).
+
+    .venv/bin/python -m bench.understanding                       # all four setups, both test sets
+    .venv/bin/python -m bench.understanding --setups finetuned --sets dev --markdown docs/understanding-results.md
+
+Setups (the embedded Gemma 3 270M, compact prompt and encoding, grammar-constrained decoding):
+zero-shot (base model, action codes listed in the prompt), few-shot (base model + k retrieved examples),
+fine-tuned (the committed LoRA adapter), fine-tuned + few-shot. Test sets: the hand-written dev set
+(evals/understanding/dev.yaml) and generated examples from templates held out of training.
+
+Figures (definitions in agent/finetune/scoring.py): exact-action accuracy, tool accuracy, argument
+accuracy, invalid-output rate, and the understand step's latency p50/p95 (the whole ``choose`` call:
+retrieval, prompt, generation, decoding). Cases run in file order through one engine per model, so the
+prompt cache sees what a conversation would (the static prefix is shared; the screen changes often).
+Latency depends on the machine and on what else runs on it: say so when quoting figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.finetune.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
+from agent.finetune.taskdata import generate
+from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine
+from agent.prompts import Prompts
+from agent.understand import DEFAULT_FEW_SHOT, Understander, UnderstandOptions
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Setup:
+    name: str
+    adapter: bool
+    few_shot: int
+
+
+SETUPS = {"zero-shot": Setup("zero-shot", False, 0), "few-shot": Setup("few-shot", False, DEFAULT_FEW_SHOT),
+          "finetuned": Setup("finetuned", True, 0), "finetuned+few-shot": Setup("finetuned+few-shot", True, DEFAULT_FEW_SHOT)}
+
+
+def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list[Case]]:
+    sets: dict[str, list[Case]] = {}
+    if "dev" in names:
+        sets["dev"] = load_dev_set()
+    if "heldout" in names:
+        sets["heldout"] = [case_from_example(e) for e in generate(heldout_count, "heldout", seed)]
+    return sets
+
+
+async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
+                    index: Any) -> dict[str, Any]:
+    model_path = bundled_model_path(REPO / "var")
+    adapter = args.adapter if setup.adapter else None
+    if setup.adapter and not adapter.is_file():
+        raise SystemExit(f"no adapter at {adapter}: train one with `python -m agent.finetune.train`")
+    engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
+    client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
+                        embedded=True, adapter=adapter)
+    options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
+    understander = Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None)
+    report: dict[str, Any] = {}
+    for set_name, cases in sets.items():
+        totals, per_tool, failures = Totals(), defaultdict(Totals), []
+        await understander.choose([{"role": "user", "content": "hello"}], [], None, [])  # warm the prefix cache
+        for case in cases:
+            started = time.perf_counter()
+            decision = await understander.choose(case.messages(), case.shown, case.cart, [])
+            seconds = time.perf_counter() - started
+            result: Score = score(case, decision.action)
+            totals.add(result, seconds)
+            per_tool[case.tool].add(result, seconds)
+            if not result.exact:
+                failures.append({"case": case.source, "say": case.utterance, "raw": decision.raw.strip(),
+                                 "problems": result.problems})
+        report[set_name] = {"figures": totals.figures(),
+                            "per_tool": {t: v.figures() for t, v in sorted(per_tool.items())},
+                            "failures": failures}
+        figures = totals.figures()
+        print(f"{setup.name:>20} {set_name:>8}: exact {figures['exact']:.1%} tool {figures['tool']:.1%} "
+              f"args {_pct(figures['args'])} invalid {figures['invalid']:.1%} "
+              f"p50 {figures['p50_s']:.2f}s p95 {figures['p95_s']:.2f}s ({figures['cases']} cases)", flush=True)
+    await client.aclose()
+    return report
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def markdown(results: dict[str, dict[str, Any]], machine: dict[str, Any]) -> str:
+    lines = ["| setup | test set | cases | exact action | tool | arguments | invalid | p50 | p95 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for setup, by_set in results.items():
+        for set_name, report in by_set.items():
+            f = report["figures"]
+            lines.append(f"| {setup} | {set_name} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | "
+                         f"{_pct(f['args'])} | {f['invalid']:.1%} | {f['p50_s']:.2f} s | {f['p95_s']:.2f} s |")
+    lines.append("")
+    lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, "
+                 f"load average before the run {machine['load_before']}; {machine['when']}.")
+    return "\n".join(lines) + "\n"
+
+
+def _machine(threads: int) -> dict[str, Any]:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads,
+            "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg()), "when": time.strftime("%Y-%m-%d %H:%M")}
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    sets = {name: cases[:args.limit] for name, cases in test_sets(args.sets, args.heldout, args.seed).items()}
+    machine = _machine(args.threads)
+    index = None
+    if any(SETUPS[name].few_shot for name in args.setups):
+        from agent.finetune.fewshot import FewShotIndex
+
+        index = FewShotIndex.build(REPO / "var" / "fewshot")
+    results = {name: await run_setup(SETUPS[name], sets, args, index) for name in args.setups}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n", encoding="utf-8")
+    table = markdown(results, machine)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text("<!-- written by `python -m bench.understanding`; do not edit by hand -->\n"
+                                 + table, encoding="utf-8")
+    print(f"details and failures: {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="exact-action/tool/argument accuracy and latency of the understand step")
+    parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=list(SETUPS))
+    parser.add_argument("--sets", nargs="+", choices=["dev", "heldout"], default=["dev", "heldout"])
+    parser.add_argument("--heldout", type=int, default=150, help="generated held-out cases")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many cases per set (smoke runs)")
+    parser.add_argument("--seed", type=int, default=99)
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
+    parser.add_argument("--adapter", type=Path, default=DEFAULT_ADAPTER)
+    parser.add_argument("--json", type=Path, default=REPO / "var" / "bench" / "understanding.json")
+    parser.add_argument("--markdown", type=Path, default=None, help="also write the table to this file")
+    return asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

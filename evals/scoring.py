@@ -1,0 +1,124 @@
+"""Scoring one turn and the final shop state against a scenario's expectations.
+
+Pure functions over plain data (the chat API's actions, reply, cart and orders), so every rule of the
+contract can be tested without running the assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evals.matchers import MISSING, RefContext, assign
+from evals.results import ActionTaken, Check
+from evals.scenario import ActionExpectation, CartLineExpectation, FinalExpectations, TurnExpectations
+
+
+@dataclass
+class TurnScore:
+    checks: list[Check] = field(default_factory=list)
+    actions_checked: bool = False
+    args_expected: int = 0
+    args_matched: int = 0
+
+
+def describe_action(expected: ActionExpectation) -> str:
+    args = ", ".join(f"{name} {m.describe()}" for name, m in expected.args.items())
+    return f"{expected.tool}({args})"
+
+
+def _action_list(actions: Sequence[ActionTaken]) -> str:
+    return "[" + ", ".join(a.brief() for a in actions) + "]"
+
+
+def _arg_failures(expected: ActionExpectation, actual: ActionTaken, refs: RefContext) -> list[str]:
+    return [f"{name}: {reason}" for name, matcher in expected.args.items()
+            if (reason := matcher.check(actual.args.get(name, MISSING), refs)) is not None]
+
+
+def check_actions(expected: Sequence[ActionExpectation], actual: Sequence[ActionTaken],
+                  refs: RefContext) -> tuple[Check, int, int]:
+    """The contract's rule: same actions, same order, listed arguments matching.
+
+    Also returns (argument matchers listed, matched) for argument accuracy: an argument of an expected
+    action whose tool was not chosen at that position counts as not matched.
+    """
+    wanted = "[" + ", ".join(describe_action(e) for e in expected) + "]"
+    listed = sum(len(e.args) for e in expected)
+    matched = 0
+    problems: list[str] = []
+    for position, exp in enumerate(expected):
+        got = actual[position] if position < len(actual) else None
+        if got is None or got.tool != exp.tool:
+            problems.append(f"action {position + 1}: expected {exp.tool}, got {got.tool if got else 'nothing'}")
+            continue
+        failures = _arg_failures(exp, got, refs)
+        matched += len(exp.args) - len(failures)
+        problems += [f"action {position + 1} {exp.tool}: {f}" for f in failures]
+    if len(actual) > len(expected):
+        extra = ", ".join(a.tool for a in actual[len(expected):])
+        problems.append(f"unexpected extra action{'s' if len(actual) - len(expected) > 1 else ''}: {extra}")
+    reason = "" if not problems else f"got {_action_list(actual)}; " + "; ".join(problems)
+    return Check(name="actions", expected=wanted, passed=not problems, reason=reason), listed, matched
+
+
+def check_reply(expect: TurnExpectations, reply: str) -> list[Check]:
+    checks: list[Check] = []
+    lowered = reply.casefold()
+    if expect.reply_contains_any is not None:
+        ok = any(p.casefold() in lowered for p in expect.reply_contains_any)
+        checks.append(Check(name="reply_contains_any", expected=f"any of {expect.reply_contains_any!r}",
+                            passed=ok, reason="" if ok else f"none of them in the reply {reply!r}"))
+    if expect.reply_excludes is not None:
+        found = [p for p in expect.reply_excludes if p.casefold() in lowered]
+        checks.append(Check(name="reply_excludes", expected=f"none of {expect.reply_excludes!r}",
+                            passed=not found, reason=f"the reply {reply!r} contains {found!r}" if found else ""))
+    return checks
+
+
+def score_turn(expect: TurnExpectations, actions: Sequence[ActionTaken], reply: str,
+               refs: RefContext) -> TurnScore:
+    """All checks of one turn. ``actions`` are the chosen ones (no plain reply, no confirmed action)."""
+    score = TurnScore()
+    if expect.actions is not None:
+        check, listed, matched = check_actions(expect.actions, actions, refs)
+        score.checks.append(check)
+        score.actions_checked = True
+        score.args_expected, score.args_matched = listed, matched
+    score.checks += check_reply(expect, reply)
+    return score
+
+
+def _line_fits(expected: CartLineExpectation, line: Mapping[str, Any], refs: RefContext) -> bool:
+    return all(m.check(line.get(name, MISSING), refs) is None for name, m in expected.matchers().items())
+
+
+def _describe_line(expected: CartLineExpectation) -> str:
+    return "{" + ", ".join(f"{n} {m.describe()}" for n, m in expected.matchers().items()) + "}"
+
+
+def _brief_line(line: Mapping[str, Any]) -> str:
+    extras = "".join(f", {k}={line[k]}" for k in ("color", "size") if line.get(k))
+    return f"{line.get('quantity')} × {line.get('name')} ({line.get('product_id')}{extras})"
+
+
+def check_final(final: FinalExpectations, cart_lines: Sequence[Mapping[str, Any]], orders_placed: int,
+                refs: RefContext) -> list[Check]:
+    """Final shop state: each listed cart line matched by its own actual line, exact counts."""
+    checks: list[Check] = []
+    in_cart = "[" + ", ".join(_brief_line(line) for line in cart_lines) + "]"
+    if final.cart is not None:
+        wanted = "[" + ", ".join(_describe_line(e) for e in final.cart) + "]"
+        fits = assign(final.cart, cart_lines, lambda e, line: _line_fits(e, line, refs))
+        checks.append(Check(name="final.cart", expected=wanted, passed=fits is not None,
+                            reason="" if fits is not None else f"the cart holds {in_cart}"))
+    if final.cart_size is not None:
+        ok = len(cart_lines) == final.cart_size
+        checks.append(Check(name="final.cart_size", expected=str(final.cart_size), passed=ok,
+                            reason="" if ok else f"{len(cart_lines)} cart lines: {in_cart}"))
+    if final.orders_placed is not None:
+        ok = orders_placed == final.orders_placed
+        checks.append(Check(name="final.orders_placed", expected=str(final.orders_placed), passed=ok,
+                            reason="" if ok else f"{orders_placed} orders were placed"))
+    return checks
