@@ -46,7 +46,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.db import DEFAULT_DATA_DIR
-from shop.embedder import MODEL_ID, ChromaEmbeddingFunction, TextEncoder, get_encoder, open_chroma_client
+from shop.embedder import MODEL_ID, TextEncoder, get_encoder, open_chroma_client, open_collection
 from shop.models import Product
 
 log = logging.getLogger(__name__)
@@ -104,11 +104,7 @@ class DenseIndex:
         self.options = options or DenseIndexOptions()
         self._encoder = encoder or get_encoder()
         self._client = client or open_chroma_client(self.options.chroma_path, self.options.chroma_url)
-        self._collection: Collection = self._client.get_or_create_collection(
-            self.options.collection,
-            embedding_function=ChromaEmbeddingFunction(self._encoder),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        self._collection: Collection = open_collection(self._client, self.options.collection, self._encoder)
         self._lock = threading.RLock()  # refresh() may fall back to sync() while holding it
 
     # ------------------------------------------------------------------ queries

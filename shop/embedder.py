@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings
 from chromadb.utils.embedding_functions import register_embedding_function
@@ -205,3 +206,12 @@ def open_chroma_client(path: Path, url: str | None = None) -> ClientAPI:
 
 
 _CHROMA_OPEN_LOCK = threading.Lock()
+
+
+def open_collection(client: ClientAPI, name: str, encoder: TextEncoder) -> Collection:
+    """A cosine-space collection that embeds with ``encoder`` (never Chroma's downloading default)."""
+    return client.get_or_create_collection(
+        name,
+        embedding_function=ChromaEmbeddingFunction(encoder),
+        configuration={"hnsw": {"space": "cosine"}},
+    )

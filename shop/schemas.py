@@ -86,23 +86,6 @@ class UpdateQuantity(BaseModel):
     quantity: Annotated[int, Field(ge=0, le=99)]
 
 
-class CartLine(BaseModel):
-    product_id: str
-    name: str
-    unit_price: float
-    quantity: int
-    color: str | None
-    size: str | None
-    line_total: float
-    stock: int
-
-
-class Cart(BaseModel):
-    lines: list[CartLine]
-    item_count: int  # units, summed over lines
-    subtotal: float
-
-
 class OrderLine(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -112,6 +95,17 @@ class OrderLine(BaseModel):
     quantity: int
     color: str | None
     size: str | None
+
+
+class CartLine(OrderLine):
+    line_total: float
+    stock: int
+
+
+class Cart(BaseModel):
+    lines: list[CartLine]
+    item_count: int  # units, summed over lines
+    subtotal: float
 
 
 class Order(BaseModel):

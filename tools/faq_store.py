@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import shop
 from shop.db import DEFAULT_DATA_DIR
-from shop.embedder import MODEL_ID, ChromaEmbeddingFunction, TextEncoder, get_encoder, open_chroma_client
+from shop.embedder import MODEL_ID, TextEncoder, get_encoder, open_chroma_client, open_collection
 
 log = logging.getLogger(__name__)
 
@@ -186,11 +186,7 @@ class FaqStore:
         self.options = options or FaqStoreOptions()
         self._encoder = encoder or get_encoder()
         self._client = client or open_chroma_client(self.options.chroma_path, self.options.chroma_url)
-        self._collection: Collection = self._client.get_or_create_collection(
-            self.options.collection,
-            embedding_function=ChromaEmbeddingFunction(self._encoder),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        self._collection: Collection = open_collection(self._client, self.options.collection, self._encoder)
         self._lock = threading.RLock()
         self._snapshot: tuple[tuple[str, int, int, int], ...] | None = None
         self._checked_at = 0.0
