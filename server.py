@@ -27,6 +27,7 @@ from agent.llm import COMPUTE_LOCK
 from shop.api import create_shop_app
 from shop.db import Database
 from shop.dense_index import DenseIndex, DenseIndexOptions
+from shop.recommend import start as start_recommender
 from shop.search import use_dense_index
 from tools import ShopClient, ShopError
 from tools.faq_store import FaqStore, FaqStoreOptions
@@ -78,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
         await _prepare_transcriber(app.state.transcriber, shop_http)
-        dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database)) \
-            if settings.dense_search else None
+        dense_ready = None
+        if settings.warm_indexes:
+            start_recommender(database.engine)
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database))
         help_center = await asyncio.to_thread(_open_help_center, settings)
         async with Assistant(settings, shop_http, help_center=help_center) as assistant:
             app.state.assistant = assistant

@@ -35,9 +35,9 @@ class Settings:
     context_tokens: int = 2048  # LLM_CONTEXT
     reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
-    # DENSE_SEARCH: hybrid catalog search (vectors in Chroma). The first start embeds the catalog in the
-    # background (about a minute for 2,000 products on 2 cores); search is lexical until that finishes.
-    dense_search: bool = False
+    # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
+    # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
+    warm_indexes: bool = False
     llm_timeout_s: float = 60.0
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
@@ -57,7 +57,7 @@ class Settings:
             "context_tokens": int(_env("LLM_CONTEXT", "2048")),
             "reply_mode": _env("REPLY_MODE", "template"),
             "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
-            "dense_search": _env("DENSE_SEARCH", "1") not in ("0", "false", "no"),
+            "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
         }
         values.update(overrides)
         return cls(**values)

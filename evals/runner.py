@@ -90,8 +90,9 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
         overrides["llm_api_key"] = options.llm_api_key
     if options.llm_threads:
         overrides["llm_threads"] = options.llm_threads
-    # Trials share one process: a vector index built per trial would dominate the run (lexical search only).
-    overrides.setdefault("dense_search", False)
+    # Trials share one process: indexes and models built per trial would dominate the run (lexical search,
+    # recommender fitted on first use).
+    overrides.setdefault("warm_indexes", False)
     settings = Settings.from_env(**overrides)
     return replace(settings, llm_base_url=None) if scripted else settings
 

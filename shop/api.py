@@ -366,6 +366,9 @@ def checkout(session: SessionDep, user: UserDep) -> Order:
     for line in lines:
         session.delete(line)
     session.commit()
+    from shop.recommend import notify_order  # lazy: the recommender's libraries load on first use
+
+    notify_order(session, user.id)
     return order
 
 
