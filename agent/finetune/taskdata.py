@@ -609,20 +609,21 @@ HANDOFF = {
 }
 
 
-def t_status_id(template: str) -> Template:
+def _order_id_template(template: str, code: str) -> Template:
+    """An utterance naming an order number (spoken as the customer would), encoded as ``<code> <id>``."""
     def make(world: World) -> tuple[str, str]:
         world.random_context()
         order_id = world.rng.choice([world.rng.randint(1, 60), world.rng.randint(100, 999)])
-        return template.format(o=say_order_id(world.rng, order_id)), f"status {order_id}"
+        return template.format(o=say_order_id(world.rng, order_id)), f"{code} {order_id}"
     return make
+
+
+def t_status_id(template: str) -> Template:
+    return _order_id_template(template, "status")
 
 
 def t_cancel(template: str) -> Template:
-    def make(world: World) -> tuple[str, str]:
-        world.random_context()
-        order_id = world.rng.choice([world.rng.randint(1, 60), world.rng.randint(100, 999)])
-        return template.format(o=say_order_id(world.rng, order_id)), f"cancel {order_id}"
-    return make
+    return _order_id_template(template, "cancel")
 
 
 def t_clarify_product(template: str) -> Template:
