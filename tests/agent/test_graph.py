@@ -15,6 +15,11 @@ async def say(client: httpx.AsyncClient, text: str, conversation: str | None = N
     return response.json()
 
 
+async def put_a_product_in_the_cart(client: httpx.AsyncClient) -> None:
+    product = (await client.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
+    assert (await client.post("/api/cart/items", json={"product_id": product["id"]})).status_code == 200
+
+
 async def order_count(client: httpx.AsyncClient) -> int:
     return len((await client.get("/api/orders")).json())
 
@@ -41,8 +46,7 @@ async def test_search_then_add_the_first_one(settings: Settings, scripted_llm: S
 
 async def test_checkout_waits_for_an_explicit_yes(settings: Settings, scripted_llm: ScriptedLLM) -> None:
     async with running_app(settings) as client:
-        product = (await client.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-        await client.post("/api/cart/items", json={"product_id": product["id"]})
+        await put_a_product_in_the_cart(client)
         before = await order_count(client)
 
         scripted_llm.script({"action": "checkout"})
@@ -62,8 +66,7 @@ async def test_checkout_waits_for_an_explicit_yes(settings: Settings, scripted_l
 
 async def test_no_and_changed_mind_never_place_an_order(settings: Settings, scripted_llm: ScriptedLLM) -> None:
     async with running_app(settings) as client:
-        product = (await client.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-        await client.post("/api/cart/items", json={"product_id": product["id"]})
+        await put_a_product_in_the_cart(client)
         before = await order_count(client)
 
         scripted_llm.script({"action": "checkout"})
@@ -92,8 +95,7 @@ async def test_empty_cart_checkout_is_refused_without_asking(settings: Settings,
 
 async def test_conversation_survives_a_restart(settings: Settings, scripted_llm: ScriptedLLM) -> None:
     async with running_app(settings) as client:
-        product = (await client.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-        await client.post("/api/cart/items", json={"product_id": product["id"]})
+        await put_a_product_in_the_cart(client)
         scripted_llm.script({"action": "checkout"})
         asked = await say(client, "order it")
         before = await order_count(client)
