@@ -74,7 +74,6 @@ class Settings:
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{self.data_dir / 'shop.db'}"
+        from shop.db import sqlite_url
+
+        return self.database_url or sqlite_url(self.data_dir)

@@ -19,11 +19,13 @@ DEFAULT_DATA_DIR = Path(os.environ.get("VOICESHOP_DATA_DIR", "var"))
 
 def default_database_url() -> str:
     """The shop database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    DEFAULT_DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_DATA_DIR / 'shop.db'}"
+    return os.environ.get("DATABASE_URL") or sqlite_url(DEFAULT_DATA_DIR)
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The embedded default: ``shop.db`` in the data directory (created if missing)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'shop.db'}"
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -164,6 +164,15 @@ class World:
                 products.append(p)
         self.shown = products
 
+    def show_search_results(self, cart_chance: float = 0.0) -> int:
+        """Products shown after a search (sometimes with items in the cart); returns the one the customer means."""
+        spec = self.spec()
+        self.show(self.rng.randint(1, 5), spec)
+        self.search_history(query_phrase(self.rng, spec, self.shown[0])[0])
+        if cart_chance and self.rng.random() < cart_chance:
+            self.fill_cart(self.rng.randint(1, 2))
+        return self.rng.randrange(len(self.shown))
+
     def fill_cart(self, count: int) -> None:
         products: list[Product] = []
         while len(products) < count:
@@ -369,13 +378,7 @@ GET_TEMPLATES = ["tell me more about {r}", "what about {r}", "details on {r}", "
 
 def t_get(template: str) -> Template:
     def make(world: World) -> tuple[str, str]:
-        rng = world.rng
-        spec = world.spec()
-        world.show(rng.randint(1, 5), spec)
-        world.search_history(query_phrase(rng, spec, world.shown[0])[0])
-        if rng.random() < 0.3:
-            world.fill_cart(rng.randint(1, 2))
-        i = rng.randrange(len(world.shown))
+        i = world.show_search_results(cart_chance=0.3)
         return template.format(r=product_ref(world, i)), f"get {i + 1}"
     return make
 
@@ -420,10 +423,7 @@ def t_recommend(kind: str, template: str) -> Template:
     def make(world: World) -> tuple[str, str]:
         rng = world.rng
         if kind == "like":
-            spec = world.spec()
-            world.show(rng.randint(1, 5), spec)
-            world.search_history(query_phrase(rng, spec, world.shown[0])[0])
-            i = rng.randrange(len(world.shown))
+            i = world.show_search_results()
             return template.format(r=product_ref(world, i)), f"recommend like {i + 1}"
         world.random_context()
         if kind == "need":
@@ -445,12 +445,7 @@ ADD_QTY = ["add {n} of {r}", "i'll take {n} of {r}", "put {n} of {r} in my cart"
 def t_add(template: str, with_qty: bool) -> Template:
     def make(world: World) -> tuple[str, str]:
         rng = world.rng
-        spec = world.spec()
-        world.show(rng.randint(1, 5), spec)
-        world.search_history(query_phrase(rng, spec, world.shown[0])[0])
-        if rng.random() < 0.3:
-            world.fill_cart(rng.randint(1, 2))
-        i = rng.randrange(len(world.shown))
+        i = world.show_search_results(cart_chance=0.3)
         p = world.shown[i]
         ref = product_ref(world, i)
         fields = []
