@@ -101,8 +101,20 @@ def test_spoken_query_finds_running_shoes_under_the_said_price(client: TestClien
     assert "shoe" in body["items"][0]["match"]
 
 
+def test_every_word_must_match_when_enough_products_have_them(client: TestClient, state) -> None:
+    # "running shoes": products with both words (stemmed: run*, shoe*), not every running shirt or shoe.
+    def has_both(p: Product) -> bool:
+        text = f"{p.name} {p.brand} {p.category} {p.description}".lower()
+        return "run" in text and "shoe" in text
+
+    total, items = search_all(client, q="running shoes")
+    assert total >= 10
+    assert ids(items) <= {p.id for p in state.products() if has_both(p)}
+    assert total < search_all(client, q="running")[0]  # the running shirts and watches are left out
+
+
 def test_partial_match_still_returns_results(client: TestClient) -> None:
-    # "zzzqx" matches nothing; OR semantics still return headphones for the other word.
+    # "zzzqx" matches nothing, so no product has every word: any word counts and headphones come back.
     body = client.get("/products", params={"q": "zzzqx headphones"}).json()
     assert body["total"] > 0
     assert body["items"][0]["category"] == "Headphones"
