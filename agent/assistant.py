@@ -17,7 +17,7 @@ from agent.config import Settings
 from agent.graph import EventSink, TurnDeps, build_graph
 from agent.llm import make_client
 from agent.prompts import Prompts
-from agent.understand import Understander
+from agent.understand import Understander, UnderstandOptions
 from tools import ShopClient, ToolContext
 
 
@@ -63,7 +63,11 @@ class Assistant:
         self.help_center = help_center
         self.prompts = Prompts()
         self.llm = make_client(settings)
-        self.understander = Understander(self.llm, self.prompts)
+        self.understander = Understander(
+            self.llm, self.prompts,
+            UnderstandOptions.for_client(self.llm, settings.understand_mode, settings.understand_few_shot),
+            few_shot_cache=settings.data_dir / "fewshot",
+        )
         self._stack = AsyncExitStack()
         self.graph: Any = None
 

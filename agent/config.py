@@ -35,6 +35,12 @@ class Settings:
     context_tokens: int = 2048  # LLM_CONTEXT
     reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
+    # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
+    # grammar-constrained answer; for the bundled model) or "instruct" (descriptive prompt, JSON schema; for
+    # instruct models behind a server). Default: compact when embedded, instruct with LLM_BASE_URL.
+    understand_mode: Literal["compact", "instruct"] | None = None
+    # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
+    understand_few_shot: int | None = None
     # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
     # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
     warm_indexes: bool = False
@@ -58,9 +64,17 @@ class Settings:
             "reply_mode": _env("REPLY_MODE", "template"),
             "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
             "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
+            "understand_mode": _env("UNDERSTAND_MODE"),
+            "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
         }
         values.update(overrides)
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.understand_mode not in (None, "compact", "instruct"):
+            raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
+        if self.understand_few_shot is not None and self.understand_few_shot < 0:
+            raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
 
     @property
     def embedded(self) -> bool:

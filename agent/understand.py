@@ -19,6 +19,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from agent.finetune.codec import Screen, decode, grammar
@@ -75,11 +76,13 @@ class Understander:
     """Asks the LLM for the next action, constrained to valid output, and validates it."""
 
     def __init__(self, llm: ChatClient, prompts: Prompts, options: UnderstandOptions | None = None,
-                 few_shot_index: Any = None) -> None:
+                 few_shot_index: Any = None, few_shot_cache: Path | None = None) -> None:
+        """``few_shot_cache``: where the example index keeps its vectors, so a restart does not re-embed them."""
         self.llm = llm
         self.prompts = prompts
         self.options = options or UnderstandOptions.for_client(llm)
         self._index = few_shot_index  # an agent.finetune.fewshot.FewShotIndex, built on first use
+        self._few_shot_cache = few_shot_cache
         self._index_lock = asyncio.Lock()
 
     async def choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
@@ -124,5 +127,5 @@ class Understander:
             if self._index is None:
                 from agent.finetune.fewshot import FewShotIndex
 
-                self._index = await asyncio.to_thread(FewShotIndex.build)
+                self._index = await asyncio.to_thread(FewShotIndex.build, self._few_shot_cache)
             return self._index

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from voice.audio import SAMPLE_RATE
+from voice.names import correct_names
 from voice.prompt import (
     DEFAULT_PROMPT_FILE,
     CatalogVocabulary,
@@ -51,11 +52,13 @@ class AsrOptions:
     domain_prompt: bool = True
     prompt_file: Path = DEFAULT_PROMPT_FILE
     max_prompt_tokens: int = 200
+    correct_names: bool = True
+    """Put misheard brand names right after recognition (``voice/names.py``); needs the catalog vocabulary."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **defaults: Any) -> AsrOptions:
         """Options from ``VOICESHOP_ASR_BACKEND``, ``_MODEL``, ``_LANGUAGE``, ``_COMPUTE_TYPE``, ``_THREADS``,
-        ``_BEAM_SIZE``, ``_VAD``, ``_DOMAIN_PROMPT`` and ``_PROMPT_FILE``; unset ones take ``defaults``
+        ``_BEAM_SIZE``, ``_VAD``, ``_DOMAIN_PROMPT``, ``_PROMPT_FILE`` and ``_CORRECT_NAMES``; unset ones take ``defaults``
         (e.g. the app's own thread plan), then the field defaults."""
         values: dict[str, Any] = dict(defaults)
         readers: dict[str, tuple[str, Any]] = {
@@ -68,6 +71,7 @@ class AsrOptions:
             "VAD": ("vad", _parse_flag),
             "DOMAIN_PROMPT": ("domain_prompt", _parse_flag),
             "PROMPT_FILE": ("prompt_file", Path),
+            "CORRECT_NAMES": ("correct_names", _parse_flag),
         }
         for suffix, (name, parse) in readers.items():
             raw = environ.get(f"VOICESHOP_ASR_{suffix}")
@@ -99,6 +103,8 @@ class Transcription:
     audio_seconds: float
     seconds: float
     """Wall time of recognition, lock wait excluded."""
+    heard: str = ""
+    """Whisper's own words, before catalog names were corrected (equal to ``text`` when none were)."""
 
     @property
     def heard_speech(self) -> bool:
@@ -269,12 +275,16 @@ class Transcriber:
             backend = self._loaded_backend()
             prompt = self._current_prompt(backend)
             started = time.perf_counter()
-            text, language = backend.transcribe(samples, prompt)
+            heard, language = backend.transcribe(samples, prompt)
+            text = heard
+            if self.options.correct_names and self._vocabulary.brands:
+                text = correct_names(heard, self._vocabulary.brands, lambda word: backend.count_tokens(word) == 1)
             return Transcription(
                 text=text,
                 language=language,
                 audio_seconds=len(samples) / SAMPLE_RATE,
                 seconds=time.perf_counter() - started,
+                heard=heard,
             )
 
     def _current_prompt(self, backend: AsrBackend) -> str | None:

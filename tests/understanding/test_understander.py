@@ -89,3 +89,27 @@ def test_adapter_resolution() -> None:
     assert resolve_adapter(Path("/x/my.gguf"), custom_model=True) == Path("/x/my.gguf")
     assert resolve_adapter(None, custom_model=True) is None  # trained for the bundled model only
     assert resolve_adapter(None, custom_model=False) == (DEFAULT_ADAPTER if DEFAULT_ADAPTER.is_file() else None)
+
+
+def test_settings_choose_the_understand_mode_and_few_shot(monkeypatch, tmp_path: Path) -> None:
+    import httpx
+    import pytest
+
+    from agent.assistant import Assistant
+    from agent.config import Settings
+
+    def understander_options(**env: str) -> UnderstandOptions:
+        for name in ("UNDERSTAND_MODE", "UNDERSTAND_FEW_SHOT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        settings = Settings.from_env(data_dir=tmp_path, llm_transport=ScriptedLLM())
+        return Assistant(settings, httpx.AsyncClient()).understander.options
+
+    assert understander_options().mode == "instruct"  # a server (here a scripted one) gets the instruct mode
+    chosen = understander_options(UNDERSTAND_MODE="compact", UNDERSTAND_FEW_SHOT="2")
+    assert (chosen.mode, chosen.few_shot) == ("compact", 2)
+    with pytest.raises(ValueError, match="UNDERSTAND_MODE"):
+        understander_options(UNDERSTAND_MODE="chatty")
+    with pytest.raises(ValueError, match="UNDERSTAND_FEW_SHOT"):
+        understander_options(UNDERSTAND_FEW_SHOT="-1")

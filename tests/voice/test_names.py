@@ -1,0 +1,33 @@
+"""Misheard brand names put right (voice/names.py), with a word list standing in for Whisper's tokenizer."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.names import correct_names
+
+BRANDS = ["Boomcraft", "Nordpeak", "Summitry", "Sonari", "Harbor & Pine", "Ironhold"]
+COMMON = {"what", "speakers", "do", "you", "have", "from", "boom", "craft", "i", "need", "a", "rain", "jacket",
+          "nord", "peak", "describe", "the", "summit", "show", "me", "jackets", "iron", "bolt", "find", "pan"}
+
+
+def common_word(word: str) -> bool:  # test double for "Whisper knows this word as one token"
+    return word in COMMON
+
+
+@pytest.mark.parametrize(("heard", "expected"), [
+    ("What speakers do you have from boom craft?", "What speakers do you have from Boomcraft?"),
+    ("What speakers do you have from Mooncraft?", "What speakers do you have from Boomcraft?"),  # invented word
+    ("I need a rain jacket from Nord Peak.", "I need a rain jacket from Nordpeak."),
+    ("show me Nordpeak jackets", "show me Nordpeak jackets"),  # a right name stays, and "me" is not swallowed
+    ("describe the summit jacket", "describe the summit jacket"),  # a common word needs a near-exact match
+    ("find a pan from iron bolt", "find a pan from iron bolt"),  # common words, not close enough
+    ("show me harbor and pine jackets", "show me Harbor & Pine jackets"),
+])
+def test_misheard_names_are_corrected_and_ordinary_words_kept(heard: str, expected: str) -> None:
+    assert correct_names(heard, BRANDS, common_word) == expected
+
+
+def test_nothing_to_correct_with() -> None:
+    assert correct_names("boom craft", [], common_word) == "boom craft"
+    assert correct_names("", BRANDS, common_word) == ""
