@@ -155,6 +155,15 @@ def _product(ref: str, screen: Screen) -> dict[str, Any]:
     return lines[index - 1]
 
 
+def _is_ref(text: str, screen: Screen) -> bool:
+    """Whether ``text`` is one reference to something on this screen ("2", "c1")."""
+    try:
+        _product(text, screen)
+    except ValueError:
+        return False
+    return True
+
+
 def _product_id(ref: str, screen: Screen) -> str:
     item = _product(ref, screen)
     return str(item.get("product_id") or item["id"])
@@ -204,9 +213,10 @@ def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None 
         payload = {"action": "compare_products", "product_ids": [_product_id(r, screen) for r in rest.split()]}
     elif verb == "recommend":
         payload = {"action": "recommend"}
-        if rest.startswith("like "):
-            payload["product_id"] = _product_id(rest.removeprefix("like ").strip(), screen)
-        elif rest:
+        liked = rest.removeprefix("like ").strip() if rest.startswith("like ") else None
+        if liked is not None and _is_ref(liked, screen):
+            payload["product_id"] = _product_id(liked, screen)
+        elif rest:  # the grammar's free words may also begin with "like" ("like 200"): then they are words
             payload["query"] = rest
     elif verb == "add":
         ref, *parts = rest.split(";")

@@ -24,6 +24,9 @@ SCREEN = Screen.of(SHOWN, CART)
     ("recommend", {"action": "recommend"}),
     ("recommend like 1", {"action": "recommend", "product_id": "p7"}),
     ("recommend the gym", {"action": "recommend", "query": "the gym"}),
+    # The grammar lets free words start with "like": not a reference on screen, so they stay words.
+    ("recommend like 200", {"action": "recommend", "query": "like 200"}),
+    ("recommend like 1 2", {"action": "recommend", "query": "like 1 2"}),
     ("add 1; qty 3; color navy blue; size 10.5",
      {"action": "add_to_cart", "product_id": "p7", "quantity": 3, "color": "Navy Blue", "size": "10.5"}),
     ("add c1", {"action": "add_to_cart", "product_id": "p30", "quantity": 1}),
