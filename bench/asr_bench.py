@@ -1,6 +1,6 @@
 """ASR benchmark: word error rate and latency of the voice pipeline (one command).
 
-    .venv/bin/python -m bench.asr_bench                # everything (~5-8 min on 2 busy cores)
+    .venv/bin/python -m bench.asr_bench                # everything (~9 min on 2 quiet cores)
     .venv/bin/python -m bench.asr_bench --quick        # a smoke run: 4 commands, 1 voice, 2 server turns
     .venv/bin/python -m bench.asr_bench --threads 2    # ASR thread budget to measure with
 
