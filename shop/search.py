@@ -364,7 +364,7 @@ def _matched_products(match: str, keys: list[ColumnElement[bool]], rows: list[Co
     any-word match can be 20k rows, and sorting them as whole product rows was most of a query's time.
     """
     matches = _fts_matches(match, keys, scored).cte("matches").prefix_with("MATERIALIZED")
-    if best is not None and scored:
+    if best and scored:  # best=0 would ask for the 0th match
         if rows:
             matches = (select(matches.c.rid, matches.c.score)
                        .join(Product, literal_column("products.rowid") == matches.c.rid).where(*rows)
