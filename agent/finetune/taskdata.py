@@ -181,6 +181,13 @@ class World:
                 products.append(p)
         self.cart = [(p, self.rng.choice([1, 1, 1, 2, 3])) for p in products]
 
+    def fill_cart_for_change(self) -> int:
+        """A cart of 1-3 lines (sometimes with products shown too); returns the line the customer changes."""
+        self.fill_cart(self.rng.randint(1, 3))
+        if self.rng.random() < 0.4:
+            self.show(self.rng.randint(1, 4))
+        return self.rng.randrange(len(self.cart))
+
     def search_history(self, query: str) -> None:
         """The previous turn was a search for ``query`` that showed ``self.shown``."""
         self.last_query = query
@@ -477,10 +484,7 @@ UPDATE_TEMPLATES = ["change {c} to {n}", "make it {n} {c}", "i want {n} of {c} i
 def t_update(template: str) -> Template:
     def make(world: World) -> tuple[str, str]:
         rng = world.rng
-        world.fill_cart(rng.randint(1, 3))
-        if rng.random() < 0.4:
-            world.show(rng.randint(1, 4))
-        i = rng.randrange(len(world.cart))
+        i = world.fill_cart_for_change()
         n = rng.choice([1, 2, 2, 3, 3, 4, 5, 6, 10])
         spoken = say_number(rng, n) if n > 2 else num2words(n)
         ref = cart_ref(world, i)
@@ -497,10 +501,7 @@ REMOVE_TEMPLATES = ["remove {c}", "take {c} out of my cart", "delete {c}", "i do
 def t_remove(template: str) -> Template:
     def make(world: World) -> tuple[str, str]:
         rng = world.rng
-        world.fill_cart(rng.randint(1, 3))
-        if rng.random() < 0.4:
-            world.show(rng.randint(1, 4))
-        i = rng.randrange(len(world.cart))
+        i = world.fill_cart_for_change()
         if rng.random() < 0.15:
             return template.format(c=cart_ref(world, i)).replace("remove", "set") + " to zero", f"setqty c{i + 1} 0"
         return template.format(c=cart_ref(world, i)), f"remove c{i + 1}"

@@ -119,19 +119,15 @@ class AlsOptions:
 def make_als(options: AlsOptions) -> AlternatingLeastSquares:
     """implicit's CPU ALS; built under the BLAS limit because its constructor checks (and warns about) it."""
     with single_threaded_blas():
-        return _new_als(options)
-
-
-def _new_als(options: AlsOptions) -> AlternatingLeastSquares:
-    return AlternatingLeastSquares(
-        factors=options.factors,
-        regularization=options.regularization,
-        alpha=options.alpha,
-        iterations=options.iterations,
-        num_threads=options.num_threads,
-        random_state=options.random_state,
-        use_gpu=False,
-    )
+        return AlternatingLeastSquares(
+            factors=options.factors,
+            regularization=options.regularization,
+            alpha=options.alpha,
+            iterations=options.iterations,
+            num_threads=options.num_threads,
+            random_state=options.random_state,
+            use_gpu=False,
+        )
 
 
 class AlsScorer:

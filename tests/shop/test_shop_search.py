@@ -91,6 +91,16 @@ def test_pagination_pages_do_not_overlap(client: TestClient) -> None:
     assert not ids(first["items"]) & ids(second["items"])
 
 
+@pytest.mark.parametrize("filters", [{}, {"max_price": 60}, {"color": "Black"}])
+def test_pages_are_slices_of_one_ranking(client: TestClient, filters: dict) -> None:
+    # Each page joins only its best-scored matches: with ties and filters it must still be the same ranking.
+    whole = client.get("/products", params={"q": "black shirt", "limit": 15, **filters}).json()
+    pages = [client.get("/products", params={"q": "black shirt", "limit": 5, "offset": offset, **filters}).json()
+             for offset in (0, 5, 10)]
+    assert len(whole["items"]) == 15
+    assert [item["id"] for page in pages for item in page["items"]] == [item["id"] for item in whole["items"]]
+
+
 def test_spoken_query_finds_running_shoes_under_the_said_price(client: TestClient) -> None:
     response = client.get("/products", params={"q": "show me some running shoes under 100", "limit": 10})
     assert response.status_code == 200

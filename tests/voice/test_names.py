@@ -31,3 +31,31 @@ def test_misheard_names_are_corrected_and_ordinary_words_kept(heard: str, expect
 def test_nothing_to_correct_with() -> None:
     assert correct_names("boom craft", [], common_word) == "boom craft"
     assert correct_names("", BRANDS, common_word) == ""
+
+
+class HeardBackendDouble:
+    """Test double for a Whisper backend: always "hears" the same words; common words are one token."""
+
+    def __init__(self, heard: str) -> None:
+        self.heard = heard
+
+    def transcribe(self, samples: object, initial_prompt: str | None) -> tuple[str, str]:
+        return self.heard, "en"
+
+    def count_tokens(self, text: str) -> int:
+        return 1 if text in COMMON else 3
+
+
+@pytest.mark.parametrize(("correct", "expected"), [(True, "from Boomcraft?"), (False, "from boom craft?")])
+def test_the_transcriber_corrects_names_from_its_vocabulary(correct: bool, expected: str) -> None:
+    import numpy as np
+
+    from voice.asr import AsrOptions, Transcriber
+    from voice.prompt import CatalogVocabulary
+
+    transcriber = Transcriber(AsrOptions(correct_names=correct))
+    transcriber._backend = HeardBackendDouble("What speakers do you have from boom craft?")
+    transcriber.use_vocabulary(CatalogVocabulary(categories=("Speakers",), brands=tuple(BRANDS)))
+    result = transcriber.transcribe(np.zeros(16_000, dtype=np.float32))
+    assert result.text.endswith(expected)
+    assert result.heard == "What speakers do you have from boom craft?"
