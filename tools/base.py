@@ -34,6 +34,7 @@ class ToolOutcome(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     status: int | None = None  # HTTP status of a shop error, when there was one
+    code: str | None = None  # the shop's machine-readable error code ("cart_changed"), when it gave one
 
 
 class ShopError(Exception):
@@ -88,12 +89,21 @@ def _error_detail(response: httpx.Response) -> str:
     return str(detail)
 
 
+class Confirmation(BaseModel):
+    """The customer's yes to a read-back: the shop acts only on that state, and only once per key."""
+
+    model_config = ConfigDict(frozen=True)
+    idempotency_key: str
+    fingerprint: str | None
+
+
 @dataclass
 class ToolContext:
     """Everything a tool may use for one customer turn."""
 
     shop: ShopClient
     help_center: Any = None  # a tools.faq_store.FaqStore, when the help center is configured
+    confirmation: Confirmation | None = None  # set only when running an action the customer confirmed
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]
@@ -168,7 +178,8 @@ async def run_action(action: Action, ctx: ToolContext) -> ToolOutcome:
     try:
         data = await spec.run(action, ctx)
     except ShopError as exc:
-        return ToolOutcome(tool=spec.name, ok=False, error=exc.detail, status=exc.status)
+        return ToolOutcome(tool=spec.name, ok=False, error=exc.detail, status=exc.status,
+                           code=getattr(exc, "code", None))
     return ToolOutcome(tool=spec.name, ok=True, data=data)
 
 
