@@ -284,7 +284,7 @@ async def _subject(tool: str, args: dict[str, Any], deps: TurnDeps) -> dict[str,
     if not outcome.ok:
         return {"error": outcome.error, "update": {}, "reply": deps.prompts.reply("error", error=outcome.error)}
     order = outcome.data["order"]
-    if not order.get("cancellable", True):
+    if not order["cancellable"]:
         error = f"order {order['id']} is {order['status']} and can no longer be cancelled"
         return {"error": error, "update": {}, "reply": deps.prompts.reply("error", error=error)}
     return {"kind": "order", "snapshot": order, "update": {}}
