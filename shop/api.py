@@ -6,8 +6,8 @@ the response is built, so a client never sees a success that was not stored.
 
 Checkout and cancel run exactly once per customer decision: each takes a lock before it reads what decides
 its outcome (SQLite: the request's ``BEGIN IMMEDIATE``; Postgres: ``SELECT ... FOR UPDATE`` on the
-customer's row), may be repeated safely with an ``Idempotency-Key``, and with ``expected_fingerprint``
-refuses to act on a cart or order that changed since the customer confirmed it.
+customer's row, which cart writes take too), may be repeated safely with an ``Idempotency-Key``, and with
+``expected_fingerprint`` refuses to act on a cart or order that changed since the customer confirmed it.
 """
 
 from __future__ import annotations
@@ -172,6 +172,16 @@ def order_or_404(session: Session, user: User, raw_id: str, *, lock: bool = Fals
     return order
 
 
+def lock_customer(session: Session, user: User) -> None:
+    """Serialise this customer's cart changes, checkouts and cancels (cart and keys belong to them alone).
+
+    Postgres: a row lock held to the end of the transaction; the next request's reads wait for it and
+    then see what this one committed. SQLite renders no FOR UPDATE: the request's ``BEGIN IMMEDIATE``
+    (see :func:`get_session`) already holds the database's only write lock.
+    """
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
 def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
                      limit: int = 5) -> list[tuple[Product, str]]:
     """Stand-in until ``shop.recommend`` exists: popular in-stock products near the request.
@@ -284,6 +294,7 @@ def view_cart(session: SessionDep, user: UserDep) -> schemas.Cart:
 
 @router.post("/cart/items", response_model=schemas.Cart)
 def add_to_cart(body: schemas.AddToCart, session: SessionDep, user: UserDep) -> schemas.Cart:
+    lock_customer(session, user)  # a checkout running now must not empty the cart under this change
     product = product_or_404(session, body.product_id)
     color = choose_option(product, "color", body.color)
     size = choose_option(product, "size", body.size)
@@ -325,6 +336,7 @@ def _one_line(session: Session, user: User, product_id: str, color: str | None, 
 @router.patch("/cart/items/{product_id}", response_model=schemas.Cart)
 def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: SessionDep, user: UserDep,
                      color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    lock_customer(session, user)
     line = _one_line(session, user, product_id, color, size)
     if body.quantity == 0:
         session.delete(line)
@@ -339,6 +351,7 @@ def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: Ses
 @router.delete("/cart/items/{product_id}", response_model=schemas.Cart)
 def remove_from_cart(product_id: str, session: SessionDep, user: UserDep,
                      color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    lock_customer(session, user)
     lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
     if not lines:
         raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
@@ -355,16 +368,6 @@ IdempotencyKeyHeader = Annotated[str | None, Header(
     description="any new value per customer decision; a repeat with the same key answers with the same order",
 )]
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-def lock_customer(session: Session, user: User) -> None:
-    """Serialise this customer's checkouts and cancels (their cart and keys belong to them alone).
-
-    Postgres: a row lock held to the end of the transaction; the next request's reads wait for it and
-    then see what this one committed. SQLite renders no FOR UPDATE: the request's ``BEGIN IMMEDIATE``
-    (see :func:`get_session`) already holds the database's only write lock.
-    """
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def replayed_order(session: Session, user: User, key: str | None, operation: KeyedOperation,

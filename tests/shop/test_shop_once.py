@@ -316,3 +316,22 @@ async def test_simultaneous_cancels_restock_once(race_shop, with_key: bool) -> N
     assert stock == {"p1": STOCK, "p2": STOCK}
     with database.session() as session:
         assert session.get(Order, int(placed.json()["id"])).status == OrderStatus.cancelled
+
+
+async def test_cart_changes_during_a_checkout_are_neither_lost_nor_ordered_twice(race_shop) -> None:
+    """Every unit added is either in the one order or still in the cart afterwards, never both or neither."""
+    database, app = race_shop
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop",
+                                 timeout=60) as http:
+        adds = [http.post("/cart/items", json={"product_id": "p1"}, headers=RACER)
+                for _ in range(CONCURRENT_REQUESTS)]
+        responses = await asyncio.gather(http.post("/checkout", headers=RACER), *adds)
+        cart = (await http.get("/cart", headers=RACER)).json()
+    assert [response.status_code for response in responses] == [201] + [200] * CONCURRENT_REQUESTS, \
+        [r.text for r in responses]
+    ordered = {line["product_id"]: line["quantity"] for line in responses[0].json()["lines"]}
+    in_cart = {line["product_id"]: line["quantity"] for line in cart["lines"]}
+    assert ordered.get("p1", 0) + in_cart.get("p1", 0) == 2 + CONCURRENT_REQUESTS
+    stock, orders = stock_and_orders(database)
+    assert orders == 1
+    assert stock == {"p1": STOCK - ordered["p1"], "p2": STOCK - 1}
