@@ -93,7 +93,7 @@ class ToolContext:
     """Everything a tool may use for one customer turn."""
 
     shop: ShopClient
-    help_center: Any = None  # a tools.faq_store.FaqStore, when the help center is configured
+    help_center: Any = None  # a shop.helpcenter.store.FaqStore, when the help center is configured
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]
