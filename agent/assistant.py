@@ -12,8 +12,8 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from agent.auth import Customer
 from agent.config import Settings
+from agent.customer import Customer
 from agent.graph import EventSink, TurnDeps, build_graph
 from agent.llm import make_client
 from agent.prompts import Prompts

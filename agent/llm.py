@@ -185,7 +185,7 @@ def embedded_engine(model_path: Path, *, threads: int, context_tokens: int, lora
         return _engines[key]
 
 
-# The committed LoRA adapter that makes the bundled base model pick actions (agent/finetune/train.py).
+# The committed LoRA adapter that makes the bundled base model pick actions (training/train.py).
 DEFAULT_ADAPTER = Path(__file__).resolve().parent / "adapters" / "gemma3-270m-shop-lora.gguf"
 NO_ADAPTER = {"none", "off", "no", "false", "0"}
 

@@ -5,7 +5,7 @@ and read back, so engines and prompting strategies change here without touching 
 
 - ``compact`` (the embedded Gemma 3 270M): a short plain-text prompt (``prompts/understand_compact.j2``)
   with the screen and the last exchange, optional retrieved examples, and a one-line action encoding
-  (:mod:`agent.finetune.codec`) under a per-turn GBNF grammar. The committed LoRA adapter teaches the
+  (:mod:`agent.compact.codec`) under a per-turn GBNF grammar. The committed LoRA adapter teaches the
   base model this task; without it the prompt also lists the action codes.
 - ``instruct`` (capable models behind vLLM or a hosted API): a descriptive system prompt
   (``prompts/system.j2``) and JSON output under the action schema.
@@ -22,8 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.finetune.codec import Screen, decode, grammar
-from agent.finetune.prompt import PromptInput, render, spoken_form
+from agent.compact.codec import Screen, decode, grammar
+from agent.compact.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
 from tools import Action, parse_action
@@ -81,7 +81,7 @@ class Understander:
         self.llm = llm
         self.prompts = prompts
         self.options = options or UnderstandOptions.for_client(llm)
-        self._index = few_shot_index  # an agent.finetune.fewshot.FewShotIndex, built on first use
+        self._index = few_shot_index  # an agent.compact.fewshot.FewShotIndex, built on first use
         self._few_shot_cache = few_shot_cache
         self._index_lock = asyncio.Lock()
 
@@ -125,7 +125,7 @@ class Understander:
     async def _few_shot_index(self) -> Any:
         async with self._index_lock:
             if self._index is None:
-                from agent.finetune.fewshot import FewShotIndex
+                from agent.compact.fewshot import FewShotIndex
 
                 self._index = await asyncio.to_thread(FewShotIndex.build, self._few_shot_cache)
             return self._index

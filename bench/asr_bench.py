@@ -39,10 +39,10 @@ import jiwer
 import numpy as np
 from whisper_normalizer.english import EnglishTextNormalizer
 
+from evals.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_noise, with_silence
 from voice.asr import AsrOptions, Transcriber
 from voice.audio import AudioLimits, decode_audio
 from voice.prompt import CatalogVocabulary, fetch_catalog_vocabulary
-from voice.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_noise, with_silence
 
 SHARED_SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
 
@@ -310,7 +310,7 @@ async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVoca
     """POST a 3-second webm command to /api/voice of the real app; returns the catalog vocabulary too."""
     from agent.config import Settings
     from agent.llm import bundled_model_path
-    from server import create_app
+    from app.main import create_app
     from shop.db import Database
     from shop.seed import seed_database
 

@@ -32,7 +32,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(rounds: int) -> None:
-    from server import create_app
+    from app.main import create_app
     from shop.db import Database
     from shop.seed import seed_database
 

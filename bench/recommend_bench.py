@@ -15,7 +15,7 @@ shop: the same protocol on the seeded shop's order history (orders in time order
 returned ones left out), including the full shipped ranking (collaborative + text similarity +
 popularity within category), whose blend weights are chosen on the shop's validation target.
 
-latency: ``shop.recommend`` requests (personal, with a query, "goes with this", new customer) against
+latency: ``shop.recsys.service`` requests (personal, with a query, "goes with this", new customer) against
 a seeded SQLite shop, p50/p95/max, also while a background refit runs; and a check that a new order
 changes the customer's recommendations without a refit.
 """
@@ -325,7 +325,7 @@ def run_shop(products: int, customers: int, seed: int) -> None:
     say(f"seeded shop: {products:,} products, {customers:,} customers, {len(sequences)} with orders, "
         f"{sum(map(len, sequences)):,} purchased items")
     started = time.perf_counter()
-    from shop.embedder import get_encoder
+    from shop.vectors import get_encoder
 
     # Embeddings are cached outside the repo so repeated runs skip the ~35 s of encoding.
     cache = EmbeddingCache(get_encoder, Path(tempfile.gettempdir()) / "voiceshop-bench-embeddings.npz")
@@ -430,7 +430,7 @@ def run_latency(products: int, customers: int, seed: int, rounds: int) -> None:
     from sqlalchemy import select
 
     from shop.models import Order, OrderLine, OrderStatus, Product
-    from shop.recommend import Recommender, RecommenderOptions
+    from shop.recsys.service import Recommender, RecommenderOptions
 
     queries = ("running shoes", "headphones under 100", "something for the kitchen", "skincare", "a gift for a kid",
                "waterproof jacket", "coffee", "smart home")

@@ -64,7 +64,7 @@ def load_faq_queries(path: Path = DATA_DIR / "faq_queries.yaml") -> list[FaqQuer
 
 def run_faq(queries: list[FaqQuery]) -> tuple[list[FaqResult], dict[str, float]]:
     """Index the help center into a temporary Chroma directory and run every query."""
-    from tools.faq_store import FaqStore, FaqStoreOptions, load_helpcenter
+    from shop.helpcenter.store import FaqStore, FaqStoreOptions, load_helpcenter
 
     with tempfile.TemporaryDirectory(prefix="faq-bench-") as tmp:
         store = FaqStore(FaqStoreOptions(chroma_path=Path(tmp), follow_edits=False))
@@ -118,7 +118,7 @@ def calibrate(results: list[FaqResult]) -> float:
 
 
 def report_faq(calibrate_threshold: bool) -> dict[str, Any]:
-    from tools.faq_store import DEFAULT_THRESHOLD
+    from shop.helpcenter.store import DEFAULT_THRESHOLD
 
     queries = load_faq_queries()
     results, timing = run_faq(queries)
@@ -234,7 +234,7 @@ def recall_at(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
 def prepare_catalog(progress: Any = print) -> tuple[Any, Any]:
     """The seeded benchmark catalog (a fresh SQLite file) and its dense index (kept, synced)."""
     from shop.db import Database
-    from shop.dense_index import DenseIndex, DenseIndexOptions
+    from shop.search.dense import DenseIndex, DenseIndexOptions
     from shop.search import ensure_search_index
     from shop.seed import seed_database
 

@@ -85,8 +85,8 @@ def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
         record_path.write_text(json.dumps(record, indent=1))
 
     if size <= dense_max:
-        from shop.dense_index import DenseIndex, DenseIndexOptions
-        from shop.embedder import EncoderOptions, TextEncoder
+        from shop.search.dense import DenseIndex, DenseIndexOptions
+        from shop.vectors import EncoderOptions, TextEncoder
 
         encoder = TextEncoder(EncoderOptions(intra_op_threads=threads))
         index = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None), encoder=encoder)
@@ -113,7 +113,7 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
     database = Database(f"sqlite:///{directory / 'shop.db'}")
     modes: dict[str, Any] = {"lexical": None}
     if size <= dense_max:
-        from shop.dense_index import DenseIndex, DenseIndexOptions
+        from shop.search.dense import DenseIndex, DenseIndexOptions
 
         modes["hybrid"] = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None))
 

@@ -8,7 +8,7 @@ zero-shot (base model, action codes listed in the prompt), few-shot (base model 
 fine-tuned (the committed LoRA adapter), fine-tuned + few-shot. Test sets: the hand-written dev set
 (evals/understanding/dev.yaml) and generated examples from templates held out of training.
 
-Figures (definitions in agent/finetune/scoring.py): exact-action accuracy, tool accuracy, argument
+Figures (definitions in training/scoring.py): exact-action accuracy, tool accuracy, argument
 accuracy, invalid-output rate, and the understand step's latency p50/p95 (the whole ``choose`` call:
 retrieval, prompt, generation, decoding). Cases run in file order through one engine per model, so the
 prompt cache sees what a conversation would (the static prefix is shared; the screen changes often).
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.finetune.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
-from agent.finetune.taskdata import generate
 from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine
 from agent.prompts import Prompts
 from agent.understand import DEFAULT_FEW_SHOT, Understander, UnderstandOptions
+from training.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
+from training.taskdata import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
     model_path = bundled_model_path(REPO / "var")
     adapter = args.adapter if setup.adapter else None
     if setup.adapter and not adapter.is_file():
-        raise SystemExit(f"no adapter at {adapter}: train one with `python -m agent.finetune.train`")
+        raise SystemExit(f"no adapter at {adapter}: train one with `python -m training.train`")
     engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
     client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
                         embedded=True, adapter=adapter)
@@ -127,7 +127,7 @@ async def main_async(args: argparse.Namespace) -> int:
     machine = _machine(args.threads)
     index = None
     if any(SETUPS[name].few_shot for name in args.setups):
-        from agent.finetune.fewshot import FewShotIndex
+        from agent.compact.fewshot import FewShotIndex
 
         index = FewShotIndex.build(REPO / "var" / "fewshot")
     results = {name: await run_setup(SETUPS[name], sets, args, index) for name in args.setups}

@@ -111,7 +111,7 @@ class Runner:
 
     async def run_trial(self, scenario: Scenario, trial: int) -> TrialResult:
         """One pass through the scenario on a fresh shop; never raises (errors land in the result)."""
-        from server import create_app
+        from app.main import create_app
 
         started = time.perf_counter()
         result = TrialResult(trial=trial)

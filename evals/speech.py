@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import jiwer
 
-from voice.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_silence
+from evals.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_silence
 
 # Compare words, not formatting: Whisper writes "Yes." where the scenario says "yes".
 _WER_NORMALISE = jiwer.Compose([
@@ -46,7 +46,7 @@ class Recording:
 class SpeechSynthesizer:
     """Speaks ``speak:`` texts with espeak-ng and encodes them as a browser's MediaRecorder would (webm/opus).
 
-    Synthesis is :mod:`voice.synthetic_speech` (shared with the ASR tests and benchmark); each distinct
+    Synthesis is :mod:`evals.synthetic_speech` (shared with the ASR tests and benchmark); each distinct
     text is synthesised once per run, since repeats and trials say the same words.
     """
 

@@ -1,6 +1,6 @@
 """The reference shop's HTTP API (contract: docs/shop-api.md) as a FastAPI app over a :class:`Database`.
 
-Paths carry no ``/shop`` prefix: ``server.py`` mounts this app there. Endpoints are plain ``def`` (FastAPI
+Paths carry no ``/shop`` prefix: ``app.main`` mounts this app there. Endpoints are plain ``def`` (FastAPI
 runs them in its thread pool) with one SQLAlchemy session per request; writes commit explicitly before
 the response is built, so a client never sees a success that was not stored.
 
@@ -184,7 +184,7 @@ def lock_customer(session: Session, user: User) -> None:
 
 def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
                      limit: int = 5) -> list[tuple[Product, str]]:
-    """Stand-in until ``shop.recommend`` exists: popular in-stock products near the request.
+    """Stand-in until ``shop.recsys.service`` exists: popular in-stock products near the request.
 
     "Near" is the given product's category, else the category of the query's best match, else the whole
     shop; popularity is rating * log(1 + reviews) among its most reviewed products.
@@ -205,11 +205,11 @@ def popular_fallback(session: Session, *, user_id: int, query: str | None = None
 
 
 def load_recommender() -> Recommender:
-    """``shop.recommend.recommend`` when that module exists, else :func:`popular_fallback`."""
+    """``shop.recsys.service.recommend`` when that module exists, else :func:`popular_fallback`."""
     try:
-        from shop.recommend import recommend  # imported lazily: written separately, may be absent
+        from shop.recsys.service import recommend  # imported lazily: written separately, may be absent
     except ModuleNotFoundError as error:
-        if error.name != "shop.recommend":
+        if error.name != "shop.recsys.service":
             raise  # the recommender exists but one of its own imports is missing: that is a real error
         return popular_fallback
     return recommend
@@ -451,7 +451,7 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
     for line in lines:
         session.delete(line)
     session.commit()
-    from shop.recommend import notify_order  # lazy: the recommender's libraries load on first use
+    from shop.recsys.service import notify_order  # lazy: the recommender's libraries load on first use
 
     notify_order(session, user.id)
     return order

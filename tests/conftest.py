@@ -14,6 +14,9 @@ from agent.config import Settings
 from tests.postgres import PostgresServer, running_postgres
 from tests.scripted_llm import ScriptedLLM
 
+# The speech fixtures (espeak-ng commands, the real Whisper model) serve both tests/voice and tests/app.
+pytest_plugins = ["tests.speech"]
+
 SMALL_SHOP = {"products": 300, "customers": 20, "seed": 7}
 
 
@@ -43,7 +46,7 @@ AppClient = Callable[..., "asynccontextmanager[httpx.AsyncClient]"]
 @asynccontextmanager
 async def running_app(settings: Settings, login: str | None = "demo") -> AsyncIterator[httpx.AsyncClient]:
     """The real server app (lifespan included) behind an in-process client, signed in as ``login``."""
-    from server import create_app
+    from app.main import create_app
 
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(

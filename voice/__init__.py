@@ -1,5 +1,5 @@
-"""Voice: Whisper speech recognition, the spoken-turn API (``POST /api/voice``, ``WS /api/live``) and helpers.
+"""Voice: Whisper speech recognition and audio checks (``asr``, ``audio``, ``names``, ``prompt``).
 
-The server wires it in with ``app.include_router(voice.routes.router)`` and one shared
-``voice.asr.Transcriber`` in ``app.state.transcriber``; see docs/voice.md.
+No HTTP routes and no agent here: ``app.routes.voice`` serves ``POST /api/voice`` and ``WS /api/live`` with one
+shared :class:`voice.asr.Transcriber` in ``app.state.transcriber``; see docs/voice.md.
 """

@@ -1,4 +1,4 @@
-"""Recommendation models shared by the shop (``shop.recommend``) and the offline benchmark.
+"""Recommendation models shared by the shop (``shop.recsys.service``) and the offline benchmark.
 
 Everything here works on integer item indices and chronological user histories, so the same code is
 benchmarked on public data (Amazon Beauty) and shipped in the shop:

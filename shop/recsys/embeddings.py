@@ -18,14 +18,14 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from shop.embedder import EMBEDDING_DIM, MODEL_ID
+from shop.vectors import EMBEDDING_DIM, MODEL_ID
 
 FloatArray = npt.NDArray[np.float32]
 ENCODE_CHUNK = 64  # texts per encoder call: about a second on one busy core
 
 
 class Encoder(Protocol):
-    """What we need from ``shop.embedder.TextEncoder``."""
+    """What we need from ``shop.vectors.TextEncoder``."""
 
     def encode(self, texts: Sequence[str]) -> FloatArray: ...
 

@@ -1,7 +1,7 @@
 """The customer's view, in a real browser: speak into the widget, see products, add one to the cart.
 
 Debian's Chromium runs headless under Playwright with a fake microphone that plays an espeak-ng recording
-of a shopping command. The real server (``server.create_app`` under uvicorn, real shop, real Whisper) runs
+of a shopping command. The real server (``app.main.create_app`` under uvicorn, real shop, real Whisper) runs
 in this process; only the language model is ScriptedLLM, a test double, because the bundled base model
 does not pick tools reliably enough for a test that must pass every time.
 The screenshot lands in ``var/screenshots/`` (what CI keeps as evidence).
@@ -23,9 +23,9 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from starlette.routing import NoMatchFound
 
 from agent.config import Settings
+from evals.synthetic_speech import encode, missing_tools, speak, with_silence
 from tests.scripted_llm import ScriptedLLM
 from voice.audio import SAMPLE_RATE
-from voice.synthetic_speech import encode, missing_tools, speak, with_silence
 
 pytestmark = pytest.mark.slow
 
@@ -59,13 +59,13 @@ def microphone_file(tmp_path: Path, browser_tools: None) -> tuple[Path, float]:
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[str]:
     """The real app served by uvicorn on a free loopback port, for the length of one test."""
-    from server import create_app
+    from app.main import create_app
 
     app = create_app(settings)
     try:
         app.url_path_for("voice_turn")
     except NoMatchFound:
-        pytest.fail("server.create_app does not include voice.routes.router: POST /api/voice is missing")
+        pytest.fail("app.main.create_app does not include app.routes.voice.router: POST /api/voice is missing")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from shop.api import create_shop_app
 from shop.db import Database
 from shop.models import Order, Product, User
+from shop.vectors import TextEncoder, get_encoder
 
 
 @pytest.fixture
@@ -95,3 +96,9 @@ def other_customer(db: Database) -> str:
             select(User.login).join(Order, Order.user_id == User.id).where(User.login != "demo")
             .order_by(User.id).limit(1)
         ).scalar_one()
+
+
+@pytest.fixture(scope="session")
+def encoder() -> TextEncoder:
+    """The real sentence encoder (dense search, help center), loaded once."""
+    return get_encoder()

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.voice.conftest import SHARED_SPEECH
+from evals.synthetic_speech import Encoding, speak, with_silence
+from tests.speech import SHARED_SPEECH
 from voice.asr import AsrOptions, AsrUnavailable, OpenAIWhisperBackend, Transcriber, get_transcriber
 from voice.audio import AudioLimits, decode_audio
 from voice.prompt import CatalogVocabulary
-from voice.synthetic_speech import Encoding, speak, with_silence
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
+from evals.synthetic_speech import Encoding, encode
 from voice.audio import SAMPLE_RATE, AudioError, AudioLimits, check_upload, decode_audio
-from voice.synthetic_speech import Encoding, encode
 
 LIMITS = AudioLimits()
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from tokenizers import Tokenizer
 
-from tests.voice.conftest import SEEDED_CATEGORIES
+from tests.speech import SEEDED_CATEGORIES
 from voice.asr import _bundled_tiny_en
 from voice.prompt import (
     DEFAULT_PROMPT_FILE,

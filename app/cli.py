@@ -1,0 +1,132 @@
+"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from agent.config import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="voiceshop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the assistant server (seeds the demo shop on first start)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
+    chat.add_argument("--login", default="demo", help="seeded customer to sign in as (default: demo)")
+
+    seed = commands.add_parser("seed", help="(re)create the demo shop database")
+    seed.add_argument("--products", type=int, default=2000)
+    seed.add_argument("--customers", type=int, default=200)
+    seed.add_argument("--seed", type=int, default=7)
+
+    commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
+
+    for extra in _extra_commands():
+        extra(commands)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    if args.command == "chat":
+        return asyncio.run(_chat(args.login))
+    if args.command == "seed":
+        return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "retrain":
+        from shop.recsys.service import main as recommend_main
+
+        return recommend_main(["--retrain"])
+    return args.run(args)
+
+
+def _extra_commands() -> list:
+    """Subcommands contributed by other parts (evals, recommender), each ``register(subparsers)``."""
+    from evals.cli import register as register_eval
+
+    return [register_eval]
+
+
+def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
+    from shop.seed import seed_database
+
+    from shop.db import Database
+
+    settings = Settings.from_env()
+    database = Database(settings.resolved_database_url)
+    summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
+                            progress=lambda line: print(line, flush=True))
+    print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
+          f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
+    return 0
+
+
+def _ensure_seeded(settings: Settings) -> None:
+    from shop.db import Database
+
+    database = Database(settings.resolved_database_url)
+    if database.is_empty():
+        print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
+        _seed(2000, 200, 7, reset=False)
+
+
+def _serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings.from_env()
+    _ensure_seeded(settings)
+    print(f"Voice shop assistant on http://{host}:{port}  (API docs: /docs)", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port)
+    return 0
+
+
+async def _chat(login: str) -> int:
+    import httpx
+
+    from app.main import create_app
+
+    settings = Settings.from_env()
+    _ensure_seeded(settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://voiceshop", timeout=120) as client:
+        signed_in = await client.post("/api/login", json={"login": login})
+        if signed_in.status_code != 200:
+            print(f"cannot sign in as {login!r}: {signed_in.json().get('detail')}", file=sys.stderr)
+            return 2
+        headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+        conversation = None
+        print(f"Signed in as {signed_in.json()['user']['name']}. Type your request; an empty line quits.")
+        while True:
+            try:
+                text = input("you> ").strip()
+            except EOFError:
+                break
+            if not text:
+                break
+            response = await client.post("/api/chat", json={"text": text, "conversation_id": conversation},
+                                         headers=headers)
+            body = response.json()
+            if response.status_code != 200:
+                print(f"error {response.status_code}: {body.get('detail')}")
+                continue
+            conversation = body["conversation_id"]
+            for action in body["actions"]:
+                print(f"  [{action['tool']} {action['args']} → {action['status']}]")
+            for i, product in enumerate(body["products"], 1):
+                print(f"  {i}. {product['name']}  ${product['price']:.2f}  ({product['id']})")
+            print(f"shop> {body['reply']}   ({body['timings']['total']:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

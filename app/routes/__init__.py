@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes beyond the chat and session ones in :mod:`app.main`."""

@@ -1,0 +1,325 @@
+"""Help-center retrieval: the YAML files in ``shop/helpcenter/`` indexed in ChromaDB.
+
+Product owners edit plain files; this store follows them. :meth:`FaqStore.sync` re-embeds only the
+entries whose content hash changed and deletes entries that were removed. It runs at start-up and,
+while the app runs, again whenever the files' modification times change (checked cheaply before a
+search), so an edit is live on the next question without a restart.
+
+Each entry is indexed as several documents: its question, each ``also_asked`` phrasing, and the
+question together with its answer. A search scores an entry as the mean of its best phrasing's
+similarity (does the customer ask *this*?) and its question+answer similarity (is it about what the
+answer talks about?): one phrasing that happens to match a different intent no longer suffices,
+which separates answerable from unanswerable questions better than the best document alone
+(bench: recall@1 and abstain both rose on the dev split).
+
+Below :data:`DEFAULT_THRESHOLD` the store abstains (``answer()`` returns ``None``): the assistant then
+says it does not know and offers a person instead of guessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import yaml
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shop.db import DEFAULT_DATA_DIR
+from shop.vectors import MODEL_ID, TextEncoder, get_encoder, open_chroma_client, open_collection
+
+log = logging.getLogger(__name__)
+
+#: Minimum entry score (see :meth:`FaqStore.search`) for the store to answer.
+#: Chosen with ``python -m bench.retrieval_quality --part faq --calibrate``: the value in 0.20..0.80 that
+#: maximises mean("answered with a right entry", "correctly abstained") on the *dev* half of
+#: bench/data/faq_queries.yaml (0.46). The *test* half's figures at this value are in docs/retrieval.md.
+DEFAULT_THRESHOLD = 0.46
+
+#: What the assistant says when the store abstains (kept here so the wording matches the behaviour).
+ABSTAIN_REPLY = (
+    "I'm not sure about that one and I'd rather not guess. Would you like me to connect you with a person "
+    "from our support team?"
+)
+
+HELPCENTER_DIR = Path(__file__).resolve().parent
+_PHRASING = "phrasing"
+_FULL_TEXT = "full_text"
+# Bump when the way entries become documents changes: every entry is then re-indexed once.
+_INDEX_FORMAT = "3"
+
+
+class HelpCenterError(ValueError):
+    """A help-center file cannot be used; the message names the file and the problem."""
+
+
+class _EntryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+    question: Annotated[str, Field(min_length=3)]
+    also_asked: list[Annotated[str, Field(min_length=3)]] = []
+    answer: Annotated[str, Field(min_length=3)]
+
+
+class _TopicFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    topic: Annotated[str, Field(min_length=1)]
+    entries: list[_EntryFile]
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    """One question/answer of the help center, as written in its file."""
+
+    id: str
+    topic: str
+    question: str
+    also_asked: tuple[str, ...]
+    answer: str
+    source: str  # "<file>#<id>": where an editor finds it
+
+    @property
+    def content_hash(self) -> str:
+        # The model id is part of the hash: a different encoder makes every stored vector stale.
+        text = "\x1f".join([_INDEX_FORMAT, MODEL_ID, self.topic, self.question, *self.also_asked, self.answer])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def documents(self) -> list[tuple[str, str]]:
+        """(kind, text) indexed for this entry: each phrasing alone, plus question + answer for its content."""
+        return [(_PHRASING, q) for q in (self.question, *self.also_asked)] + [
+            (_FULL_TEXT, f"{self.question} {self.answer}")
+        ]
+
+
+def load_helpcenter(directory: Path) -> list[HelpEntry]:
+    """All entries of ``directory/*.yaml``; raises :class:`HelpCenterError` on a malformed file or duplicate id."""
+    if not directory.is_dir():
+        raise HelpCenterError(f"help-center directory not found: {directory}")
+    entries: dict[str, HelpEntry] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            parsed = _TopicFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise HelpCenterError(f"{path.name}: {exc}") from exc
+        for item in parsed.entries:
+            if item.id in entries:
+                raise HelpCenterError(f"{path.name}: entry id {item.id!r} is already used in {entries[item.id].source}")
+            entries[item.id] = HelpEntry(
+                id=item.id,
+                topic=parsed.topic,
+                question=_one_line(item.question),
+                also_asked=tuple(_one_line(q) for q in item.also_asked),
+                answer=_one_line(item.answer),
+                source=f"{path.name}#{item.id}",
+            )
+    return list(entries.values())
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class FaqHit(BaseModel):
+    """A help-center entry found for a question; ``score`` is its similarity (cosine-based, -1..1)."""
+
+    id: str
+    question: str
+    answer: str
+    source: str
+    score: float
+
+
+class FaqAnswer(BaseModel):
+    """What the assistant may tell the customer: the best entry's answer and where it comes from."""
+
+    answer: str
+    source: str
+    score: float
+    matched_question: str
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one :meth:`FaqStore.sync` changed (entry ids)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class FaqStoreOptions:
+    """Where the content and the index live, and how the store answers."""
+
+    helpcenter_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("VOICESHOP_HELPCENTER_DIR", HELPCENTER_DIR))
+    )
+    chroma_path: Path = field(default_factory=lambda: DEFAULT_DATA_DIR / "chroma")
+    chroma_url: str | None = field(default_factory=lambda: os.environ.get("CHROMA_URL") or None)
+    collection: str = "helpcenter"
+    threshold: float = DEFAULT_THRESHOLD
+    follow_edits: bool = True  # re-sync when the files change while running
+    check_interval_s: float = 1.0  # at most one directory stat per interval
+
+
+class FaqStore:
+    """The help center in a ChromaDB collection; thread-safe."""
+
+    def __init__(
+        self,
+        options: FaqStoreOptions | None = None,
+        *,
+        client: ClientAPI | None = None,
+        encoder: TextEncoder | None = None,
+    ) -> None:
+        self.options = options or FaqStoreOptions()
+        self._encoder = encoder or get_encoder()
+        self._client = client or open_chroma_client(self.options.chroma_path, self.options.chroma_url)
+        self._collection: Collection = open_collection(self._client, self.options.collection, self._encoder)
+        self._lock = threading.RLock()
+        self._snapshot: tuple[tuple[str, int, int, int], ...] | None = None
+        self._checked_at = 0.0
+
+    def sync(self) -> SyncReport:
+        """Bring the index in line with the files: embed new/changed entries, delete removed ones."""
+        with self._lock:
+            snapshot = self._file_snapshot()
+            entries = load_helpcenter(self.options.helpcenter_dir)
+            stored = self._stored_hashes()
+            wanted = {e.id: e for e in entries}
+            changed = [e for e in entries if stored.get(e.id, (None, []))[0] != e.content_hash]
+            removed = [entry_id for entry_id in stored if entry_id not in wanted]
+
+            stale_doc_ids = [doc_id for e in changed for doc_id in stored.get(e.id, (None, []))[1]]
+            stale_doc_ids += [doc_id for entry_id in removed for doc_id in stored[entry_id][1]]
+            if stale_doc_ids:
+                self._collection.delete(ids=stale_doc_ids)
+            if changed:
+                self._add(changed)
+
+            self._snapshot = snapshot
+            report = SyncReport(
+                added=[e.id for e in changed if e.id not in stored],
+                updated=[e.id for e in changed if e.id in stored],
+                removed=removed,
+                unchanged=len(entries) - len(changed),
+            )
+            if changed or removed:
+                log.info("help center synced: %d added, %d updated, %d removed",
+                         len(report.added), len(report.updated), len(report.removed))
+            return report
+
+    def search(self, question: str, k: int = 3) -> list[FaqHit]:
+        """The ``k`` entries most similar to ``question``, best first (each entry at most once)."""
+        question = question.strip()
+        if not question or k < 1:
+            return []
+        self._follow_edits()
+        embedding = self._encoder.encode([question])
+        with self._lock:
+            # Stage 1: the nearest documents name the candidate entries. Stage 2: every document of those
+            # entries is scored exactly (their stored vectors), so each entry's two parts are both known.
+            nearest = self._collection.query(query_embeddings=embedding, n_results=k * 10, include=["metadatas"])
+            candidates = list(dict.fromkeys(str(m["entry_id"]) for m in nearest["metadatas"][0]))
+            if not candidates:
+                return []  # nothing indexed
+            docs = self._collection.get(
+                where={"entry_id": {"$in": candidates}}, include=["metadatas", "embeddings"]
+            )
+        similarities = np.asarray(docs["embeddings"], dtype=np.float32) @ embedding[0]
+        phrasing: dict[str, float] = {}
+        full_text: dict[str, float] = {}
+        meta_of: dict[str, Mapping[str, Any]] = {}
+        for meta, similarity in zip(docs["metadatas"], similarities.tolist(), strict=True):
+            entry_id = str(meta["entry_id"])
+            part = phrasing if meta["kind"] == _PHRASING else full_text
+            part[entry_id] = max(part.get(entry_id, -1.0), similarity)
+            meta_of[entry_id] = meta
+        hits = [
+            FaqHit(
+                id=entry_id,
+                question=str(meta_of[entry_id]["question"]),
+                answer=str(meta_of[entry_id]["answer"]),
+                source=str(meta_of[entry_id]["source"]),
+                score=round((phrasing.get(entry_id, -1.0) + full_text.get(entry_id, -1.0)) / 2, 4),
+            )
+            for entry_id in meta_of
+        ]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]
+
+    def answer(self, question: str) -> FaqAnswer | None:
+        """The best entry's answer, or ``None`` when nothing is similar enough (abstain, offer a person)."""
+        hits = self.search(question, k=1)
+        if not hits or hits[0].score < self.options.threshold:
+            return None
+        top = hits[0]
+        return FaqAnswer(answer=top.answer, source=top.source, score=top.score, matched_question=top.question)
+
+    def entry_count(self) -> int:
+        """How many entries are indexed."""
+        return len(self._stored_hashes())
+
+    def _follow_edits(self) -> None:
+        if not self.options.follow_edits:
+            return
+        now = time.monotonic()
+        if now - self._checked_at < self.options.check_interval_s:
+            return
+        self._checked_at = now
+        snapshot = self._file_snapshot()
+        if snapshot == self._snapshot:
+            return
+        try:
+            self.sync()
+        except HelpCenterError as exc:
+            # A half-saved or broken edit must not take the help center down: keep serving the last good
+            # index, and retry when the files change again.
+            self._snapshot = snapshot
+            log.warning("help center not re-indexed, keeping the previous version: %s", exc)
+
+    def _file_snapshot(self) -> tuple[tuple[str, int, int, int], ...]:
+        directory = self.options.helpcenter_dir
+        if not directory.is_dir():
+            return ()
+        stats = ((p.name, p.stat()) for p in directory.glob("*.yaml"))
+        return tuple(sorted((name, st.st_mtime_ns, st.st_size, st.st_ino) for name, st in stats))
+
+    def _stored_hashes(self) -> dict[str, tuple[str, list[str]]]:
+        """entry id -> (content hash, document ids) of what the collection holds."""
+        stored: dict[str, tuple[str, list[str]]] = {}
+        got = self._collection.get(include=["metadatas"])
+        for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            entry_id = str(meta["entry_id"])
+            _, doc_ids = stored.setdefault(entry_id, (str(meta["entry_hash"]), []))
+            doc_ids.append(doc_id)
+        return stored
+
+    def _add(self, entries: Iterable[HelpEntry]) -> None:
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, str | int]] = []
+        for entry in entries:
+            for n, (kind, text) in enumerate(entry.documents()):
+                ids.append(f"{entry.id}#{n}")
+                documents.append(text)
+                metadatas.append({
+                    "entry_id": entry.id,
+                    "kind": kind,
+                    "entry_hash": entry.content_hash,
+                    "question": entry.question,
+                    "answer": entry.answer,
+                    "source": entry.source,
+                })
+        embeddings = self._encoder.encode(documents)
+        self._collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings)

@@ -1,0 +1,63 @@
+"""The hand-written dev set and the scoring rules of the understanding report."""
+
+from __future__ import annotations
+
+from agent.compact.prompt import spoken_form
+from evals.matchers import Literal
+from tools import TOOLS, parse_action
+from training.scoring import case_from_example, load_dev_set, score, summarize
+from training.taskdata import generate
+
+
+def test_dev_set_is_large_covers_every_action_and_resolves() -> None:
+    cases = load_dev_set()
+    assert len(cases) >= 200
+    assert {c.tool for c in cases} == set(TOOLS)
+    for case in cases:  # gold product ids point at something the customer could see
+        ids = {p["id"] for p in case.shown} | {line["product_id"] for line in (case.cart or {}).get("lines", [])}
+        for name in ("product_id", "product_ids"):
+            if name in case.args and isinstance(case.args[name], Literal):
+                wanted = case.args[name].value
+                assert set(wanted if isinstance(wanted, list) else [wanted]) <= ids, case.source
+
+
+def test_dev_utterances_are_not_generated_ones() -> None:
+    generated = {spoken_form(e.utterance) for split in ("train", "heldout") for e in generate(3000, split, 0)}
+    clashes = [c.utterance for c in load_dev_set() if spoken_form(c.utterance) in generated]
+    assert not clashes
+
+
+def _case(text: str):
+    return next(c for c in load_dev_set() if c.utterance == text)
+
+
+def test_exact_needs_every_argument_and_nothing_extra() -> None:
+    case = _case("find me wireless headphones under fifty dollars")
+    right = parse_action({"action": "search_products", "query": "wireless headphones", "max_price": 50})
+    assert score(case, right).exact
+    extra = parse_action({"action": "search_products", "query": "wireless headphones", "max_price": 50, "color": "Red"})
+    result = score(case, extra)
+    assert result.tool_ok and not result.exact and result.args_total == 3 and result.args_matched == 2
+    wrong_tool = score(case, parse_action({"action": "recommend"}))
+    assert not wrong_tool.tool_ok and not wrong_tool.exact
+    invalid = score(case, None)
+    assert invalid.invalid and not invalid.tool_ok
+
+
+def test_defaults_optional_and_free_texts_are_not_penalised() -> None:
+    case = _case("add the second one to my cart")
+    assert score(case, parse_action({"action": "add_to_cart", "product_id": "p982"})).exact  # quantity 1 = default
+    assert score(case, parse_action({"action": "add_to_cart", "product_id": "p982", "quantity": 1})).exact
+    assert not score(case, parse_action({"action": "add_to_cart", "product_id": "p982", "quantity": 2})).exact
+    greeting = _case("hello there")
+    assert score(greeting, parse_action({"action": "reply", "text": "anything at all"})).exact
+    faq = _case("what is your policy on returns")
+    assert score(faq, parse_action({"action": "search_faq", "question": "what is your policy on returns"})).exact
+
+
+def test_generated_cases_use_their_decoded_action_as_gold_and_summaries_add_up() -> None:
+    example = next(e for e in generate(200, "heldout", 9) if e.line.startswith("add "))
+    case = case_from_example(example)
+    assert score(case, example.action()).exact
+    figures = summarize([(score(case, example.action()), 0.5), (score(case, None), 1.5)])
+    assert figures["exact"] == 0.5 and figures["invalid"] == 0.5 and figures["cases"] == 2
