@@ -67,8 +67,7 @@ class CartItemRequest(BaseModel):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     database = Database(settings.resolved_database_url)
-    database.create_schema()
-    shop_app = create_shop_app(database)
+    shop_app = create_shop_app(database)  # migrates the schema to the newest revision
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
