@@ -8,10 +8,10 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
+from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.customer import Customer
 from agent.graph import EventSink, TurnDeps, build_graph
@@ -55,7 +55,8 @@ class ChatResponse(BaseModel):
 class Assistant:
     """Owns the graph, its checkpointer and the LLM client; ``chat`` runs one customer turn.
 
-    Use as an async context manager (or ``start``/``close``): the checkpointer holds a SQLite connection.
+    Use as an async context manager (or ``start``/``close``): the checkpointer holds database connections
+    (a SQLite file, or Postgres with ``CHECKPOINT_URL``: see ``agent/checkpoints.py``).
     """
 
     def __init__(self, settings: Settings, shop_http: httpx.AsyncClient, help_center: Any = None) -> None:
@@ -74,8 +75,7 @@ class Assistant:
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.settings.data_dir / "conversations.db"
-        checkpointer = await self._stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(path)))
+        checkpointer = await open_checkpointer(self.settings.checkpoint_url, self.settings.data_dir, self._stack)
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
             # Evaluate the static prompt prefix once now, so the first customer doesn't pay for it.

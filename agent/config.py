@@ -26,6 +26,10 @@ class Settings:
     data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
     database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
     shop_url: str | None = None  # SHOP_URL: an external shop API; default: the reference shop in-process
+    # CHECKPOINT_URL: where conversations live between turns: default conversations.db in data_dir; a
+    # postgresql:// URL shares them between API replicas (agent/checkpoints.py, docs/deployment.md)
+    checkpoint_url: str | None = None
+    chroma_url: str | None = None  # CHROMA_URL: a Chroma server for help-center and product vectors (default: files)
     llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
     llm_model: str | None = None  # LLM_MODEL: model name sent to that server
     llm_api_key: str | None = None  # LLM_API_KEY
@@ -54,6 +58,8 @@ class Settings:
             "data_dir": Path(_env("VOICESHOP_DATA_DIR", "var")),
             "database_url": _env("DATABASE_URL"),
             "shop_url": _env("SHOP_URL"),
+            "checkpoint_url": _env("CHECKPOINT_URL"),
+            "chroma_url": _env("CHROMA_URL"),
             "llm_base_url": _env("LLM_BASE_URL"),
             "llm_model": _env("LLM_MODEL"),
             "llm_api_key": _env("LLM_API_KEY"),

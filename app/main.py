@@ -151,7 +151,7 @@ async def _shop_call(request: Request, customer: Customer, method: str, path: st
 
 def _open_help_center(settings: Settings) -> FaqStore:
     """The help center in ChromaDB, re-indexed from ``shop/helpcenter/`` where the files changed."""
-    store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma"))
+    store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
     report = store.sync()
     log.info("help center: %d added, %d updated, %d removed, %d unchanged", len(report.added),
              len(report.updated), len(report.removed), report.unchanged)
@@ -169,7 +169,7 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
 
 def _start_dense_search(settings: Settings, database: Database) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
-    index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma"))
+    index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)

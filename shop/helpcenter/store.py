@@ -322,4 +322,5 @@ class FaqStore:
                     "source": entry.source,
                 })
         embeddings = self._encoder.encode(documents)
-        self._collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings)
+        # upsert, not add: replicas sharing a Chroma server may index the same new entries at the same time.
+        self._collection.upsert(ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings)
