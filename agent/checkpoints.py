@@ -7,6 +7,7 @@ replica reads and writes the same conversations, so a customer's next turn may l
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,25 @@ async def open_checkpointer(url: str | None, data_dir: Path, stack: AsyncExitSta
 
     # The connection settings AsyncPostgresSaver requires (see its from_conn_string).
     options = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
-    # setup() creates and migrates its tables without a lock of its own: take one, or two replicas starting
-    # together both try to create them and one fails.
     async with await AsyncConnection.connect(target, **options) as connection:
-        await connection.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_ID,))
+        await _take_setup_lock(connection)
         await AsyncPostgresSaver(connection).setup()
     pool = AsyncConnectionPool(target, kwargs=options, min_size=1, max_size=10, open=False)
     await pool.open(wait=True, timeout=30)
     stack.push_async_callback(pool.close)
     return AsyncPostgresSaver(pool)
+
+
+async def _take_setup_lock(connection: Any, timeout_s: float = 120.0) -> None:
+    """One replica at a time runs the saver's ``setup()``, which has no lock of its own (two replicas starting
+    together both create its tables, and one fails). The lock is polled, not waited for: ``setup()`` builds
+    indexes ``CONCURRENTLY``, which waits for every open transaction, including a replica's blocked
+    ``pg_advisory_lock`` call; that deadlocked when two replicas started together."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        row = await (await connection.execute("SELECT pg_try_advisory_lock(%s) AS locked", (SETUP_LOCK_ID,))).fetchone()
+        if row["locked"]:
+            return  # released when the connection closes
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"another process held the checkpoint set-up lock for over {timeout_s:.0f} s")
+        await asyncio.sleep(0.2)
