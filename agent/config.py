@@ -33,6 +33,9 @@ class Settings:
     llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
     llm_model: str | None = None  # LLM_MODEL: model name sent to that server
     llm_api_key: str | None = None  # LLM_API_KEY
+    # LLM_FINETUNED: the server's model is the bundled one with the committed adapter (vLLM --lora-modules, see
+    # docs/deployment.md): ask it in the compact mode it was trained on, without action list or examples
+    llm_finetuned: bool = False
     model_path: Path | None = None  # MODEL_PATH: a GGUF for the embedded engine (default: the bundled Gemma 3 270M)
     lora_path: Path | None = None  # LORA_PATH: a GGUF LoRA adapter applied by the embedded engine
     llm_threads: int = field(default_factory=_cores)  # LLM_THREADS: engine threads (stages take turns on the cores)
@@ -41,7 +44,7 @@ class Settings:
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
     # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
     # grammar-constrained answer; for the bundled model) or "instruct" (descriptive prompt, JSON schema; for
-    # instruct models behind a server). Default: compact when embedded, instruct with LLM_BASE_URL.
+    # instruct models behind a server). Default: compact when embedded or LLM_FINETUNED, else instruct.
     understand_mode: Literal["compact", "instruct"] | None = None
     # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
     understand_few_shot: int | None = None
@@ -63,6 +66,7 @@ class Settings:
             "llm_base_url": _env("LLM_BASE_URL"),
             "llm_model": _env("LLM_MODEL"),
             "llm_api_key": _env("LLM_API_KEY"),
+            "llm_finetuned": _env("LLM_FINETUNED", "0") not in ("0", "false", "no"),
             "model_path": Path(p) if (p := _env("MODEL_PATH")) else None,
             "lora_path": Path(p) if (p := _env("LORA_PATH")) else None,
             "llm_threads": int(_env("LLM_THREADS", str(_cores()))),

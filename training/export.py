@@ -121,8 +121,25 @@ def peft_dir_for(gguf_adapter: Path) -> Path:
 BASE_MODEL_NAME = "google/gemma-3-270m"  # what the bundled GGUF is a quantisation of (the PEFT config names it)
 
 
+def export_hf_base(gguf_path: Path, out_dir: Path, dtype: str = "bfloat16") -> Path:
+    """The bundled GGUF base model as a Hugging Face safetensors directory (vLLM's CPU build reads no GGUF).
+
+    transformers dequantises the Q4_K_M weights on load (``gguf_file=``), as training does, so vLLM serves the
+    weights the adapter was trained on. Needs transformers + gguf (the ``train`` extra, or vLLM's venv).
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=dtype)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m training.export``: write the PEFT form of a GGUF LoRA adapter beside it."""
+    """``python -m training.export``: the PEFT form of a GGUF LoRA adapter beside it, or (``--hf-base``) the
+    base model as safetensors."""
     import argparse
 
     from agent.llm import DEFAULT_ADAPTER
@@ -130,7 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="GGUF LoRA adapter -> PEFT adapter directory (for vLLM)")
     parser.add_argument("--adapter", type=Path, default=DEFAULT_ADAPTER)
     parser.add_argument("--out", type=Path, default=None, help="default: <adapter name>-peft/ beside it")
+    parser.add_argument("--hf-base", type=Path, default=None, metavar="DIR",
+                        help="instead: write the base model GGUF (--gguf) as a safetensors model directory")
+    parser.add_argument("--gguf", type=Path, default=None, help="the base model GGUF for --hf-base")
     args = parser.parse_args(argv)
+    if args.hf_base is not None:
+        if args.gguf is None or not args.gguf.is_file():
+            parser.error("--hf-base needs --gguf PATH of the base model")
+        print(f"wrote {export_hf_base(args.gguf, args.hf_base)}")
+        return 0
     state, alpha = read_gguf_adapter(args.adapter)
     out = export_peft_adapter(state, args.out or peft_dir_for(args.adapter), alpha=alpha, base_model=BASE_MODEL_NAME)
     print(f"wrote {out} ({len(state)} tensors, alpha {alpha:g})")
