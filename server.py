@@ -29,6 +29,7 @@ from shop.db import Database
 from shop.dense_index import DenseIndex, DenseIndexOptions
 from shop.recommend import start as start_recommender
 from shop.search import use_dense_index
+from shop import strict_json
 from tools import ShopClient, ShopError
 from tools.faq_store import FaqStore, FaqStoreOptions
 from voice import routes as voice_routes
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Voice Shop Assistant", version="0.1.0", lifespan=lifespan,
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
+    strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
     app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)

@@ -36,6 +36,51 @@ async def test_bad_chat_input_is_a_clear_422(settings: Settings, body: dict) -> 
         assert response.json()["detail"]
 
 
+# Values Python's json module reads but JSON has no such thing as (or no UTF-8 response could carry back).
+NOT_JSON_VALUES = {"lone surrogate": '"\\ud800"', "low surrogate": '"a\\udfffb"', "NaN": "NaN",
+                   "Infinity": "Infinity", "-Infinity": "-Infinity", "overflow": "1e400"}
+JSON_BODIES = {  # the odd value in a field, or nested in a field the model ignores
+    "/api/chat": ['{{"text": {v}}}', '{{"text": "hi", "x": [{{"y": {v}}}]}}'],
+    "/api/login": ['{{"login": {v}}}', '{{"login": "demo", "extra": {v}}}'],
+    "/api/cart/items": ['{{"product_id": "p1", "quantity": {v}}}'],
+    "/shop/login": ['{{"login": {v}}}'],
+    "/shop/cart/items": ['{{"product_id": "p1", "quantity": {v}}}', '{{"product_id": {v}}}'],
+}
+
+
+async def test_non_json_numbers_and_lone_surrogates_are_a_clear_422(settings: Settings) -> None:
+    async with running_app(settings) as client:
+        cases = [(path, template.format(v=value), name) for path, templates in JSON_BODIES.items()
+                 for template in templates for name, value in NOT_JSON_VALUES.items()]
+        cases.append(("/api/chat", '{"text": "hi", "\\ud800": 1}', "lone surrogate in a key"))
+        for path, body, name in cases:
+            response = await client.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
+            assert response.status_code == 422, (path, body, response.text)
+            text = response.content.decode("utf-8")  # strict: a raw surrogate would not decode
+            assert not any("\ud800" <= ch <= "\udfff" for ch in text), (path, body)
+            problem = response.json()["detail"][0]
+            assert problem["type"] == "json_invalid", (path, body)
+            expected = "surrogate" if "surrogate" in name else ("too large" if name == "overflow" else "finite")
+            assert expected in problem["msg"], (path, body, problem)
+        # Still fine: a valid pair of surrogates is one character (an emoji), and big finite numbers parse.
+        ok = await client.post("/api/chat", content=b'{"text": "hi \\ud83d\\ude00"}',
+                               headers={"Content-Type": "application/json"})
+        assert ok.status_code == 200, ok.text
+        big = await client.post("/shop/cart/items", content=b'{"product_id": "p1", "quantity": 1e300}',
+                                headers={"Content-Type": "application/json"})
+        assert big.status_code == 422 and big.json()["detail"][0]["loc"] == ["body", "quantity"]
+
+
+async def test_validation_errors_echo_odd_input_safely(settings: Settings) -> None:
+    """Input that is not JSON at all still gets a 422 that serialises (the bytes echoed as escapes)."""
+    async with running_app(settings) as client:
+        for content_type in (None, "text/plain"):
+            headers = {"Content-Type": content_type} if content_type else {}
+            response = await client.post("/api/chat", content=b"\xff\xed\xa0\x80", headers=headers)
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"][0]["input"] == "\\xff\\xed\\xa0\\x80"
+
+
 async def test_customers_never_share_carts_or_conversations(settings: Settings, scripted_llm) -> None:
     async with running_app(settings) as demo:
         product = (await demo.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
