@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from agent.config import Settings
@@ -99,6 +102,83 @@ async def test_customers_never_share_carts_or_conversations(settings: Settings, 
             assert "empty" in reply["reply"].lower()
 
 
+class SilentLLMServer:
+    """Test double of a hung model server: a TCP server on 127.0.0.1 that accepts connections and never
+    answers. Counts the connections, so a test sees the retry."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> SilentLLMServer:
+        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1"
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await reader.read()  # whatever comes, until the client gives up and hangs up
+        finally:
+            writer.close()
+
+
+async def test_a_hung_llm_server_gets_a_spoken_apology_within_seconds(data_dir: Path, monkeypatch) -> None:
+    async with SilentLLMServer() as llm:
+        monkeypatch.setenv("LLM_BASE_URL", llm.url)
+        monkeypatch.setenv("LLM_TIMEOUT", "2")
+        settings = Settings.from_env(data_dir=data_dir, database_url=None, shop_url=None, warm_indexes=False)
+        assert settings.llm_timeout_s == 2.0
+        async with running_app(settings) as client:
+            started = time.perf_counter()
+            response = await client.post("/api/chat", json={"text": "show me running shoes"})
+            elapsed = time.perf_counter() - started
+
+            ready = await client.get("/ready")
+            assert ready.status_code == 503, ready.text
+            checks = ready.json()["checks"]
+            assert not checks["llm"]["ok"] and checks["llm"]["message"]
+            assert all(checks[name]["ok"] for name in ("shop", "help_center", "asr")), checks
+            assert (await client.get("/health")).status_code == 200  # alive, just not ready
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "can't think right now" in body["reply"] and body["actions"] == []
+    assert body["error"] == "the model did not answer within 2 s"
+    assert llm.connections >= 2, "a timeout is retried once"
+    assert 2 * 2 <= elapsed < 10, elapsed
+
+
+async def test_ready_with_every_dependency_up(settings: Settings, scripted_llm) -> None:
+    async with running_app(settings) as client:
+        ready = await client.get("/ready")
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["ready"] and set(body["checks"]) == {"llm", "shop", "help_center", "asr"}
+        assert "sqlite" in body["checks"]["shop"]["message"]
+        scripted_llm.fail_with = httpx.ConnectError("model server down")
+        down = await client.get("/ready")
+        assert down.status_code == 503 and "could not be reached" in down.json()["checks"]["llm"]["message"]
+
+
+def test_llm_timeout_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("LLM_TIMEOUT", raising=False)
+    assert Settings.from_env().llm_timeout_s == 5.0
+    monkeypatch.setenv("LLM_TIMEOUT", "0.5")
+    assert Settings.from_env().llm_timeout_s == 0.5
+    for bad in ("0", "-1", "nan"):
+        monkeypatch.setenv("LLM_TIMEOUT", bad)
+        with pytest.raises(ValueError, match="LLM_TIMEOUT"):
+            Settings.from_env()
+
+
 async def _login_other_customer(client) -> str:
     from shop.db import Database
     from shop.models import User
@@ -114,7 +194,8 @@ async def _login_other_customer(client) -> str:
 @pytest.mark.slow
 async def test_one_turn_through_the_real_embedded_model(data_dir: Path) -> None:
     """The bundled GGUF in llama.cpp answers with a valid action (its choice may be wrong at this size)."""
-    settings = Settings(data_dir=data_dir, llm_threads=2)
+    # Generous: this test is about the answer; on a busy two-core machine the first turn can be slow.
+    settings = Settings(data_dir=data_dir, llm_threads=2, llm_timeout_s=60)
     async with running_app(settings) as client:
         response = await client.post("/api/chat", json={"text": "show me running shoes"})
         assert response.status_code == 200, response.text
