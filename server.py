@@ -25,12 +25,12 @@ from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, 
 from agent.auth import COOKIE, Customer, Customers, current_customer
 from agent.config import Settings
 from agent.llm import COMPUTE_LOCK
+from shop import strict_json
 from shop.api import create_shop_app
 from shop.db import Database
 from shop.dense_index import DenseIndex, DenseIndexOptions
 from shop.recommend import start as start_recommender
 from shop.search import use_dense_index
-from shop import strict_json
 from tools import ShopClient, ShopError
 from tools.faq_store import FaqStore, FaqStoreOptions
 from voice import routes as voice_routes
