@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import httpx
 
+from agent.llm import DEFAULT_TIMEOUT_S
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -46,7 +48,7 @@ class Settings:
     warm_indexes: bool = False
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
-    llm_timeout_s: float = 5.0
+    llm_timeout_s: float = DEFAULT_TIMEOUT_S
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -68,7 +70,7 @@ class Settings:
             "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
             "understand_mode": _env("UNDERSTAND_MODE"),
             "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
-            "llm_timeout_s": float(_env("LLM_TIMEOUT", "5")),
+            "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
         }
         values.update(overrides)
         return cls(**values)

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 COMPUTE_LOCK = threading.Lock()
 
 
+DEFAULT_TIMEOUT_S = 5.0  # LLM_TIMEOUT's default (agent/config.py)
+
+
 class LLMError(RuntimeError):
     """The model server failed or answered something that is not a completion."""
 
@@ -57,7 +60,7 @@ class ChatClient:
     """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 5.0,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                  embedded: bool = False, adapter: Path | None = None) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
@@ -183,13 +186,21 @@ class EmbeddedEngine:
         self.lora_path = lora_path
         self.server = xllamacpp.Server(params)
 
-    def chat_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def chat_completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
         with COMPUTE_LOCK:
+            if abandoned is not None and abandoned.is_set():
+                return ABANDONED
             return self.server.handle_chat_completions(body)
 
-    def completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
         with COMPUTE_LOCK:
+            if abandoned is not None and abandoned.is_set():
+                return ABANDONED
             return self.server.handle_completions(body)
+
+
+# What the engine answers a request whose caller stopped waiting before its turn on the cores came.
+ABANDONED: dict[str, Any] = {"error": "abandoned: the caller stopped waiting"}
 
 
 class EmbeddedTransport(httpx.AsyncBaseTransport):
@@ -206,7 +217,14 @@ class EmbeddedTransport(httpx.AsyncBaseTransport):
             return httpx.Response(404, json={"error": f"embedded engine serves only completions, not {path}"})
         body = json.loads(await request.aread())
         handler = self.engine.chat_completions if path.endswith("/chat/completions") else self.engine.completions
-        result = await asyncio.to_thread(handler, body)  # off the event loop
+        abandoned = threading.Event()
+        try:
+            result = await asyncio.to_thread(handler, body, abandoned)  # off the event loop
+        except asyncio.CancelledError:
+            # The caller's timeout. A completion already running cannot be stopped, but one still waiting for
+            # the compute lock is skipped, so abandoned requests don't pile up work behind a slow one.
+            abandoned.set()
+            raise
         if "error" in result:
             return httpx.Response(500, json=result)
         return httpx.Response(200, json=result)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from agent.llm import ChatClient, LLMError, LLMTimeout, LLMUnavailable
+from agent.llm import COMPUTE_LOCK, ChatClient, EmbeddedEngine, EmbeddedTransport, LLMError, LLMTimeout, LLMUnavailable
 
 
 class SlowLLM(httpx.AsyncBaseTransport):
@@ -69,3 +70,28 @@ async def test_a_broken_answer_is_an_error_but_no_outage() -> None:
     with pytest.raises(LLMError, match="not JSON") as failure:
         await ChatClient("http://llm/v1", "x", transport=NotJSON()).complete([{"role": "user", "content": "hi"}])
     assert not isinstance(failure.value, LLMUnavailable)
+
+
+class RecordingEngine:
+    """Test double of xllamacpp's server engine: counts the completions it computes."""
+
+    def __init__(self) -> None:
+        self.computed = 0
+
+    def handle_completions(self, body: dict) -> dict:
+        self.computed += 1
+        return {"choices": [{"text": "done"}]}
+
+
+async def test_an_embedded_request_abandoned_in_the_queue_is_never_computed() -> None:
+    engine = object.__new__(EmbeddedEngine)  # the real class around the double, without loading a model
+    engine.server, engine.model_path = RecordingEngine(), Path("double.gguf")
+    client = ChatClient("http://embedded/v1", "double", transport=EmbeddedTransport(engine), timeout_s=0.3,
+                        embedded=True)
+    with COMPUTE_LOCK:  # another turn (or Whisper) is using the cores
+        with pytest.raises(LLMTimeout):
+            await client.complete_raw("hi")
+    client.timeout_s = 30
+    assert (await client.complete_raw("hi")).content == "done"
+    await asyncio.get_running_loop().shutdown_default_executor()  # the abandoned request's thread has ended
+    assert engine.server.computed == 1, "only the request someone waited for was computed"
