@@ -202,4 +202,7 @@ async def test_one_turn_through_the_real_embedded_model(data_dir: Path) -> None:
         body = response.json()
         assert body["reply"]
         assert all(action["tool"] in TOOLS for action in body["actions"])
-        assert body["timings"]["llm"] > 0
+        assert body["timings"]["llm"] > 0 and body["error"] is None
+        ready = await client.get("/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["llm"]["message"].startswith("embedded")
