@@ -16,7 +16,7 @@ Keeping it in sync:
   few seconds in a background thread, so edits show up without a restart and no request pays for it.
 
 Start-up: ``index = DenseIndex(); index.sync(session); stop = index.follow(db.sessions);
-shop.search.use_dense_index(index)``.
+search.use_dense_index(index)`` on the shop's :class:`shop.search.CatalogSearch`.
 
 Embedding is the slow part: about 10 ms per product on one core of the 2-core machine when it is
 otherwise quiet, several times that when it is busy (docs/retrieval.md has the measured rates). A
