@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import text
 
 from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
 from agent.config import Settings
@@ -26,11 +27,12 @@ from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
 from app.auth import COOKIE, Customers, current_customer
 from app.routes import voice as voice_routes
+from shop import strict_json
 from shop.api import create_shop_app
 from shop.db import Database
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.recsys.service import start as start_recommender
-from shop.search import use_dense_index
+from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
 from voice.asr import AsrOptions, Transcriber
@@ -67,7 +69,8 @@ class CartItemRequest(BaseModel):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     database = Database(settings.resolved_database_url)
-    shop_app = create_shop_app(database)  # migrates the schema to the newest revision
+    catalog_search = CatalogSearch()  # lexical until the product vectors are synced
+    shop_app = create_shop_app(database, catalog_search)  # migrates the schema to the newest revision
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database))
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
+                                                                catalog_search))
         help_center = await asyncio.to_thread(_open_help_center, settings)
         async with Assistant(settings, shop_http, help_center=help_center) as assistant:
             app.state.assistant = assistant
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Voice Shop Assistant", version="0.1.0", lifespan=lifespan,
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
+    strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
     app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
@@ -100,8 +105,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, Any]:
+        """Liveness: the process is up and serving. Checks nothing else, so it is always quick (see /ready)."""
         return {"status": "ok", "llm": "embedded" if settings.embedded else settings.llm_base_url,
                 "shop": settings.shop_url or "in-process"}
+
+    @app.get("/ready", tags=["meta"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "a dependency is not ready"}})
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the LLM, the shop, the help center and speech recognition, each checked with a short
+        timeout; 200 when all are ok, 503 naming the ones that are not."""
+        readiness = await _readiness(request.app)
+        return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
     @app.post("/api/login", tags=["session"])
     async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
@@ -149,6 +163,70 @@ async def _shop_call(request: Request, customer: Customer, method: str, path: st
         raise HTTPException(exc.status, exc.detail) from exc
 
 
+class Check(BaseModel):
+    ok: bool
+    message: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, Check]  # llm, shop, help_center, asr
+
+
+READY_CHECK_TIMEOUT_S = 2.0  # per check: a hung dependency must not hang the prober too
+LLM_PROBE_TIMEOUT_S = 1.0  # GET /models is instant on a healthy server; inside the check's own bound
+
+
+async def _readiness(app: FastAPI) -> Readiness:
+    state = app.state
+    checks = dict(zip(("llm", "shop", "help_center", "asr"), await asyncio.gather(
+        _check(lambda: state.assistant.llm.probe(LLM_PROBE_TIMEOUT_S)),
+        _check(lambda: _shop_answers(state)),
+        _check(lambda: asyncio.to_thread(_help_center_entries, state.assistant.help_center)),
+        _check(lambda: _asr_state(state.transcriber)),
+    ), strict=True))
+    return Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
+
+
+async def _check(probe: Callable[[], Awaitable[str]]) -> Check:
+    try:
+        message = await asyncio.wait_for(probe(), READY_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return Check(ok=False, message=f"no answer within {READY_CHECK_TIMEOUT_S:g} s")
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the answer is "not ready, because ..."
+        return Check(ok=False, message=(str(exc) or type(exc).__name__)[:300])
+    return Check(ok=True, message=message)
+
+
+async def _shop_answers(state: Any) -> str:
+    """The in-process shop: its database answers ``SELECT 1``; an external one (SHOP_URL): its API answers."""
+    if state.settings.shop_url:
+        response = await state.shop_http.get("/categories", timeout=READY_CHECK_TIMEOUT_S)
+        if response.status_code != 200:
+            raise RuntimeError(f"the shop API answered {response.status_code} to GET /categories")
+        return f"shop API at {state.settings.shop_url} answers"
+
+    def select_one() -> str:
+        with state.database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return f"{state.database.engine.dialect.name} database answers"
+
+    return await asyncio.to_thread(select_one)
+
+
+def _help_center_entries(help_center: FaqStore) -> str:
+    count = help_center.entry_count()
+    if count == 0:
+        raise RuntimeError("the help center has no entries indexed")
+    return f"{count} entries"
+
+
+async def _asr_state(transcriber: Transcriber) -> str:
+    # Not loaded is still ready: only voice turns need the model, and the first one loads it. (This server
+    # loads it at start-up, so a model that cannot load stops the start instead.)
+    return "model loaded" if transcriber.loaded else "not loaded yet: loads on the first voice turn"
+
+
 def _open_help_center(settings: Settings) -> FaqStore:
     """The help center in ChromaDB, re-indexed from ``shop/helpcenter/`` where the files changed."""
     store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
@@ -167,13 +245,13 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
     await asyncio.to_thread(transcriber.load)
 
 
-def _start_dense_search(settings: Settings, database: Database) -> threading.Event:
+def _start_dense_search(settings: Settings, database: Database, search: CatalogSearch) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
     index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)
-    use_dense_index(index)
+    search.use_dense_index(index)
     return index.follow(database.sessions)
 
 

@@ -38,6 +38,7 @@ from training.scoring import Case, Score, Totals, case_from_example, load_dev_se
 from training.taskdata import generate
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH_TIMEOUT_S = 600  # a benchmark measures slow answers, it never gives up on them
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
             raise SystemExit(f"no adapter at {adapter}: train one with `python -m training.train`")
         engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
         client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
-                            embedded=True, adapter=adapter)
+                            embedded=True, adapter=adapter, timeout_s=BENCH_TIMEOUT_S)
         options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
     understander = Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None)
     report: dict[str, Any] = {}
@@ -104,7 +105,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
 
 def _server_client() -> tuple[ChatClient, UnderstandOptions]:
     """The client and options the app itself would use for LLM_BASE_URL (vLLM: LLM_FINETUNED=1, LLM_MODEL=<lora>)."""
-    settings = Settings.from_env()
+    settings = Settings.from_env(llm_timeout_s=BENCH_TIMEOUT_S)
     if not settings.llm_base_url:
         raise SystemExit("the server setup needs LLM_BASE_URL (e.g. vLLM serving the adapter: `make vllm-check`)")
     client = make_client(settings)
