@@ -36,6 +36,12 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@app.get("/v1/models")
+async def models() -> dict[str, Any]:
+    """What the replicas' readiness check (``GET /ready``) asks, as on vLLM."""
+    return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+
+
 @app.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> JSONResponse:
     forwarded = httpx.Request("POST", "http://llm/v1/chat/completions", content=await request.body())

@@ -124,7 +124,7 @@ def deployment(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPat
         # Both at once, as a deployment starts them: migrations and checkpoint set-up must not collide.
         with ThreadPoolExecutor(len(starting)) as pool:
             futures = [pool.submit(start_service, f"replica-{name}", command, env=env, log_dir=root,
-                                   ready_url=f"http://127.0.0.1:{port}/health", timeout_s=240)
+                                   ready_url=f"http://127.0.0.1:{port}/ready", timeout_s=240)
                        for name, command, env, port in starting]
             wait(futures)
         services += [future.result() for future in futures if future.exception() is None]
