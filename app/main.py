@@ -27,7 +27,7 @@ from agent.llm import COMPUTE_LOCK
 from app.auth import COOKIE, Customers, current_customer
 from app.routes import voice as voice_routes
 from shop.api import create_shop_app
-from shop.db import Database
+from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.recsys.service import start as start_recommender
 from shop.search import use_dense_index
@@ -64,9 +64,14 @@ class CartItemRequest(BaseModel):
     size: str | None = None
 
 
+def shop_database_url(settings: Settings) -> str:
+    """The reference shop's database: ``DATABASE_URL``, else SQLite in the data directory."""
+    return settings.database_url or sqlite_url(settings.data_dir)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     database.create_schema()
     shop_app = create_shop_app(database)
 
@@ -84,8 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.warm_indexes:
             start_recommender(database.engine)
             dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database))
-        help_center = await asyncio.to_thread(_open_help_center, settings)
-        async with Assistant(settings, shop_http, help_center=help_center) as assistant:
+        # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
+        shop_app.state.help_center = await asyncio.to_thread(_open_help_center, settings)
+        async with Assistant(settings, shop_http) as assistant:
             app.state.assistant = assistant
             yield
         if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:

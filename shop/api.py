@@ -11,7 +11,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
@@ -25,6 +25,9 @@ from shop import schemas
 from shop.db import Database
 from shop.models import CANCELLABLE, CartLine, Order, OrderLine, OrderStatus, Product, User, utcnow
 from shop.search import SearchParams, SortOrder, ensure_search_index, search_products
+
+if TYPE_CHECKING:
+    from shop.helpcenter.store import FaqStore
 
 MAX_LINE_QUANTITY = 99
 Recommender = Callable[..., list[tuple[Product, str]]]
@@ -434,6 +437,22 @@ def recommendations(
     )
 
 
+# --- routes: help center --------------------------------------------------------------------------------
+
+@router.get("/help", response_model=schemas.HelpAnswer, response_model_exclude_none=True)
+def help_answer(request: Request, q: Annotated[str, Query(min_length=1, max_length=500)]) -> schemas.HelpAnswer:
+    """The help center's answer to a question, or ``found: false`` when no entry is close enough."""
+    store: FaqStore | None = request.app.state.help_center
+    if store is None:
+        raise HTTPException(503, "the help center is not available")
+    if not q.strip():
+        raise HTTPException(422, "q is blank: ask a question")
+    answer = store.answer(q)
+    if answer is None:  # below the calibrated threshold: the assistant says so instead of guessing
+        return schemas.HelpAnswer(found=False)
+    return schemas.HelpAnswer(found=True, **answer.model_dump())
+
+
 # --- the app ---------------------------------------------------------------------------------------------
 
 async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
@@ -444,15 +463,18 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
-def create_shop_app(db: Database) -> FastAPI:
+def create_shop_app(db: Database, help_center: FaqStore | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
-    Set-up runs here rather than in a lifespan hook because a mounted sub-app's lifespan never runs.
+    ``help_center`` answers ``GET /help``; it may also be set later on ``app.state.help_center`` (it takes a
+    while to index). Set-up runs here rather than in a lifespan hook because a mounted sub-app's lifespan
+    never runs.
     """
     db.create_schema()
     ensure_search_index(db.engine)
     app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
     app.state.db = db
+    app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
     return app
