@@ -18,17 +18,18 @@ import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, field_validator
 
-from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
+from agent.assistant import Assistant, ChatResponse
 from agent.config import Settings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
 from app.auth import COOKIE, Customers, current_customer
 from app.routes import voice as voice_routes
+from app.schemas import ChatRequest
 from shop.api import create_shop_app
 from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
+from shop.schemas import AddToCart, LoginRequest
 from shop.recsys.service import start as start_recommender
 from shop.search import use_dense_index
 from shop.search.dense import DenseIndex, DenseIndexOptions
@@ -39,29 +40,6 @@ from voice.prompt import fetch_catalog_vocabulary
 log = logging.getLogger("voiceshop")
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]
-
-
-class LoginRequest(BaseModel):
-    login: str = Field(min_length=1, max_length=80)
-
-
-class ChatRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("say something: the text is blank")
-        return text.strip()
-
-
-class CartItemRequest(BaseModel):
-    product_id: str = Field(min_length=1, max_length=32)
-    quantity: int = Field(default=1, ge=1, le=99)
-    color: str | None = None
-    size: str | None = None
 
 
 def shop_database_url(settings: Settings) -> str:
@@ -136,8 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await _shop_call(request, customer, "GET", "/cart")
 
     @app.post("/api/cart/items", tags=["shop"])
-    async def add_cart_item(body: CartItemRequest, customer: CurrentCustomer, request: Request) -> Any:
-        """The widget's "add to cart" button: straight to the shop, no model involved."""
+    async def add_cart_item(body: AddToCart, customer: CurrentCustomer, request: Request) -> Any:
+        """The widget's "add to cart" button: straight to the shop (the shop API's own body), no model involved."""
         return await _shop_call(request, customer, "POST", "/cart/items", json=body.model_dump(exclude_none=True))
 
     @app.get("/api/orders", tags=["shop"])

@@ -7,10 +7,9 @@ the response is built, so a client never sees a success that was not stored.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from shop.helpcenter.store import FaqStore
 
 MAX_LINE_QUANTITY = 99
-Recommender = Callable[..., list[tuple[Product, str]]]
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
@@ -154,39 +152,6 @@ def order_or_404(session: Session, user: User, raw_id: str) -> Order:
     if order is None:
         raise HTTPException(404, f"You have no order '{raw_id.strip()}'")
     return order
-
-
-def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
-                     limit: int = 5) -> list[tuple[Product, str]]:
-    """Stand-in until ``shop.recsys.service`` exists: popular in-stock products near the request.
-
-    "Near" is the given product's category, else the category of the query's best match, else the whole
-    shop; popularity is rating * log(1 + reviews) among its most reviewed products.
-    """
-    del user_id  # no personalisation in the stand-in
-    anchor = session.get(Product, product_id) if product_id else None
-    if anchor is None and query:
-        _, hits = search_products(session, SearchParams(q=query, limit=1))
-        anchor = hits[0][0] if hits else None
-    statement = select(Product).where(Product.stock > 0)
-    if anchor is not None:
-        statement = statement.where(Product.category == anchor.category)
-    if product_id:
-        statement = statement.where(Product.id != product_id)
-    candidates = session.execute(statement.order_by(Product.review_count.desc()).limit(200)).scalars().all()
-    ranked = sorted(candidates, key=lambda product: product.rating * math.log1p(product.review_count), reverse=True)
-    return [(product, f"popular in {product.category}") for product in ranked[:limit]]
-
-
-def load_recommender() -> Recommender:
-    """``shop.recsys.service.recommend`` when that module exists, else :func:`popular_fallback`."""
-    try:
-        from shop.recsys.service import recommend  # imported lazily: written separately, may be absent
-    except ModuleNotFoundError as error:
-        if error.name != "shop.recsys.service":
-            raise  # the recommender exists but one of its own imports is missing: that is a real error
-        return popular_fallback
-    return recommend
 
 
 # --- routes: auth and catalog ----------------------------------------------------------------------------
@@ -430,8 +395,10 @@ def recommendations(
     product_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> schemas.RecommendationList:
+    from shop.recsys.service import recommend  # lazy: the recommender's libraries load on first use
+
     anchor = product_or_404(session, product_id).id if product_id else None
-    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit)
+    pairs = recommend(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit)
     return schemas.RecommendationList(
         items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
     )

@@ -10,7 +10,8 @@ Layers, top to bottom: ``app`` > ``voice``, ``agent`` > ``tools`` > ``shop``. An
 - the shop imports none of the layers above it;
 - ``training``, ``evals`` and ``bench`` sit beside the product: they may import it, it never imports them
   (and nothing outside the tests imports ``tests``);
-- no import reaches into another package's private names (``_name`` modules or attributes).
+- no import reaches into another package's private names (``_name`` modules or attributes);
+- ``prompts`` is content (the editable files and ``PROMPTS_DIR``): every layer may read it, it imports nothing.
 
 Imports are read with :mod:`ast` from the source, so a lazy import inside a function counts as much as one at
 the top of a module.
@@ -26,19 +27,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("app", "voice", "agent", "tools", "shop")
+CONTENT = ("prompts",)
 BESIDE = ("training", "evals", "bench")
-FIRST_PARTY = (*PRODUCT, *BESIDE, "tests")
+FIRST_PARTY = (*PRODUCT, *CONTENT, *BESIDE, "tests")
 
 # What each product layer may import from the other first-party packages (its own package is always fine).
 MAY_IMPORT: dict[str, frozenset[str]] = {
-    "app": frozenset({"voice", "agent", "tools", "shop"}),
-    "voice": frozenset(),
-    "agent": frozenset({"tools", "shop"}),  # shop: only the modules in ONLY_FROM below
-    "tools": frozenset(),
-    "shop": frozenset(),
+    "app": frozenset({"voice", "agent", "tools", "shop", *CONTENT}),
+    "voice": frozenset(CONTENT),
+    "agent": frozenset({"tools", "shop", *CONTENT}),  # shop: only the modules in ONLY_FROM below
+    "tools": frozenset(CONTENT),
+    "shop": frozenset(CONTENT),
+    "prompts": frozenset(),
 }
 ONLY_FROM: dict[tuple[str, str], frozenset[str]] = {("agent", "shop"): frozenset({"shop.vectors"})}
-BESIDE_MAY_IMPORT = frozenset({*PRODUCT, *BESIDE})
+BESIDE_MAY_IMPORT = frozenset({*PRODUCT, *CONTENT, *BESIDE})
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def violations(path: Path) -> list[str]:
 
 
 def test_the_product_follows_the_layer_rules() -> None:
-    broken = [line for path in python_files(*PRODUCT) for line in violations(path)]
+    broken = [line for path in python_files(*PRODUCT, *CONTENT) for line in violations(path)]
     assert not broken, "imports that break docs/architecture.md's layer rules:\n" + "\n".join(broken)
 
 
