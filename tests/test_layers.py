@@ -3,6 +3,7 @@
 Layers, top to bottom: ``app`` > ``voice``, ``agent`` > ``tools`` > ``shop``. An import may only point down
 (or stay inside its own package), with these rules on top:
 
+- only app (the assistant's API) and shop (the shop's API) serve HTTP: nowhere else imports FastAPI or Starlette;
 - voice hears and nothing else: it imports none of agent, tools or shop (catalog names come over HTTP);
 - voice and agent are side by side and never import each other;
 - the agent acts on the shop only through tools: from shop it may use only the sentence encoder (``shop.vectors``);
@@ -111,6 +112,17 @@ def violations(path: Path) -> list[str]:
 def test_the_product_follows_the_layer_rules() -> None:
     broken = [line for path in python_files(*PRODUCT, *CONTENT) for line in violations(path)]
     assert not broken, "imports that break docs/architecture.md's layer rules:\n" + "\n".join(broken)
+
+
+def test_only_app_and_shop_serve_http() -> None:
+    servers = ("fastapi", "starlette")
+    found = []
+    for path in python_files("voice", "agent", "tools", *CONTENT):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in servers]
+    assert not found, "HTTP serving belongs in app/ (or the shop's API):\n" + "\n".join(found)
 
 
 def test_training_evals_and_bench_stay_beside_the_product() -> None:
