@@ -36,6 +36,7 @@ class PendingConfirmation(BaseModel):
     tool: str
     args: dict[str, Any]
     prompt: str
+    fingerprint: str | None = None  # the shop's fingerprint of the cart or order read back
 
 
 class ChatResponse(BaseModel):

@@ -1,39 +1,46 @@
 """The conversation flow, declared in one place (see ``build_graph``).
 
-    start_turn → understand ─┬─ reply / clarify / handoff / not understood ──────────→ respond → END
-                   ↑         ├─ checkout / cancel_order → confirm ─ yes → act
-                   │         │                               ├─ no ─────────────────→ respond
-                   │         │                               └─ something else → understand
-                   └─ more ──┴─ any other tool ─────────────→ act ─ done ──────────→ respond
+    start_turn → understand ─┬─ reply / clarify / handoff / not understood ───────────────→ respond → END
+                   ↑         ├─ checkout / cancel_order → ask → confirm ─ yes → act
+                   │         │                             ↑      ├─ unclear ─→ confirm (asked again)
+                   │         │                             │      ├─ no ───────────────→ respond
+                   │         │                             │      └─ a new request ─→ understand
+                   │         │                             └──── the cart/order changed ─ act
+                   └─ more ──┴─ any other tool ──────────────────→ act ─ done ──────────→ respond
 
 The understand step asks the LLM for exactly one typed action (schema-constrained); ``act`` runs it
-through the tool registry; ``confirm`` pauses the graph with LangGraph's ``interrupt`` until the customer
-says yes or no on their next message; ``respond`` renders the spoken reply from the tool results.
+through the tool registry; ``ask`` reads back exactly what an irreversible action will do and stores that
+read-back (with the fingerprint of the cart or order it describes and an idempotency key) in the state;
+``confirm`` pauses the graph with LangGraph's ``interrupt`` until the customer's next message, and only an
+unambiguous yes (``agent.consent``) lets ``act`` run it, once, for exactly what was read back: the shop
+refuses a changed cart or order, and the customer hears what changed and is asked again.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
-import yaml
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from agent.config import Settings
+from agent.consent import Consent, classify_consent, default_rules
 from agent.llm import LLMError
 from agent.prompts import PROMPTS_DIR, Prompts
-from agent.state import ActionRecord, ConversationState, Turn, new_turn
+from agent.readback import describe_changes
+from agent.state import ActionRecord, ConversationState, Pending, Turn, new_turn
 from agent.understand import Understander
-from tools import TOOLS, ToolContext, ToolOutcome, parse_action, run_action
+from tools import TOOLS, Confirmation, ToolContext, ToolOutcome, parse_action, run_action
 
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 ANSWERS = ("reply", "clarify", "handoff")  # actions that answer directly, without a tool
+CHANGED = ("cart_changed", "order_changed")  # the shop's codes for "not what the customer said yes to"
 
 
 @dataclass
@@ -80,44 +87,75 @@ async def understand(state: ConversationState, config: RunnableConfig) -> dict[s
     return {"turn": turn, "action": action}
 
 
-async def confirm(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
-    """Ask before an irreversible action; the graph stops here until the customer's next message."""
+async def ask(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
+    """Read back what the irreversible action will do, and keep that read-back for the customer's answer.
+
+    It is stored in the state before ``confirm`` pauses because LangGraph re-runs an interrupted node from
+    its start on resume: reading the cart there again would confirm whatever the cart had become.
+    """
     deps = _deps(config)
     action = state["action"]
     assert action is not None
     tool, args = action["action"], _args(action)
-    cart = None
-    if tool == "checkout":
-        cart = await _current_cart(deps)
-        if not cart or not cart.get("lines"):  # nothing to confirm: say so instead of asking
-            turn = _copy_turn(state["turn"])
-            turn["actions"].append(ActionRecord(tool=tool, args=args, status="error", error="the cart is empty"))
-            turn["reply"] = deps.prompts.reply("checkout.confirm", cart=cart)
-            return {"turn": turn, "action": None, "cart": cart}
-    prompt = deps.prompts.reply(f"{tool}.confirm", cart=cart, args=args)
-    answer: str = interrupt({"tool": tool, "args": args, "prompt": prompt})
+    subject = await _subject(tool, args, deps)
+    turn = _copy_turn(state["turn"])
+    if subject.get("error"):  # nothing to confirm: say why instead of asking
+        turn["actions"].append(ActionRecord(tool=tool, args=args, status="error", error=subject["error"]))
+        turn["reply"] = subject["reply"]
+        return {"turn": turn, "action": None, "pending": None, **subject["update"]}
+    earlier = state.get("pending")
+    changes = describe_changes(earlier["snapshot"], subject["snapshot"]) if earlier and earlier["changed"] else ""
+    prompt = deps.prompts.reply(f"{tool}.confirm", args=args, **{subject["kind"]: subject["snapshot"]})
+    pending = Pending(tool=tool, args=args, question=prompt, prompt=f"{changes} {prompt}".strip(),
+                      snapshot=subject["snapshot"],
+                      fingerprint=subject["snapshot"].get("fingerprint"), key=uuid.uuid4().hex, changed=False)
+    return {"turn": turn, "pending": pending, **subject["update"]}
+
+
+async def confirm(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
+    """Wait for the customer's answer to the read-back; the graph stops here until their next message."""
+    deps = _deps(config)
+    pending = state["pending"]
+    assert pending is not None
+    answer: str = interrupt({k: pending[k] for k in ("tool", "args", "prompt", "fingerprint")})
 
     # Resumed with the customer's next message: that message starts a new turn.
     turn = new_turn(answer)
-    history = [*state.get("history", []), {"role": "assistant", "content": prompt},
+    history = [*state.get("history", []), {"role": "assistant", "content": pending["prompt"]},
                {"role": "user", "content": answer}]
-    decision = classify_confirmation(answer)
+    record = ActionRecord(tool=pending["tool"], args=pending["args"], status="done", error=None)
+    decision = consent(answer, pending)
     if decision == "yes":
-        turn["confirmed"] = ActionRecord(tool=tool, args=args, status="done", error=None)
-        return {"turn": turn, "history": history}
+        turn["confirmed"] = record
+        return {"turn": turn, "history": history, "action": {"action": pending["tool"], **pending["args"]}}
+    if decision == "unclear":  # ask again, briefly, and keep waiting
+        again = deps.prompts.reply("confirm_again", question=pending["question"])
+        return {"turn": turn, "history": history, "action": None, "pending": {**pending, "prompt": again}}
     if decision == "no":
-        turn["confirmed"] = ActionRecord(tool=tool, args=args, status="cancelled", error=None)
-        turn["reply"] = deps.prompts.reply("declined", tool=tool)
-        return {"turn": turn, "history": history, "action": None}
-    return {"turn": turn, "history": history, "action": None, "user_text": answer}
+        turn["confirmed"] = ActionRecord(**{**record, "status": "cancelled"})
+        turn["reply"] = deps.prompts.reply("declined", tool=pending["tool"])
+        return {"turn": turn, "history": history, "action": None, "pending": None}
+    # A new request instead of an answer: nothing is run, and the request is answered as one.
+    return {"turn": turn, "history": history, "action": None, "pending": None, "user_text": answer}
+
+
+def consent(answer: str, pending: Pending) -> Consent:
+    """How ``answer`` responds to the pending question (the order id counts as the question's own words)."""
+    return classify_consent(answer, default_rules(PROMPTS_DIR / "confirmation.yaml"), pending["tool"],
+                            [str(v) for v in pending["args"].values()])
 
 
 async def act(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
     deps = _deps(config)
     turn = _copy_turn(state["turn"])
     action = parse_action(state["action"] or {})
+    pending = state.get("pending")
+    tools = deps.tools
+    if turn["confirmed"] is not None and pending is not None:  # exactly what was read back, at most once
+        tools = dataclasses.replace(tools, confirmation=Confirmation(idempotency_key=pending["key"],
+                                                                     fingerprint=pending["fingerprint"]))
     started = time.perf_counter()
-    outcome = await run_action(action, deps.tools)
+    outcome = await run_action(action, tools)
     turn["timings"]["tools"] += time.perf_counter() - started
     turn["steps"] += 1
     record = ActionRecord(tool=action.action, args=action.args(), status="done" if outcome.ok else "error",
@@ -128,7 +166,9 @@ async def act(state: ConversationState, config: RunnableConfig) -> dict[str, Any
         turn["actions"].append(record)
     turn["outcomes"].append(outcome.model_dump())
     await deps.emit({"type": "tool_result", "tool": action.action, "ok": outcome.ok})
-    update: dict[str, Any] = {"turn": turn}
+    update: dict[str, Any] = {"turn": turn, "pending": None}
+    if pending is not None and outcome.code in CHANGED:  # the shop refused: read back the new state
+        update["pending"] = {**pending, "changed": True}
     if outcome.ok and outcome.data.get("items"):
         shown = [_product_card(p) for p in outcome.data["items"]]
         turn["shown"] = shown
@@ -150,24 +190,33 @@ async def respond(state: ConversationState, config: RunnableConfig) -> dict[str,
 
 # ── routing ──────────────────────────────────────────────────────────────────────────────────────────
 
-def after_understand(state: ConversationState) -> Literal["respond", "confirm", "act"]:
+def after_understand(state: ConversationState) -> Literal["respond", "ask", "act"]:
     action = state.get("action")
     if action is None or action["action"] in ANSWERS:
         return "respond"
-    return "confirm" if TOOLS[action["action"]].needs_confirmation else "act"
+    return "ask" if TOOLS[action["action"]].needs_confirmation else "act"
 
 
-def after_confirm(state: ConversationState) -> Literal["act", "respond", "understand"]:
+def after_ask(state: ConversationState) -> Literal["confirm", "respond"]:
+    return "confirm" if state.get("pending") else "respond"  # respond: nothing to confirm, and why
+
+
+def after_confirm(state: ConversationState) -> Literal["act", "confirm", "respond", "understand"]:
     turn = state["turn"]
     if state.get("action") is not None and turn["confirmed"] is not None:
         return "act"  # yes
+    if state.get("pending"):
+        return "confirm"  # unclear: asked again
     if turn["reply"]:
-        return "respond"  # no, or nothing to confirm
+        return "respond"  # no
     return "understand"  # a new request instead of an answer
 
 
-def after_act(state: ConversationState, config: RunnableConfig) -> Literal["understand", "respond"]:
+def after_act(state: ConversationState, config: RunnableConfig) -> Literal["ask", "understand", "respond"]:
     turn = state["turn"]
+    pending = state.get("pending")
+    if pending is not None and pending["changed"]:
+        return "ask"
     if turn["confirmed"] is not None or turn["steps"] >= _deps(config).settings.tool_steps:
         return "respond"
     return "understand"
@@ -177,12 +226,14 @@ def build_graph(checkpointer: Any = None):  # noqa: ANN201 - a compiled LangGrap
     graph = StateGraph(ConversationState)
     graph.add_node("start_turn", start_turn)
     graph.add_node("understand", understand)
+    graph.add_node("ask", ask)
     graph.add_node("confirm", confirm)
     graph.add_node("act", act)
     graph.add_node("respond", respond)
     graph.add_edge(START, "start_turn")
     graph.add_edge("start_turn", "understand")
     graph.add_conditional_edges("understand", after_understand)
+    graph.add_conditional_edges("ask", after_ask)
     graph.add_conditional_edges("confirm", after_confirm)
     graph.add_conditional_edges("act", after_act)
     graph.add_edge("respond", END)
@@ -190,23 +241,6 @@ def build_graph(checkpointer: Any = None):  # noqa: ANN201 - a compiled LangGrap
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────────────
-
-@cache
-def _confirmation_words() -> dict[str, list[str]]:
-    return yaml.safe_load((PROMPTS_DIR / "confirmation.yaml").read_text(encoding="utf-8"))
-
-
-def classify_confirmation(text: str) -> Literal["yes", "no", "other"]:
-    """Yes, no, or neither (then the message is a new request). "No" wins over "yes" ("yes, no wait")."""
-    words = " " + re.sub(r"[^a-z' ]+", " ", text.lower()) + " "
-    said = {answer: any(f" {phrase} " in words for phrase in phrases)
-            for answer, phrases in _confirmation_words().items()}
-    if said["no"]:
-        return "no"
-    if said["yes"] and len(words.split()) <= 8:  # a long message is more than an answer
-        return "yes"
-    return "other"
-
 
 def _args(action: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in action.items() if k != "action"}
@@ -237,9 +271,23 @@ def _summarize(outcome: dict[str, Any]) -> str:
     return f"{outcome['tool']}: done"
 
 
-async def _current_cart(deps: TurnDeps) -> dict[str, Any] | None:
-    outcome = await run_action(parse_action({"action": "view_cart"}), deps.tools)
-    return outcome.data.get("cart") if outcome.ok else None
+async def _subject(tool: str, args: dict[str, Any], deps: TurnDeps) -> dict[str, Any]:
+    """The cart or order an irreversible action is about, as the shop has it now, or why there is none."""
+    if tool == "checkout":
+        outcome = await run_action(parse_action({"action": "view_cart"}), deps.tools)
+        cart = outcome.data.get("cart") if outcome.ok else None
+        if not cart or not cart.get("lines"):
+            return {"error": outcome.error or "the cart is empty", "update": {"cart": cart},
+                    "reply": deps.prompts.reply("checkout.confirm", cart=cart)}
+        return {"kind": "cart", "snapshot": cart, "update": {"cart": cart}}
+    outcome = await run_action(parse_action({"action": "order_status", **args}), deps.tools)
+    if not outcome.ok:
+        return {"error": outcome.error, "update": {}, "reply": deps.prompts.reply("error", error=outcome.error)}
+    order = outcome.data["order"]
+    if not order["cancellable"]:
+        error = f"order {order['id']} is {order['status']} and can no longer be cancelled"
+        return {"error": error, "update": {}, "reply": deps.prompts.reply("error", error=error)}
+    return {"kind": "order", "snapshot": order, "update": {}}
 
 
 def _compose_reply(action: dict[str, Any] | None, turn: Turn, deps: TurnDeps) -> str:

@@ -25,12 +25,26 @@ class Turn(TypedDict):
     timings: dict[str, float]
 
 
+class Pending(TypedDict):
+    """An irreversible action read back to the customer and waiting for their answer."""
+
+    tool: str
+    args: dict[str, Any]
+    question: str  # the read-back
+    prompt: str  # the question as the customer last heard it (asked again after an unclear answer)
+    snapshot: dict[str, Any]  # the cart or order the question describes, as the shop had it then
+    fingerprint: str | None  # the shop's fingerprint of that snapshot: it refuses the action if it changed
+    key: str  # idempotency key of this confirmation: a retried call never acts twice
+    changed: bool  # the shop refused because the snapshot is stale; read back the new state
+
+
 class ConversationState(TypedDict, total=False):
     user_text: str  # input channel: the new customer message
     history: list[dict[str, str]]  # chat messages {"role", "content"}
     shown: list[dict[str, Any]]  # the products last shown, so "the second one" resolves
     cart: dict[str, Any] | None  # the last known cart
     action: dict[str, Any] | None  # the action decided by the understand step
+    pending: Pending | None  # the question waiting for a yes
     turn: Turn
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: speech synthesis for voice tests and Chromium for the browser test.
+# Debian packages the tests need: speech synthesis for voice tests, Chromium for the browser test and
+# PostgreSQL (initdb/pg_ctl) for the tests that run the shop on a real Postgres server.
 set -euo pipefail
-packages=(espeak-ng sox ffmpeg chromium)
+packages=(espeak-ng sox ffmpeg chromium postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -3,6 +3,11 @@
 Paths carry no ``/shop`` prefix: ``app.main`` mounts this app there. Endpoints are plain ``def`` (FastAPI
 runs them in its thread pool) with one SQLAlchemy session per request; writes commit explicitly before
 the response is built, so a client never sees a success that was not stored.
+
+Checkout and cancel run exactly once per customer decision: each takes a lock before it reads what decides
+its outcome (SQLite: the request's ``BEGIN IMMEDIATE``; Postgres: ``SELECT ... FOR UPDATE`` on the
+customer's row, which cart writes take too), may be repeated safely with an ``Idempotency-Key``, and with
+``expected_fingerprint`` refuses to act on a cart or order that changed since the customer confirmed it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -21,8 +26,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from shop import schemas
-from shop.db import Database
-from shop.models import CANCELLABLE, CartLine, Order, OrderLine, OrderStatus, Product, User, utcnow
+from shop.db import Database, begin_write
+from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, Order, OrderLine, OrderStatus,
+                         Product, User, utcnow)
 from shop.search import SearchParams, SortOrder, ensure_search_index, search_products
 
 if TYPE_CHECKING:
@@ -34,10 +40,19 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 # --- dependencies ----------------------------------------------------------------------------------------
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; closing it rolls back anything an endpoint did not commit."""
+    """One session per request; closing it rolls back anything an endpoint did not commit.
+
+    A request that may write starts as a write transaction (:func:`shop.db.begin_write`) before its first
+    read, the sign-in check included, so on SQLite what it reads cannot change before it writes.
+    """
     database: Database = request.app.state.db
     with database.sessions() as session:
+        if request.method not in READ_ONLY_METHODS:
+            begin_write(session)
         yield session
 
 
@@ -141,17 +156,31 @@ def parse_order_id(raw: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
-def order_or_404(session: Session, user: User, raw_id: str) -> Order:
-    """The customer's own order; another customer's id gets the same 404 as an unknown one."""
+def order_or_404(session: Session, user: User, raw_id: str, *, lock: bool = False) -> Order:
+    """The customer's own order; another customer's id gets the same 404 as an unknown one.
+
+    ``lock``: hold the order's row until the transaction ends (Postgres; SQLite's write lock covers it).
+    """
     order_id = parse_order_id(raw_id)
     order = None
     if order_id is not None:
-        order = session.execute(
-            select(Order).where(Order.id == order_id, Order.user_id == user.id)
-        ).scalar_one_or_none()
+        statement = select(Order).where(Order.id == order_id, Order.user_id == user.id)
+        if lock:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        order = session.execute(statement).scalar_one_or_none()
     if order is None:
         raise HTTPException(404, f"You have no order '{raw_id.strip()}'")
     return order
+
+
+def lock_customer(session: Session, user: User) -> None:
+    """Serialise this customer's cart changes, checkouts and cancels (cart and keys belong to them alone).
+
+    Postgres: a row lock held to the end of the transaction; the next request's reads wait for it and
+    then see what this one committed. SQLite renders no FOR UPDATE: the request's ``BEGIN IMMEDIATE``
+    (see :func:`get_session`) already holds the database's only write lock.
+    """
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 # --- routes: auth and catalog ----------------------------------------------------------------------------
@@ -233,6 +262,7 @@ def view_cart(session: SessionDep, user: UserDep) -> schemas.Cart:
 
 @router.post("/cart/items", response_model=schemas.Cart)
 def add_to_cart(body: schemas.AddToCart, session: SessionDep, user: UserDep) -> schemas.Cart:
+    lock_customer(session, user)  # a checkout running now must not empty the cart under this change
     product = product_or_404(session, body.product_id)
     color = choose_option(product, "color", body.color)
     size = choose_option(product, "size", body.size)
@@ -274,6 +304,7 @@ def _one_line(session: Session, user: User, product_id: str, color: str | None, 
 @router.patch("/cart/items/{product_id}", response_model=schemas.Cart)
 def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: SessionDep, user: UserDep,
                      color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    lock_customer(session, user)
     line = _one_line(session, user, product_id, color, size)
     if body.quantity == 0:
         session.delete(line)
@@ -288,6 +319,7 @@ def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: Ses
 @router.delete("/cart/items/{product_id}", response_model=schemas.Cart)
 def remove_from_cart(product_id: str, session: SessionDep, user: UserDep,
                      color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+    lock_customer(session, user)
     lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
     if not lines:
         raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
@@ -299,12 +331,64 @@ def remove_from_cart(product_id: str, session: SessionDep, user: UserDep,
 
 # --- routes: orders --------------------------------------------------------------------------------------
 
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
+    description="any new value per customer decision; a repeat with the same key answers with the same order",
+)]
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def replayed_order(session: Session, user: User, key: str | None, operation: KeyedOperation,
+                   order_id: int | None = None) -> Order | None:
+    """The order an earlier request with this key produced, if the key was spent on this same operation.
+
+    ``None`` for a new key; 422 for a key already spent on something else (another operation, or a
+    cancel of another order), since acting on it or replaying it would both answer the wrong question.
+    """
+    if key is None:
+        return None
+    spent = session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    ).scalar_one_or_none()
+    if spent is None:
+        return None
+    if spent.operation != operation or (order_id is not None and spent.order_id != order_id):
+        done = "a checkout" if spent.operation == KeyedOperation.checkout else "a cancel"
+        raise HTTPException(422, f"Idempotency-Key '{key}' was already used for {done} (order {spent.order_id}); "
+                                 f"send a new key for this {operation.value}")
+    return session.get(Order, spent.order_id)
+
+
+def replay(response: Response, order: Order) -> Order:
+    """Answer a repeated request with the order the first one produced: 200, marked as a replay."""
+    response.status_code = 200
+    response.headers[REPLAYED_HEADER] = "true"
+    return order
+
+
+def spend_key(session: Session, user: User, key: str | None, operation: KeyedOperation, order: Order) -> None:
+    if key is not None:
+        session.add(IdempotencyKey(user_id=user.id, key=key, operation=operation, order=order))
+
+
 @router.post("/checkout", response_model=schemas.Order, status_code=201)
-def checkout(session: SessionDep, user: UserDep) -> Order:
+def checkout(session: SessionDep, user: UserDep, response: Response,
+             body: schemas.ExpectedFingerprint | None = None,
+             idempotency_key: IdempotencyKeyHeader = None) -> Order:
     """Turn the cart into a pending order in one transaction: reserve stock, record lines, empty the cart."""
+    lock_customer(session, user)
+    earlier = replayed_order(session, user, idempotency_key, KeyedOperation.checkout)
+    if earlier is not None:
+        return replay(response, earlier)
     lines = cart_lines(session, user)
     if not lines:
         raise HTTPException(409, "Your cart is empty")
+    expected = body.expected_fingerprint if body else None
+    if expected is not None:
+        cart = cart_view(session, user)
+        if cart.fingerprint != expected:
+            raise HTTPException(409, {"code": "cart_changed", "message": "Your cart changed since you confirmed it",
+                                      "cart": cart.model_dump(mode="json")})
     needed: dict[str, int] = defaultdict(int)
     for line in lines:
         needed[line.product_id] += line.quantity
@@ -331,6 +415,7 @@ def checkout(session: SessionDep, user: UserDep) -> Order:
                          quantity=line.quantity, color=line.color, size=line.size) for line in lines],
     )
     session.add(order)
+    spend_key(session, user, idempotency_key, KeyedOperation.checkout, order)
     for line in lines:
         session.delete(line)
     session.commit()
@@ -363,25 +448,34 @@ def get_order(order_id: str, session: SessionDep, user: UserDep) -> Order:
 
 
 @router.post("/orders/{order_id}/cancel", response_model=schemas.Order)
-def cancel_order(order_id: str, session: SessionDep, user: UserDep) -> Order:
+def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Response,
+                 body: schemas.ExpectedFingerprint | None = None,
+                 idempotency_key: IdempotencyKeyHeader = None) -> Order:
     """Cancel a pending/processing order and put its units back in stock."""
-    order = order_or_404(session, user, order_id)
-    not_cancellable = HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled")
+    lock_customer(session, user)
+    order = order_or_404(session, user, order_id, lock=True)
+    earlier = replayed_order(session, user, idempotency_key, KeyedOperation.cancel, order.id)
+    if earlier is not None:
+        return replay(response, earlier)
+    expected = body.expected_fingerprint if body else None
+    if expected is not None:
+        current = schemas.Order.model_validate(order)
+        if current.fingerprint != expected:
+            raise HTTPException(409, {"code": "order_changed",
+                                      "message": f"Order {order.id} changed since you confirmed cancelling it",
+                                      "order": current.model_dump(mode="json")})
     if order.status not in CANCELLABLE:
-        raise not_cancellable
-    # Conditional, so two simultaneous cancels cannot both restock.
-    result = session.execute(
-        update(Order).where(Order.id == order.id, Order.status.in_(CANCELLABLE))
-        .values(status=OrderStatus.cancelled, updated_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.rollback()
-        raise not_cancellable
+        raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled")
+    order.status = OrderStatus.cancelled
+    order.updated_at = utcnow()
+    restock: dict[str, int] = defaultdict(int)
     for line in order.lines:
-        session.execute(update(Product).where(Product.id == line.product_id)
-                        .values(stock=Product.stock + line.quantity).execution_options(synchronize_session=False))
+        restock[line.product_id] += line.quantity
+    for product_id in sorted(restock):  # the same lock order as checkout's
+        session.execute(update(Product).where(Product.id == product_id)
+                        .values(stock=Product.stock + restock[product_id]).execution_options(synchronize_session=False))
+    spend_key(session, user, idempotency_key, KeyedOperation.cancel, order)
     session.commit()
-    session.refresh(order)
     return order
 
 

@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATA_DIR = Path(os.environ.get("VOICESHOP_DATA_DIR", "var"))
+WRITE_LOCK = "voiceshop_write_lock"  # execution option: this transaction will write, so lock before reading
 
 
 def default_database_url() -> str:
@@ -29,21 +31,47 @@ def sqlite_url(data_dir: Path) -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; SQLite gets WAL and foreign keys so concurrent readers never block a checkout."""
+    """Create an engine; SQLite gets WAL and foreign keys so concurrent readers never block a checkout.
+
+    On SQLite, SQLAlchemy rather than the sqlite3 driver emits BEGIN (the recipe in SQLAlchemy's SQLite
+    "Transactions" docs): the driver's legacy mode starts a transaction only at the first write, so what a
+    request read before it could already be stale. A transaction begun with :func:`begin_write` is a
+    ``BEGIN IMMEDIATE``: it holds SQLite's single write lock from its first statement, so simultaneous
+    writers run one after another, each reading what the previous one committed.
+    """
     url = url or default_database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+            dbapi_conn.isolation_level = None  # the driver emits no BEGIN of its own; _sqlite_begin does
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            immediate = connection.get_execution_options().get(WRITE_LOCK, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s transaction as a write transaction, before it reads anything.
+
+    SQLite: ``BEGIN IMMEDIATE`` (waits up to the 30 s busy timeout for the write lock), so no other writer
+    can change what this transaction reads, and it never fails midway because it read an older snapshot
+    than the writer before it committed. Postgres needs no such start: lock the rows that decide the
+    outcome with ``SELECT ... FOR UPDATE`` instead (see ``shop.api.lock_customer``).
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_write must start the session's transaction, not join one already running")
+    session.connection(execution_options={WRITE_LOCK: True})
 
 
 class Database:

@@ -29,6 +29,13 @@ class OrderStatus(str, enum.Enum):
 CANCELLABLE = (OrderStatus.pending, OrderStatus.processing)
 
 
+class KeyedOperation(str, enum.Enum):
+    """What an ``Idempotency-Key`` was spent on."""
+
+    checkout = "checkout"
+    cancel = "cancel"
+
+
 class Product(Base):
     __tablename__ = "products"
 
@@ -99,3 +106,22 @@ class OrderLine(Base):
     size: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` a customer sent with a checkout or cancel, and the order that request produced.
+
+    A repeat of the request with the same key answers with that order instead of acting again.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    operation: Mapped[KeyedOperation] = mapped_column(Enum(KeyedOperation, native_enum=False))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    order: Mapped[Order] = relationship()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
 
-from shop.models import OrderStatus
+from shop.models import CANCELLABLE, OrderStatus
 
 ProductIdText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+FINGERPRINT_LENGTH = 16
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -112,10 +118,50 @@ class CartLine(OrderLine):
     stock: int
 
 
+def _digest(content: Any) -> str:
+    """First 16 hex digits of the SHA-256 of ``content`` as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def _money(amount: float) -> str:
+    return f"{amount:.2f}"  # cents, so 19.9 and 19.90 (or a float's last bits) hash alike
+
+
+def _line_keys(lines: Iterable[OrderLine]) -> list[list[Any]]:
+    """What identifies the lines for a fingerprint, in an order that ignores the order they were added in."""
+    keys = [[line.product_id, line.color or "", line.size or "", line.quantity, _money(line.unit_price)]
+            for line in lines]
+    return sorted(keys)
+
+
+def cart_fingerprint(cart: Cart) -> str:
+    """Names exactly what a checkout of ``cart`` would buy and charge.
+
+    Covers each line's product, color, size, quantity and current unit price, and the subtotal; not the
+    stock shown, nor the order lines were added in. A checkout sent with this as ``expected_fingerprint``
+    goes ahead only if the cart is still the one the customer confirmed.
+    """
+    return _digest({"lines": _line_keys(cart.lines), "subtotal": _money(cart.subtotal)})
+
+
 class Cart(BaseModel):
     lines: list[CartLine]
     item_count: int  # units, summed over lines
     subtotal: float
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fingerprint(self) -> str:
+        return cart_fingerprint(self)
+
+
+class ExpectedFingerprint(BaseModel):
+    """Optional body of POST /checkout and POST /orders/{id}/cancel: act only on what the customer confirmed."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field must not silently turn the check off
+
+    expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 class Order(BaseModel):
@@ -138,3 +184,23 @@ class Order(BaseModel):
     @classmethod
     def _timestamps_in_utc(cls, value: datetime) -> datetime:
         return _as_utc(value)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fingerprint(self) -> str:
+        return order_fingerprint(self)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cancellable(self) -> bool:
+        """Whether the shop would cancel it now, so the assistant doesn't offer what it would refuse."""
+        return self.status in CANCELLABLE
+
+
+def order_fingerprint(order: Order) -> str:
+    """Names an order as the customer was told about it: id, status, lines and total (not timestamps).
+
+    A cancel sent with this as ``expected_fingerprint`` goes ahead only if the order is still in that state.
+    """
+    return _digest({"id": order.id, "status": order.status.value, "lines": _line_keys(order.lines),
+                    "total": _money(order.total)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from agent.config import Settings
+from tests.postgres import PostgresServer, running_postgres
 from tests.scripted_llm import ScriptedLLM
 
 # The speech fixtures (espeak-ng commands, the real Whisper model) serve both tests/voice and tests/app.
@@ -66,3 +67,18 @@ def scripted_llm() -> ScriptedLLM:
 @pytest.fixture
 def settings(data_dir: Path, scripted_llm: ScriptedLLM) -> Settings:
     return Settings(data_dir=data_dir, llm_transport=scripted_llm, max_tool_steps=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the whole test run (skips locally, fails under CI, if unavailable)."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new, empty database on that server for one test, as a ``postgresql+psycopg://`` URL."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)

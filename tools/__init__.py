@@ -2,6 +2,8 @@
 
 # Registration order is the order the prompt and the docs list the actions in (the contract's order).
 from tools import catalog, cart, orders, help, conversation  # noqa: F401, I001
-from tools.base import TOOLS, Action, ShopClient, ShopError, ToolContext, ToolOutcome, parse_action, run_action
+from tools.base import (TOOLS, Action, Confirmation, ShopClient, ShopError, ToolContext, ToolOutcome, parse_action,
+                        run_action)
 
-__all__ = ["TOOLS", "Action", "ShopClient", "ShopError", "ToolContext", "ToolOutcome", "parse_action", "run_action"]
+__all__ = ["TOOLS", "Action", "Confirmation", "ShopClient", "ShopError", "ToolContext", "ToolOutcome", "parse_action",
+           "run_action"]

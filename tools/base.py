@@ -34,15 +34,23 @@ class ToolOutcome(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     status: int | None = None  # HTTP status of a shop error, when there was one
+    code: str | None = None  # the shop's machine-readable error code, e.g. "cart_changed"
+    body: dict[str, Any] | None = None  # the shop's structured error detail (e.g. the current cart)
 
 
 class ShopError(Exception):
-    """A 4xx/5xx answer of the shop API, carried back to the agent as a tool error."""
+    """A 4xx/5xx answer of the shop API, carried back to the agent as a tool error.
 
-    def __init__(self, status: int, detail: str) -> None:
+    ``detail`` is always the human message; when the shop answered with a structured detail
+    (``{"code": ..., "message": ..., ...}``) that dict is ``body`` and its code is ``code``.
+    """
+
+    def __init__(self, status: int, detail: str, code: str | None = None, body: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.code = code
+        self.body = body
 
 
 class ShopClient:
@@ -52,8 +60,8 @@ class ShopClient:
         self.http = http
         self.token = token
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    async def request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
         params = kwargs.pop("params", None)
         if params:
             params = {k: v for k, v in params.items() if v is not None}
@@ -62,14 +70,15 @@ class ShopClient:
         except httpx.HTTPError as exc:
             raise ShopError(503, f"the shop is unreachable ({type(exc).__name__})") from exc
         if response.status_code >= 400:
-            raise ShopError(response.status_code, _error_detail(response))
+            body = _structured_detail(response)
+            raise ShopError(response.status_code, _error_detail(response), body.get("code") if body else None, body)
         return response.json()
 
     async def get(self, path: str, **params: Any) -> Any:
         return await self.request("GET", path, params=params)
 
-    async def post(self, path: str, json: Any = None) -> Any:
-        return await self.request("POST", path, json=json)
+    async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Any:
+        return await self.request("POST", path, json=json, headers=headers)
 
     async def patch(self, path: str, json: Any = None) -> Any:
         return await self.request("PATCH", path, json=json)
@@ -78,14 +87,45 @@ class ShopClient:
         return await self.request("DELETE", path)
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _detail(response: httpx.Response) -> Any:
     try:
-        detail = response.json().get("detail")
+        payload = response.json()
     except ValueError:
+        return None
+    return payload.get("detail") if isinstance(payload, dict) else None
+
+
+def _structured_detail(response: httpx.Response) -> dict[str, Any] | None:
+    detail = _detail(response)
+    return detail if isinstance(detail, dict) else None
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """The human message of an error answer: the detail text, a structured detail's ``message``, or the
+    validation errors one per field."""
+    detail = _detail(response)
+    if detail is None:
         return response.text[:200] or response.reason_phrase
     if isinstance(detail, list):  # FastAPI validation errors
         return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}" for d in detail)
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("code") or detail)
     return str(detail)
+
+
+class Confirmation(BaseModel):
+    """The customer's yes to an irreversible action, as the shop needs it to act exactly once.
+
+    ``idempotency_key`` names that one yes (new per confirmation; a retry of the same yes reuses it, and
+    the shop then answers with the order it already made); ``fingerprint`` is the cart's or order's
+    fingerprint as read back to the customer, so the shop refuses (409) if it changed since. The shop
+    checks the key's format (1-100 of ``A-Za-z0-9_.:-``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -94,6 +134,7 @@ class ToolContext:
 
     shop: ShopClient
     help_center: Any = None  # a shop.helpcenter.store.FaqStore, when the help center is configured
+    confirmation: Confirmation | None = None  # set by the agent when running a confirmed checkout/cancel
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]
@@ -168,7 +209,8 @@ async def run_action(action: Action, ctx: ToolContext) -> ToolOutcome:
     try:
         data = await spec.run(action, ctx)
     except ShopError as exc:
-        return ToolOutcome(tool=spec.name, ok=False, error=exc.detail, status=exc.status)
+        return ToolOutcome(tool=spec.name, ok=False, error=exc.detail, status=exc.status, code=exc.code,
+                           body=exc.body)
     return ToolOutcome(tool=spec.name, ok=True, data=data)
 
 

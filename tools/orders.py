@@ -1,4 +1,9 @@
-"""Order tools. Placing and cancelling are irreversible, so the agent asks the customer first."""
+"""Order tools. Placing and cancelling are irreversible, so the agent asks the customer first.
+
+With ``ctx.confirmation`` set, both send its ``Idempotency-Key`` (a repeat of the same yes gets the same
+order back) and ``expected_fingerprint`` (the shop answers 409 ``cart_changed``/``order_changed`` instead
+of acting on something other than what the customer confirmed).
+"""
 
 from __future__ import annotations
 
@@ -41,9 +46,18 @@ def _order_path(order_id: str) -> str:
     return f"/orders/{order_id.lstrip('#')}"
 
 
+def _confirmed(ctx: ToolContext) -> dict[str, Any]:
+    """The request parts that tie the call to the customer's yes (none without a confirmation)."""
+    confirmation = ctx.confirmation
+    if confirmation is None:
+        return {}
+    return {"headers": {"Idempotency-Key": confirmation.idempotency_key},
+            "json": {"expected_fingerprint": confirmation.fingerprint}}
+
+
 @tool(Checkout, needs_confirmation=True)
 async def checkout(args: Checkout, ctx: ToolContext) -> dict[str, Any]:
-    return {"order": await ctx.shop.post("/checkout")}
+    return {"order": await ctx.shop.post("/checkout", **_confirmed(ctx))}
 
 
 @tool(OrderStatus)
@@ -59,4 +73,4 @@ async def list_orders(args: ListOrders, ctx: ToolContext) -> dict[str, Any]:
 
 @tool(CancelOrder, needs_confirmation=True)
 async def cancel_order(args: CancelOrder, ctx: ToolContext) -> dict[str, Any]:
-    return {"order": await ctx.shop.post(f"{_order_path(args.order_id)}/cancel")}
+    return {"order": await ctx.shop.post(f"{_order_path(args.order_id)}/cancel", **_confirmed(ctx))}

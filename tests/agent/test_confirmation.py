@@ -1,13 +1,39 @@
+"""The consent rules: only an unambiguous yes to the question asked is a yes."""
+
 import pytest
 
-from agent.graph import classify_confirmation
+from agent.consent import classify_consent, default_rules
+from agent.prompts import PROMPTS_DIR
+
+RULES = default_rules(PROMPTS_DIR / "confirmation.yaml")
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("yes", "yes"), ("Yeah, go ahead.", "yes"), ("ok place the order", "yes"), ("sure", "yes"),
-    ("no", "no"), ("no thanks", "no"), ("wait, don't", "no"), ("yes no wait", "no"),
+    ("yes", "yes"), ("Yeah, go ahead.", "yes"), ("ok place the order", "yes"), ("sure", "yes"), ("yesss", "yes"),
+    ("no", "no"), ("no thanks", "no"), ("wait, don't", "no"), ("yes no wait", "no"), ("absolutely not", "no"),
+    ("I'm not sure", "unclear"), ("is that correct?", "unclear"), ("is that correct", "unclear"),
+    ("do it later", "unclear"), ("yes if it ships today", "unclear"), ("", "unclear"),
     ("show me red sneakers instead", "other"), ("yesterday I ordered shoes", "other"),
+    ("ok show me some socks instead", "other"), ("no, show me socks", "other"),
     ("yes and also can you find me a backpack for hiking with many pockets", "other"),
 ])
-def test_classify_confirmation(text: str, expected: str) -> None:
-    assert classify_confirmation(text) == expected
+def test_answers_to_a_checkout_question(text: str, expected: str) -> None:
+    assert classify_consent(text, RULES, "checkout") == expected
+
+
+def test_the_question_s_own_words_count_only_for_that_question() -> None:
+    assert classify_consent("yes cancel order 1042", RULES, "cancel_order", ["1042"]) == "yes"
+    assert classify_consent("yes cancel order 1043", RULES, "cancel_order", ["1042"]) != "yes"
+    assert classify_consent("cancel it", RULES, "cancel_order", ["1042"]) == "yes"
+    assert classify_consent("cancel it", RULES, "checkout") != "yes"
+
+
+def test_no_hand_written_non_yes_answer_is_taken_as_consent() -> None:
+    from bench.confirmation import classify_all, load_answers
+
+    answers = load_answers()
+    got = classify_all(answers)
+    accepted = [a.text for a, g in zip(answers, got, strict=True) if g == "yes" and a.label != "yes"]
+    assert accepted == []
+    plain = [g for a, g in zip(answers, got, strict=True) if a.kind in ("plain_yes", "polite_yes", "filler_yes")]
+    assert plain.count("yes") / len(plain) >= 0.9

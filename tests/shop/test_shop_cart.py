@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,7 +14,9 @@ def add(client: TestClient, headers: dict, product_id: str, quantity: int = 1, *
 
 
 def test_demo_cart_starts_empty(client: TestClient, demo: dict) -> None:
-    assert client.get("/cart", headers=demo).json() == {"lines": [], "item_count": 0, "subtotal": 0.0}
+    cart = client.get("/cart", headers=demo).json()
+    assert {k: v for k, v in cart.items() if k != "fingerprint"} == {"lines": [], "item_count": 0, "subtotal": 0.0}
+    assert re.fullmatch(r"[0-9a-f]{16}", cart["fingerprint"])
 
 
 def test_add_and_view(client: TestClient, demo: dict, state) -> None:

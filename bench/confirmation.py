@@ -1,0 +1,133 @@
+"""Confirmation benchmark: how the agent reads a customer's answer to a read-back of an irreversible action.
+
+    .venv/bin/python -m bench.confirmation [--split dev|heldout|all] [--show-errors]
+
+Runs every hand-written answer in evals/confirmation/answers.yaml through ``agent.consent.classify_consent``
+with the rules the assistant uses,
+("other" counts as new_request) and prints, per label, how often it was answered each way, then the key figures:
+non-yes accepted as yes (must be 0: each one would place, cancel or refund without consent), plain yes accepted
+(share of label yes answered yes) and no recognised as no, and a per-kind breakdown. Exits 0 whatever the scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ANSWERS = Path(__file__).resolve().parents[1] / "evals" / "confirmation" / "answers.yaml"
+Label = Literal["yes", "no", "unclear", "new_request"]
+LABELS: tuple[Label, ...] = ("yes", "no", "unclear", "new_request")
+# Each kind belongs to exactly one label, so a mislabelled entry fails to load.
+KIND_LABEL: dict[str, Label] = {
+    **dict.fromkeys(["plain_yes", "polite_yes", "filler_yes", "long_yes", "typo_yes"], "yes"),
+    **dict.fromkeys(["plain_no", "negated_yes", "yes_then_no"], "no"),
+    **dict.fromkeys(["hedge", "question", "condition", "time_shift", "mixed", "sarcasm", "garbled",
+                     "double_negative", "other_language"], "unclear"),
+    "new_request": "new_request",
+}
+
+
+class ConfirmationAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: Literal["checkout", "cancel_order", "return_items"]
+    text: str = Field(min_length=1)
+    label: Label
+    kind: str
+    split: Literal["dev", "heldout"]
+
+    @model_validator(mode="after")
+    def kind_fits_label(self) -> ConfirmationAnswer:
+        if KIND_LABEL.get(self.kind) != self.label:
+            kinds = sorted(kind for kind, label in KIND_LABEL.items() if label == self.label)
+            raise ValueError(f"kind {self.kind!r} does not fit label {self.label!r}; one of {kinds}")
+        return self
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Reads yes/no/on/off as plain strings (as YAML 1.2 does), so `label: yes` stays a label, not True."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def load_answers(path: Path | None = None) -> list[ConfirmationAnswer]:
+    """The answer set, validated; a bad entry raises ValueError naming its line and index."""
+    path = path or ANSWERS
+    text = path.read_text(encoding="utf-8")
+    entries, nodes = yaml.load(text, Loader=_Yaml12Loader), yaml.compose(text, Loader=_Yaml12Loader)
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list of answers")
+    answers = []
+    for index, (entry, node) in enumerate(zip(entries, nodes.value)):
+        try:
+            answers.append(ConfirmationAnswer.model_validate(entry))
+        except ValidationError as error:
+            raise ValueError(f"{path}:{node.start_mark.line + 1}: answer #{index}: {error}") from error
+    return answers
+
+
+def classify_all(answers: list[ConfirmationAnswer]) -> list[Label]:
+    # Imported here, so tests can load the set without the agent.
+    from agent.consent import classify_consent, default_rules
+    from agent.prompts import PROMPTS_DIR
+
+    rules = default_rules(PROMPTS_DIR / "confirmation.yaml")
+    got: list[Label] = []
+    for answer in answers:
+        # The questions read back order 1042 (see the file's header): its number is the question's own word.
+        answered = classify_consent(answer.text, rules, answer.question, subject=["1042"])
+        if answered not in ("yes", "no", "unclear", "other"):
+            raise ValueError(f"classify_consent({answer.text!r}) returned {answered!r}")
+        got.append("new_request" if answered == "other" else answered)
+    return got
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f} %" if whole else "    –  "
+
+
+def report(answers: list[ConfirmationAnswer], got: list[Label], show_errors: bool) -> None:
+    by_label: dict[Label, Counter[Label]] = defaultdict(Counter)
+    by_kind: dict[str, Counter[Label]] = defaultdict(Counter)
+    for answer, answered in zip(answers, got):
+        by_label[answer.label][answered] += 1
+        by_kind[answer.kind][answered] += 1
+    total = {label: sum(by_label[label].values()) for label in LABELS}
+    print(f"{'label':<12}{'n':>5}" + "".join(f"{'→ ' + g:>15}" for g in LABELS))
+    for label in LABELS:
+        shares = "".join(f"{share(by_label[label][g], total[label]):>15}" for g in LABELS)
+        print(f"{label:<12}{total[label]:>5}{shares}")
+    wrongly_yes = sum(by_label[label]["yes"] for label in LABELS if label != "yes")
+    print(f"\nnon-yes accepted as yes: {wrongly_yes} of {sum(total.values()) - total['yes']}")
+    print(f"plain yes accepted: {share(by_label['yes']['yes'], total['yes']).strip()}")
+    print(f"no recognised as no: {share(by_label['no']['no'], total['no']).strip()}")
+    print(f"\n{'kind':<16}{'label':<12}{'n':>5}{'right':>10}{'as yes':>8}")
+    for kind in sorted(by_kind, key=lambda kind: (LABELS.index(KIND_LABEL[kind]), kind)):
+        counts, n = by_kind[kind], sum(by_kind[kind].values())
+        print(f"{kind:<16}{KIND_LABEL[kind]:<12}{n:>5}{share(counts[KIND_LABEL[kind]], n):>10}{counts['yes']:>8}")
+    if show_errors:
+        print("\nerrors (label → answered):")
+        for answer, answered in zip(answers, got):
+            if answered != answer.label:
+                print(f"  [{answer.split}] {answer.question:<13}{answer.label:>11} → {answered:<12}{answer.text!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    answers = [a for a in load_answers() if args.split in ("all", a.split)]
+    print(f"{len(answers)} answers ({args.split}) from {ANSWERS.relative_to(ANSWERS.parents[2])}\n")
+    report(answers, classify_all(answers), args.show_errors)
+
+
+if __name__ == "__main__":
+    main()
