@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from shop import schemas
+from shop import schemas, strict_json
 from shop.db import Database, begin_write
 from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, Order, OrderLine, OrderStatus,
                          Product, User, utcnow)
@@ -538,5 +538,6 @@ def create_shop_app(db: Database, help_center: FaqStore | None = None) -> FastAP
     app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
+    strict_json.install(app)
     return app
 

@@ -11,7 +11,6 @@ optionally ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from agent.customer import Customer
 from app.auth import current_customer
 from app.schemas import ChatRequest, TurnRequest, parse_turn
 from app.turns import run_voice_turn
+from shop import strict_json
 from voice.asr import AsrUnavailable
 from voice.audio import AudioError, AudioLimits
 
@@ -137,8 +137,8 @@ def _parse_turn_request(message: dict[str, Any]) -> dict[str, Any] | None:
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     try:
-        request = json.loads(message.get("text") or "")
-    except ValueError:
+        request = strict_json.loads(message.get("text") or "")  # the HTTP endpoints' rules: no NaN, no lone surrogates
+    except strict_json.NotStrictJSON:
         return None
     return request if isinstance(request, dict) else None
 
