@@ -34,7 +34,7 @@ from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.schemas import AddToCart, LoginRequest
 from shop.recsys.service import start as start_recommender
-from shop.search import use_dense_index
+from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
 from voice.asr import AsrOptions, Transcriber
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     database = Database(shop_database_url(settings))
     database.create_schema()
-    shop_app = create_shop_app(database)
+    catalog_search = CatalogSearch()  # lexical until the product vectors are synced
+    shop_app = create_shop_app(database, catalog_search)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database))
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
+                                                                catalog_search))
         # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
         shop_app.state.help_center = await asyncio.to_thread(_open_help_center, settings)
         app.state.shop_app = shop_app
@@ -241,13 +243,13 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
     await asyncio.to_thread(transcriber.load)
 
 
-def _start_dense_search(settings: Settings, database: Database) -> threading.Event:
+def _start_dense_search(settings: Settings, database: Database, search: CatalogSearch) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
     index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma"))
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)
-    use_dense_index(index)
+    search.use_dense_index(index)
     return index.follow(database.sessions)
 
 

@@ -29,7 +29,7 @@ from shop import schemas, strict_json
 from shop.db import Database, begin_write
 from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, Order, OrderLine, OrderStatus,
                          Product, User, utcnow)
-from shop.search import SearchParams, SortOrder, ensure_search_index, search_products
+from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
 
 if TYPE_CHECKING:
     from shop.helpcenter.store import FaqStore
@@ -74,6 +74,14 @@ def current_user(session: SessionDep,
 
 
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def get_search(request: Request) -> CatalogSearch:
+    """The shop's product search (lexical, or hybrid once the server attached a dense index)."""
+    return request.app.state.search
+
+
+SearchDep = Annotated[CatalogSearch, Depends(get_search)]
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -208,6 +216,7 @@ Price = Annotated[float | None, Query(ge=0, le=1_000_000_000, allow_inf_nan=Fals
 @router.get("/products", response_model=schemas.SearchResult)
 def list_products(
     session: SessionDep,
+    search: SearchDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
     category: FilterText = None,
     brand: FilterText = None,
@@ -222,9 +231,9 @@ def list_products(
 ) -> schemas.SearchResult:
     if min_price is not None and max_price is not None and min_price > max_price:
         raise HTTPException(422, f"min_price ({min_price:g}) is above max_price ({max_price:g})")
-    params = SearchParams(q=q, category=category, brand=brand, color=color, size=size, min_price=min_price,
-                          max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
-    total, hits = search_products(session, params)
+    query = parse_query(q, category=category, brand=brand, color=color, size=size, min_price=min_price,
+                        max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
+    total, hits = search.search_products(session, query)
     return schemas.SearchResult(
         total=total, items=[to_schema(schemas.ProductSummary, product, match=why) for product, why in hits]
     )
@@ -485,6 +494,7 @@ def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Re
 def recommendations(
     session: SessionDep,
     user: UserDep,
+    search: SearchDep,
     query: Annotated[str | None, Query(max_length=500)] = None,
     product_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
@@ -492,7 +502,7 @@ def recommendations(
     from shop.recsys.service import recommend  # lazy: the recommender's libraries load on first use
 
     anchor = product_or_404(session, product_id).id if product_id else None
-    pairs = recommend(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit)
+    pairs = recommend(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit, search=search)
     return schemas.RecommendationList(
         items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
     )
@@ -524,17 +534,20 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
-def create_shop_app(db: Database, help_center: FaqStore | None = None) -> FastAPI:
+def create_shop_app(db: Database, search: CatalogSearch | None = None,
+                    help_center: FaqStore | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
-    ``help_center`` answers ``GET /help``; it may also be set later on ``app.state.help_center`` (it takes a
-    while to index). Set-up runs here rather than in a lifespan hook because a mounted sub-app's lifespan
-    never runs.
+    ``search`` is the product search the API answers with (default: lexical); the server keeps it to make
+    it hybrid once product vectors are ready. ``help_center`` answers ``GET /help``; it may also be set
+    later on ``app.state.help_center`` (it takes a while to index). Set-up runs here rather than in a
+    lifespan hook because a mounted sub-app's lifespan never runs.
     """
     db.create_schema()
     ensure_search_index(db.engine)
     app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
     app.state.db = db
+    app.state.search = search or CatalogSearch()
     app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
