@@ -107,6 +107,9 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         live_events: list[str] = []  # what the server streamed over the live WebSocket
+        cart_writes: list[dict[str, str]] = []  # headers of the widget's own cart writes
+        page.on("request", lambda request: cart_writes.append(request.headers)
+                if request.method == "POST" and request.url.endswith("/api/cart/items") else None)
         page.on("websocket", lambda socket: socket.on(
             "framereceived", lambda frame: live_events.append(frame if isinstance(frame, str) else "")))
         page.goto(live_server)
@@ -138,6 +141,8 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
 
         first.get_by_role("button", name="Add").click()
         expect(badge).to_have_text("1", timeout=15_000)
+        csrf = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "vs_csrf")
+        assert [headers.get("x-csrf-token") for headers in cart_writes] == [csrf], "the widget must echo vs_csrf"
         cart = page.request.get(f"{live_server}/api/cart").json()
         assert cart["item_count"] == 1, cart
         widget.locator(".cart-toggle").click()
@@ -160,9 +165,11 @@ def test_typed_checkout_waits_for_the_confirm_button(
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 360, "height": 740})
         # Sign in and fill the cart through the page's own cookie jar before the widget loads.
-        assert page.request.post(f"{live_server}/api/login", data={"login": "demo"}).ok
+        signed_in = page.request.post(f"{live_server}/api/login", data={"login": "demo"})
+        assert signed_in.ok
         product = page.request.get(f"{live_server}/shop/products?in_stock=true&limit=1").json()["items"][0]
-        assert page.request.post(f"{live_server}/api/cart/items", data={"product_id": product["id"]}).ok
+        assert page.request.post(f"{live_server}/api/cart/items", data={"product_id": product["id"]},
+                                 headers={"X-CSRF-Token": signed_in.json()["csrf_token"]}).ok
         orders_before = page.request.get(f"{live_server}/api/orders").json()  # the seeded order history
         page.goto(live_server)
         widget = page.locator("voice-shop")
