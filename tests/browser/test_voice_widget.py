@@ -191,3 +191,41 @@ def test_typed_checkout_waits_for_the_confirm_button(
         assert len(orders) == len(orders_before) + 1
         assert [line["product_id"] for line in orders[0]["lines"]] == [product["id"]]
 
+
+
+DEMO_PASSWORD = "demo password for the browser test"
+
+
+@pytest.fixture
+def server_without_demo_login(request: pytest.FixtureRequest, settings: Settings, browser_tools: None) -> str:
+    """The live server with DEMO_LOGIN=0 and a password for the demo customer."""
+    from sqlalchemy import select
+
+    from shop.auth import set_password
+    from shop.db import Database
+    from shop.models import User
+
+    settings.demo_login = False
+    database = Database(settings.resolved_database_url)
+    with database.session() as session:
+        set_password(session, session.execute(select(User).where(User.login == "demo")).scalar_one(), DEMO_PASSWORD)
+    database.engine.dispose()
+    return request.getfixturevalue("live_server")
+
+
+def test_without_the_demo_login_the_page_asks_for_a_password(server_without_demo_login: str) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.goto(server_without_demo_login)
+        form = page.get_by_role("form", name="Sign in")
+        expect(form).to_be_visible(timeout=30_000)
+        expect(page.locator("#who")).to_have_text("Please sign in")
+        form.get_by_label("Login").fill("demo")
+        form.get_by_label("Password").fill("not the password")
+        form.get_by_role("button", name="Sign in").click()
+        expect(form.get_by_role("alert")).to_have_text("Wrong login or password", timeout=15_000)
+        form.get_by_label("Password").fill(DEMO_PASSWORD)
+        form.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#who")).to_have_text("Signed in as Demo Customer", timeout=30_000)
+        expect(form).to_be_hidden()
+        expect(page.locator("voice-shop").get_by_test_id("cart-badge")).to_have_text("0")
