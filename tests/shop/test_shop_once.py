@@ -259,7 +259,8 @@ def race_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     app = create_shop_app(database)
     with database.session() as session:
         session.add(User(id=1, login="racer", name="Racer"))
-        session.add(LoginSession(token_hash=hash_token(RACER_TOKEN), user_id=1, expires_at=utcnow() + timedelta(hours=1)))
+        session.add(LoginSession(token_hash=hash_token(RACER_TOKEN), user_id=1,
+                                 expires_at=utcnow() + timedelta(hours=1)))
         for product_id, price in (("p1", 20.0), ("p2", 7.5)):
             session.add(Product(id=product_id, name=f"Product {product_id}", brand="B", category="C", price=price,
                                 stock=STOCK, colors=[], sizes=[]))
