@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -15,12 +16,13 @@ from pydantic import BaseModel, Field
 from agent.config import Settings
 from agent.customer import Customer
 from agent.graph import EventSink, TurnDeps, build_graph
-from agent.llm import make_client
+from agent.llm import LLMTimeout, make_client
 from agent.prompts import Prompts
 from agent.understand import Understander, UnderstandOptions
 from tools import ShopClient, ToolContext
 
 
+log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 1000  # one spoken or typed customer message
 CONVERSATION_ID_PATTERN = r"^[\w-]{1,64}$"  # also keeps ids safe inside checkpoint thread ids
 
@@ -50,6 +52,9 @@ class ChatResponse(BaseModel):
     cart: dict[str, Any] | None = None
     pending_confirmation: PendingConfirmation | None = None
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage: llm, tools, total
+    # Set when the turn failed because the model could not answer (unreachable, timed out, broken reply);
+    # the reply then says so. None on a turn the model answered.
+    error: str | None = None
 
 
 class Assistant:
@@ -79,7 +84,10 @@ class Assistant:
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
             # Evaluate the static prompt prefix once now, so the first customer doesn't pay for it.
-            await self.understander.choose([], [], None, [])
+            try:
+                await self.understander.choose([], [], None, [])
+            except LLMTimeout:  # a slow machine: the engine finishes the prefix in the background
+                log.warning("the embedded model's warm-up took over %g s", self.settings.llm_timeout_s)
 
     async def close(self) -> None:
         await self._stack.aclose()
@@ -123,7 +131,8 @@ class Assistant:
         timings = {**turn["timings"], "total": time.perf_counter() - started}
         return ChatResponse(conversation_id=conversation_id, reply=reply, actions=actions,
                             confirmed=ActionView(**turn["confirmed"]) if turn.get("confirmed") else None,
-                            products=turn["shown"], cart=cart, pending_confirmation=pending, timings=timings)
+                            products=turn["shown"], cart=cart, pending_confirmation=pending, timings=timings,
+                            error=turn.get("llm_error"))
 
     async def _cart(self, customer: Customer) -> dict[str, Any] | None:
         response = await self.shop_http.get("/cart", headers={"Authorization": f"Bearer {customer.token}"})

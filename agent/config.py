@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import httpx
 
+from agent.llm import DEFAULT_TIMEOUT_S
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -44,7 +46,9 @@ class Settings:
     # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
     # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
     warm_indexes: bool = False
-    llm_timeout_s: float = 60.0
+    # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
+    # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
+    llm_timeout_s: float = DEFAULT_TIMEOUT_S
     # Sign-in (shop/auth.py). DEMO_LOGIN: "demo" signs in without a password; 0 turns that off.
     demo_login: bool = True
     session_ttl_s: float = 12 * 3600  # SESSION_TTL: seconds a session lasts from sign-in
@@ -77,6 +81,7 @@ class Settings:
             "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
             "understand_mode": _env("UNDERSTAND_MODE"),
             "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
+            "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
             "demo_login": _env("DEMO_LOGIN", "1") not in ("0", "false", "no"),
             "session_ttl_s": float(_env("SESSION_TTL", str(12 * 3600))),
             "login_rate_limit": _env("LOGIN_RATE_LIMIT", "5/minute"),
@@ -93,6 +98,8 @@ class Settings:
             raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
         if self.understand_few_shot is not None and self.understand_few_shot < 0:
             raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
+        if not self.llm_timeout_s > 0:  # also refuses NaN
+            raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
 
     @property
     def embedded(self) -> bool:

@@ -36,7 +36,7 @@ from agent.prompts import PROMPTS_DIR, Prompts
 from agent.readback import describe_changes
 from agent.state import ActionRecord, ConversationState, Pending, Turn, new_turn
 from agent.understand import Understander
-from tools import TOOLS, Confirmation, ToolContext, ToolOutcome, parse_action, run_action
+from tools import TOOLS, Confirmation, ToolContext, parse_action, run_action
 
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 ANSWERS = ("reply", "clarify", "handoff")  # actions that answer directly, without a tool
@@ -74,11 +74,13 @@ async def understand(state: ConversationState, config: RunnableConfig) -> dict[s
     deps = _deps(config)
     turn = _copy_turn(state["turn"])
     await deps.emit({"type": "thinking"})
+    started = time.perf_counter()
     try:
         decision = await deps.understander.choose(state.get("history", []), state.get("shown", []),
                                                   state.get("cart"), [_summarize(o) for o in turn["outcomes"]])
-    except LLMError as exc:
-        turn["outcomes"].append(ToolOutcome(tool="llm", ok=False, error=str(exc)).model_dump())
+    except LLMError as exc:  # the model is down or too slow: the turn ends with a spoken apology
+        turn["llm_error"] = str(exc)
+        turn["timings"]["llm"] += time.perf_counter() - started
         return {"turn": turn, "action": None}
     turn["timings"]["llm"] += decision.seconds
     action = decision.action.model_dump(exclude_none=True) if decision.action else None
@@ -300,10 +302,9 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, deps: TurnDeps) ->
         if name != "reply" or not turn["outcomes"] or deps.settings.reply_mode == "llm":
             return prompts.reply(name, **args)
     if not turn["outcomes"]:
-        return prompts.reply("not_understood")
+        # No tool ran: say why. (When one did before the model failed, its result is still the answer.)
+        return prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood")
     last = turn["outcomes"][-1]
-    if last["tool"] == "llm":
-        return prompts.reply("error", error="I can't think right now, please try again in a moment")
     if not last["ok"]:
         return prompts.reply("error", error=last["error"])
     return prompts.reply(last["tool"], **last["data"])

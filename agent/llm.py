@@ -3,6 +3,10 @@
 Production points it at a vLLM server (``LLM_BASE_URL``); the embedded default plugs llama.cpp in as an
 httpx transport, so the request and response path is the same byte for byte. Tests plug in a scripted
 transport the same way.
+
+Every request is bounded by ``timeout_s`` whatever the transport, and retried once when the server could
+not be reached or did not answer in time, so an outage costs a turn seconds, not minutes (see
+:meth:`ChatClient._post`).
 """
 
 from __future__ import annotations
@@ -25,8 +29,19 @@ log = logging.getLogger(__name__)
 COMPUTE_LOCK = threading.Lock()
 
 
+DEFAULT_TIMEOUT_S = 4.0  # LLM_TIMEOUT's default (agent/config.py)
+
+
 class LLMError(RuntimeError):
     """The model server failed or answered something that is not a completion."""
+
+
+class LLMUnavailable(LLMError):
+    """The model server could not be reached, or dropped the connection: worth one retry."""
+
+
+class LLMTimeout(LLMUnavailable):
+    """The model did not answer within the timeout."""
 
 
 @dataclass
@@ -45,12 +60,13 @@ class ChatClient:
     """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 60.0,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                  embedded: bool = False, adapter: Path | None = None) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
         self.embedded = embedded
         self.adapter = adapter
+        self.timeout_s = timeout_s
         self.http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s, headers=headers)
 
     async def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
@@ -93,17 +109,57 @@ class ChatClient:
         return Completion(content, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0),
                           time.perf_counter() - started)
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def probe(self, timeout_s: float) -> str:
+        """A cheap readiness check: ``GET /models`` (vLLM, llama.cpp and the embedded engine serve it)."""
         try:
-            response = await self.http.post(path, json=body)
+            response = await asyncio.wait_for(self.http.get("/models"), timeout_s)
+        except TimeoutError as exc:
+            raise LLMTimeout(f"the model server did not answer within {timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
-            raise LLMError(f"LLM request failed: {exc!r}") from exc
+            raise LLMUnavailable(f"the model server could not be reached: {_describe(exc)}") from exc
         if response.status_code != 200:
-            raise LLMError(f"LLM server answered {response.status_code}: {response.text[:300]}")
-        return response.json()
+            raise LLMError(f"the model server answered {response.status_code} to GET /models")
+        return f"{'embedded' if self.embedded else 'answering'}: {self.model}"
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST with one retry when the server was unreachable or too slow.
+
+        Except for the embedded engine's timeouts: llama.cpp cannot be interrupted mid-completion, so the
+        abandoned one keeps the compute lock until it finishes and a retry would only queue behind it.
+        """
+        try:
+            return await self._post_once(path, body)
+        except LLMUnavailable as failure:
+            if self.embedded and isinstance(failure, LLMTimeout):
+                raise
+            log.warning("LLM %s failed (%s); retrying once", path, failure)
+            return await self._post_once(path, body)
+
+    async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            # wait_for bounds the whole exchange on every transport: httpx's own timeouts apply per phase
+            # (connect, each read) and only to its network transports, not to the embedded engine's. Past
+            # the deadline the embedded engine's thread still finishes its completion in the background.
+            response = await asyncio.wait_for(self.http.post(path, json=body), self.timeout_s)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise LLMTimeout(f"the model did not answer within {self.timeout_s:g} s") from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise LLMUnavailable(f"the model server could not be reached: {_describe(exc)}") from exc
+        except httpx.HTTPError as exc:
+            raise LLMError(f"the model request failed: {_describe(exc)}") from exc
+        if response.status_code != 200:
+            raise LLMError(f"the model server answered {response.status_code}: {response.text[:300]}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise LLMError(f"the model server answered something that is not JSON: {response.text[:100]!r}") from exc
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class EmbeddedEngine:
@@ -130,13 +186,21 @@ class EmbeddedEngine:
         self.lora_path = lora_path
         self.server = xllamacpp.Server(params)
 
-    def chat_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def chat_completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
         with COMPUTE_LOCK:
+            if abandoned is not None and abandoned.is_set():
+                return ABANDONED
             return self.server.handle_chat_completions(body)
 
-    def completions(self, body: dict[str, Any]) -> dict[str, Any]:
+    def completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
         with COMPUTE_LOCK:
+            if abandoned is not None and abandoned.is_set():
+                return ABANDONED
             return self.server.handle_completions(body)
+
+
+# What the engine answers a request whose caller stopped waiting before its turn on the cores came.
+ABANDONED: dict[str, Any] = {"error": "abandoned: the caller stopped waiting"}
 
 
 class EmbeddedTransport(httpx.AsyncBaseTransport):
@@ -147,11 +211,20 @@ class EmbeddedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if request.method == "GET" and path.endswith("/models"):  # loaded: the engine exists
+            return httpx.Response(200, json={"object": "list", "data": [{"id": self.engine.model_path.stem}]})
         if request.method != "POST" or not path.endswith("/completions"):
             return httpx.Response(404, json={"error": f"embedded engine serves only completions, not {path}"})
         body = json.loads(await request.aread())
         handler = self.engine.chat_completions if path.endswith("/chat/completions") else self.engine.completions
-        result = await asyncio.to_thread(handler, body)  # off the event loop
+        abandoned = threading.Event()
+        try:
+            result = await asyncio.to_thread(handler, body, abandoned)  # off the event loop
+        except asyncio.CancelledError:
+            # The caller's timeout. A completion already running cannot be stopped, but one still waiting for
+            # the compute lock is skipped, so abandoned requests don't pile up work behind a slow one.
+            abandoned.set()
+            raise
         if "error" in result:
             return httpx.Response(500, json=result)
         return httpx.Response(200, json=result)
@@ -202,7 +275,8 @@ def resolve_adapter(lora_path: Path | None, custom_model: bool) -> Path | None:
 def make_client(settings: Any) -> ChatClient:
     """The chat client the settings ask for: injected transport, remote server, or embedded engine."""
     if settings.llm_transport is not None:
-        return ChatClient("http://llm/v1", settings.llm_model or "scripted", transport=settings.llm_transport)
+        return ChatClient("http://llm/v1", settings.llm_model or "scripted", transport=settings.llm_transport,
+                          timeout_s=settings.llm_timeout_s)
     if settings.llm_base_url:
         return ChatClient(settings.llm_base_url, settings.llm_model or "default", api_key=settings.llm_api_key,
                           timeout_s=settings.llm_timeout_s)

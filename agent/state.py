@@ -23,6 +23,7 @@ class Turn(TypedDict):
     confirmed: ActionRecord | None  # a confirmed checkout/cancel that ran this turn
     reply: str
     timings: dict[str, float]
+    llm_error: str | None  # why the model gave no answer this turn (unreachable, timed out, failed); else None
 
 
 class Pending(TypedDict):
@@ -50,4 +51,4 @@ class ConversationState(TypedDict, total=False):
 
 def new_turn(text: str) -> Turn:
     return Turn(text=text, steps=0, actions=[], outcomes=[], shown=[], confirmed=None, reply="",
-                timings={"llm": 0.0, "tools": 0.0})
+                timings={"llm": 0.0, "tools": 0.0}, llm_error=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +17,10 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
@@ -29,12 +30,13 @@ from agent.llm import COMPUTE_LOCK
 from app.auth import (Customers, clear_session_cookies, current_customer, customer_view, request_token,
                       set_session_cookies)
 from app.routes import voice as voice_routes
+from shop import strict_json
 from shop.api import create_shop_app
 from shop.auth import AuthOptions, JwtVerifier
-from shop.schemas import LoginRequest, ShopTokenRequest
 from shop.db import Database
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.recsys.service import start as start_recommender
+from shop.schemas import LoginRequest, ShopTokenRequest
 from shop.search import use_dense_index
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Voice Shop Assistant", version="0.1.0", lifespan=lifespan,
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
+    strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
     app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
@@ -106,8 +109,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, Any]:
+        """Liveness: the process is up and serving. Checks nothing else, so it is always quick (see /ready)."""
         return {"status": "ok", "llm": "embedded" if settings.embedded else settings.llm_base_url,
                 "shop": settings.shop_url or "in-process"}
+
+    @app.get("/ready", tags=["meta"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "a dependency is not ready"}})
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the LLM, the shop, the help center and speech recognition, each checked with a short
+        timeout; 200 when all are ok, 503 naming the ones that are not."""
+        readiness = await _readiness(request.app)
+        return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
     @app.post("/api/login", tags=["session"])
     async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
@@ -181,6 +193,70 @@ async def _shop_call(request: Request, customer: Customer, method: str, path: st
         return await ShopClient(request.app.state.shop_http, customer.token).request(method, path, **kwargs)
     except ShopError as exc:
         raise HTTPException(exc.status, exc.detail) from exc
+
+
+class Check(BaseModel):
+    ok: bool
+    message: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, Check]  # llm, shop, help_center, asr
+
+
+READY_CHECK_TIMEOUT_S = 2.0  # per check: a hung dependency must not hang the prober too
+LLM_PROBE_TIMEOUT_S = 1.0  # GET /models is instant on a healthy server; inside the check's own bound
+
+
+async def _readiness(app: FastAPI) -> Readiness:
+    state = app.state
+    checks = dict(zip(("llm", "shop", "help_center", "asr"), await asyncio.gather(
+        _check(lambda: state.assistant.llm.probe(LLM_PROBE_TIMEOUT_S)),
+        _check(lambda: _shop_answers(state)),
+        _check(lambda: asyncio.to_thread(_help_center_entries, state.assistant.help_center)),
+        _check(lambda: _asr_state(state.transcriber)),
+    ), strict=True))
+    return Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
+
+
+async def _check(probe: Callable[[], Awaitable[str]]) -> Check:
+    try:
+        message = await asyncio.wait_for(probe(), READY_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return Check(ok=False, message=f"no answer within {READY_CHECK_TIMEOUT_S:g} s")
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the answer is "not ready, because ..."
+        return Check(ok=False, message=(str(exc) or type(exc).__name__)[:300])
+    return Check(ok=True, message=message)
+
+
+async def _shop_answers(state: Any) -> str:
+    """The in-process shop: its database answers ``SELECT 1``; an external one (SHOP_URL): its API answers."""
+    if state.settings.shop_url:
+        response = await state.shop_http.get("/categories", timeout=READY_CHECK_TIMEOUT_S)
+        if response.status_code != 200:
+            raise RuntimeError(f"the shop API answered {response.status_code} to GET /categories")
+        return f"shop API at {state.settings.shop_url} answers"
+
+    def select_one() -> str:
+        with state.database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return f"{state.database.engine.dialect.name} database answers"
+
+    return await asyncio.to_thread(select_one)
+
+
+def _help_center_entries(help_center: FaqStore) -> str:
+    count = help_center.entry_count()
+    if count == 0:
+        raise RuntimeError("the help center has no entries indexed")
+    return f"{count} entries"
+
+
+async def _asr_state(transcriber: Transcriber) -> str:
+    # Not loaded is still ready: only voice turns need the model, and the first one loads it. (This server
+    # loads it at start-up, so a model that cannot load stops the start instead.)
+    return "model loaded" if transcriber.loaded else "not loaded yet: loads on the first voice turn"
 
 
 def _open_help_center(settings: Settings) -> FaqStore:

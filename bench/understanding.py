@@ -65,7 +65,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
         raise SystemExit(f"no adapter at {adapter}: train one with `python -m training.train`")
     engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
     client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
-                        embedded=True, adapter=adapter)
+                        embedded=True, adapter=adapter, timeout_s=600)  # a benchmark measures, never gives up
     options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
     understander = Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None)
     report: dict[str, Any] = {}

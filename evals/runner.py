@@ -190,6 +190,8 @@ class Runner:
         result.checks = score.checks
         result.actions_checked = score.actions_checked
         result.args_expected, result.args_matched = score.args_expected, score.args_matched
+        if response.get("error"):  # the model could not answer (down, too slow): an outage, not a wrong answer
+            result.error = f"the model failed: {response['error']}"
         return result
 
 

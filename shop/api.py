@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from shop import schemas
+from shop import schemas, strict_json
 from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, live_session, needs_rehash,
                        password_matches, start_session)
 from shop.db import Database, begin_write
@@ -645,5 +645,6 @@ def create_shop_app(db: Database, auth: AuthOptions | None = None) -> FastAPI:
     app.state.auth = auth or AuthOptions()
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
+    strict_json.install(app)
     return app
 

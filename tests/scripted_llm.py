@@ -26,6 +26,8 @@ class ScriptedLLM(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.fail_with is not None:
             raise self.fail_with
+        if request.method == "GET" and request.url.path.endswith("/models"):  # the readiness probe
+            return httpx.Response(200, json={"object": "list", "data": [{"id": "scripted"}]})
         body = json.loads(await request.aread())
         self.requests.append(body)
         answer = self.queue.popleft() if self.queue else {"action": "reply", "text": "Anything else?"}

@@ -265,6 +265,11 @@ class Transcriber:
         self._vocabulary = vocabulary
 
     @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (otherwise it loads on the first transcription)."""
+        return self._backend is not None
+
+    @property
     def domain_prompt(self) -> str | None:
         """The prompt currently given to Whisper (``None`` before the first load or when disabled)."""
         return self._prompt

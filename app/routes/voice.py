@@ -11,7 +11,6 @@ The app provides ``app.state.assistant`` (``agent.assistant.Assistant``), ``app.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS
 from agent.customer import Customer
 from app.auth import current_customer
 from app.turns import run_voice_turn
+from shop import strict_json
 from voice.asr import AsrUnavailable, get_transcriber
 from voice.audio import AudioError, AudioLimits
 
@@ -150,8 +150,8 @@ def _parse_turn_request(message: dict[str, Any]) -> dict[str, Any] | None:
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     try:
-        request = json.loads(message.get("text") or "")
-    except ValueError:
+        request = strict_json.loads(message.get("text") or "")  # the HTTP endpoints' rules: no NaN, no lone surrogates
+    except strict_json.NotStrictJSON:
         return None
     return request if isinstance(request, dict) else None
 

@@ -126,10 +126,12 @@ async def test_invalid_model_output_and_llm_outage_get_spoken_replies(settings: 
         scripted_llm.script("this is not json")
         confused = await say(client, "blorp")
         assert confused["actions"] == [] and "didn't get that" in confused["reply"]
+        assert confused["error"] is None, "the model answered, just not with an action"
 
         scripted_llm.fail_with = httpx.ConnectError("model server down")
         down = await say(client, "show me shoes")
         assert down["actions"] == [] and "try again" in down["reply"]
+        assert "could not be reached" in down["error"]
 
 
 async def test_tool_steps_are_bounded(settings: Settings, scripted_llm: ScriptedLLM) -> None:

@@ -70,6 +70,20 @@ def test_a_silent_llm_fails_the_actions_and_the_cart(shipped: dict[str, Scenario
     assert only_trial(run([shipped["chat-greeting"]], lambda: WrongAnswerLLM("silent"))).passed
 
 
+def test_a_model_outage_is_a_trial_error_not_a_wrong_answer(shipped: dict[str, Scenario]) -> None:
+    from tests.scripted_llm import ScriptedLLM
+
+    def unreachable_llm() -> ScriptedLLM:
+        llm = ScriptedLLM()
+        llm.fail_with = httpx.ConnectError("connection refused")
+        return llm
+
+    report = run([shipped["chat-greeting"]], unreachable_llm)
+    trial = only_trial(report)
+    assert trial.error is not None and trial.error.startswith("turn 1: the model failed:"), trial.error
+    assert "could not be reached" in trial.error and report.summary.errors == 1
+
+
 def test_wrong_arguments_fail_with_each_argument_named(shipped: dict[str, Scenario]) -> None:
     report = run([shipped["cart-add-the-second-one"]], lambda: WrongAnswerLLM("wrong_args"))
     reasons = failed(only_trial(report))
