@@ -5,7 +5,9 @@ tests/shop/test_shop_auth.py."""
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
@@ -14,7 +16,9 @@ from sqlalchemy import select
 
 from agent.config import Settings
 from app.auth import CSRF_COOKIE, CSRF_HEADER
-from shop.auth import set_password
+from app.cli import main
+from shop.auth import password_matches, set_password
+from shop.db import Database
 from shop.models import User
 from tests.conftest import SMALL_SHOP, running_app
 
@@ -158,3 +162,18 @@ def test_sign_in_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
         (False, 600.0, "3/minute", SECRET)
     monkeypatch.delenv("DEMO_LOGIN")
     assert Settings.from_env().demo_login is True
+
+
+def test_the_cli_sets_a_password(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "set-password", "demo"]) == 1
+    assert "8 to 1024" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "set-password", "DEMO"]) == 0
+    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    with database.session() as session:
+        assert password_matches(session.execute(select(User).where(User.login == "demo")).scalar_one(), PASSWORD)
+    database.engine.dispose()
