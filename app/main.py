@@ -37,7 +37,7 @@ from shop.db import Database
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.recsys.service import start as start_recommender
 from shop.schemas import LoginRequest, ShopTokenRequest
-from shop.search import use_dense_index
+from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
 from voice.asr import AsrOptions, Transcriber
@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     database = Database(settings.resolved_database_url)
     database.create_schema()
-    shop_app = create_shop_app(database, shop_auth_options(settings))
+    catalog_search = CatalogSearch()  # lexical until the product vectors are synced
+    shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database))
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
+                                                                catalog_search))
         help_center = await asyncio.to_thread(_open_help_center, settings)
         async with Assistant(settings, shop_http, help_center=help_center) as assistant:
             app.state.assistant = assistant
@@ -277,13 +279,13 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
     await asyncio.to_thread(transcriber.load)
 
 
-def _start_dense_search(settings: Settings, database: Database) -> threading.Event:
+def _start_dense_search(settings: Settings, database: Database, search: CatalogSearch) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
     index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma"))
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)
-    use_dense_index(index)
+    search.use_dense_index(index)
     return index.follow(database.sessions)
 
 

@@ -258,23 +258,24 @@ def run_catalog(queries: list[CatalogQuery]) -> dict[str, dict[str, list[float]]
     from sqlalchemy import select
 
     from shop.models import Product
-    from shop.search import SearchParams, apply_spoken_filters, dense_search, hybrid_search, lexical_search
+    from shop.search import CatalogSearch, dense_search, lexical_search, parse_query
 
     database, index = prepare_catalog()
+    hybrid = CatalogSearch(index)
     results: dict[str, dict[str, list[float]]] = {m: {"ndcg": [], "recall": [], "ms": []} for m in METHODS}
     with database.sessions() as session:
         products = list(session.execute(select(Product)).scalars())
         runners = {
             "lexical": lambda p: lexical_search(session, p),
             "dense": lambda p: dense_search(session, p, index),
-            "hybrid": lambda p: hybrid_search(session, p, index),
+            "hybrid": lambda p: hybrid.search_products(session, p),
         }
         for query in queries:
             grades = grade_catalog(query, products)
             if not grades:
                 raise SystemExit(f"catalog_queries.yaml: no product is relevant to {query.text!r}; fix its rules")
             # All three get the same query understanding (spoken numbers, sizes, prices): only ranking differs.
-            params = apply_spoken_filters(SearchParams(q=query.text, limit=10))
+            params = parse_query(query.text, limit=10)
             for method, run in runners.items():
                 started = time.perf_counter()
                 _, hits = run(params)

@@ -7,7 +7,7 @@ For each size a generated catalog (``shop.seed``, seed 7) is built under ``var/b
 FTS5 index and, up to ``--dense-max`` products, its dense vectors in ChromaDB. Builds are kept: a rerun
 reuses them (the dense sync re-embeds nothing) and reports the timings saved from the first build.
 Each size is measured in its own process so the memory figures do not mix. Queries are the 198 texts of
-bench/data/catalog_queries.yaml, run through ``shop.search.search_products`` in-process (no HTTP), by 1
+bench/data/catalog_queries.yaml, run through ``shop.search.CatalogSearch.search_products`` in-process (no HTTP), by 1
 client and by 8 concurrent clients (threads, one DB session each), after a warm-up. The machine is
 shared, so the load average is printed with each size, and for 1 client the CPU time per query too (what
 a query costs on an idle core).
@@ -105,46 +105,46 @@ def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
 def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[str, Any]:
     """Latency of search_products over the built catalog, lexical and (if built) hybrid."""
     from shop.db import Database
-    from shop.search import SearchParams, search_products, use_dense_index
+    from shop.search import CatalogSearch, parse_query
 
     directory = BENCH_ROOT / f"speed-{size}-seed{SEED}"
     queries = [q["q"] for q in yaml.safe_load((DATA_DIR / "catalog_queries.yaml").read_text())["queries"]]
     rss_start = _rss_mb()
     database = Database(f"sqlite:///{directory / 'shop.db'}")
-    modes: dict[str, Any] = {"lexical": None}
+    modes = {"lexical": CatalogSearch()}
     if size <= dense_max:
         from shop.search.dense import DenseIndex, DenseIndexOptions
 
-        modes["hybrid"] = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None))
+        index = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None))
+        modes["hybrid"] = CatalogSearch(index)
 
     local = threading.local()
     cpu_ms: list[float] = []  # process CPU time per query, recorded when one client runs alone
 
-    def one(text: str) -> float:
+    def one(search: CatalogSearch, text: str) -> float:
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = database.sessions()
         started, cpu_started = time.perf_counter(), time.process_time()
-        search_products(session, SearchParams(q=text, limit=10))
+        search.search_products(session, parse_query(text, limit=10))
         elapsed = (time.perf_counter() - started) * 1000
         cpu_ms.append((time.process_time() - cpu_started) * 1000)
         session.rollback()  # end the read transaction, as a request would
         return elapsed
 
     results: dict[str, Any] = {}
-    for mode, index in modes.items():
-        use_dense_index(index)
+    for mode, search in modes.items():
         for text in queries[:30]:  # warm-up: page cache, HNSW load, first-use costs
-            one(text)
+            one(search, text)
         for n_clients in clients:
             workload = queries * rounds
             started = time.perf_counter()
             cpu_ms.clear()
             if n_clients == 1:
-                latencies = [one(text) for text in workload]
+                latencies = [one(search, text) for text in workload]
             else:
                 with ThreadPoolExecutor(max_workers=n_clients) as pool:
-                    latencies = list(pool.map(one, workload))
+                    latencies = list(pool.map(lambda text: one(search, text), workload))
             wall = time.perf_counter() - started
             results[f"{mode}/{n_clients}"] = {
                 "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
@@ -153,7 +153,6 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
             if n_clients == 1:
                 # Alone, a query's CPU time is what it would take on an idle core: the machine is shared.
                 results[f"{mode}/{n_clients}"].update(cpu_p50_ms=_percentile(cpu_ms, 50), cpu_p95_ms=_percentile(cpu_ms, 95))
-    use_dense_index(None)
     return {"rss_mb": _rss_mb(), "rss_growth_mb": _rss_mb() - rss_start, "peak_rss_mb": _peak_rss_mb(),
             "latency": results}
 

@@ -32,7 +32,7 @@ from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, li
 from shop.db import Database, begin_write
 from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Order, OrderLine,
                          OrderStatus, Product, User, UserRole, utcnow)
-from shop.search import SearchParams, SortOrder, ensure_search_index, search_products
+from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
 
 MAX_LINE_QUANTITY = 99
 Recommender = Callable[..., list[tuple[Product, str]]]
@@ -83,6 +83,14 @@ def current_user(signed_in: SignedInDep) -> User:
 
 
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def get_search(request: Request) -> CatalogSearch:
+    """The shop's product search (lexical, or hybrid once the server attached a dense index)."""
+    return request.app.state.search
+
+
+SearchDep = Annotated[CatalogSearch, Depends(get_search)]
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -193,7 +201,7 @@ def lock_customer(session: Session, user: User) -> None:
 
 
 def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
-                     limit: int = 5) -> list[tuple[Product, str]]:
+                     limit: int = 5, search: CatalogSearch | None = None) -> list[tuple[Product, str]]:
     """Stand-in until ``shop.recsys.service`` exists: popular in-stock products near the request.
 
     "Near" is the given product's category, else the category of the query's best match, else the whole
@@ -202,7 +210,7 @@ def popular_fallback(session: Session, *, user_id: int, query: str | None = None
     del user_id  # no personalisation in the stand-in
     anchor = session.get(Product, product_id) if product_id else None
     if anchor is None and query:
-        _, hits = search_products(session, SearchParams(q=query, limit=1))
+        _, hits = (search or CatalogSearch()).search_products(session, parse_query(query, limit=1))
         anchor = hits[0][0] if hits else None
     statement = select(Product).where(Product.stock > 0)
     if anchor is not None:
@@ -334,6 +342,7 @@ Price = Annotated[float | None, Query(ge=0, le=1_000_000_000, allow_inf_nan=Fals
 @router.get("/products", response_model=schemas.SearchResult)
 def list_products(
     session: SessionDep,
+    search: SearchDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
     category: FilterText = None,
     brand: FilterText = None,
@@ -348,9 +357,9 @@ def list_products(
 ) -> schemas.SearchResult:
     if min_price is not None and max_price is not None and min_price > max_price:
         raise HTTPException(422, f"min_price ({min_price:g}) is above max_price ({max_price:g})")
-    params = SearchParams(q=q, category=category, brand=brand, color=color, size=size, min_price=min_price,
-                          max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
-    total, hits = search_products(session, params)
+    query = parse_query(q, category=category, brand=brand, color=color, size=size, min_price=min_price,
+                        max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
+    total, hits = search.search_products(session, query)
     return schemas.SearchResult(
         total=total, items=[to_schema(schemas.ProductSummary, product, match=why) for product, why in hits]
     )
@@ -611,12 +620,14 @@ def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Re
 def recommendations(
     session: SessionDep,
     user: UserDep,
+    search: SearchDep,
     query: Annotated[str | None, Query(max_length=500)] = None,
     product_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> schemas.RecommendationList:
     anchor = product_or_404(session, product_id).id if product_id else None
-    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit)
+    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit,
+                               search=search)
     return schemas.RecommendationList(
         items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
     )
@@ -632,10 +643,11 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
-def create_shop_app(db: Database, auth: AuthOptions | None = None) -> FastAPI:
-    """The shop API over ``db``, signing people in as ``auth`` says (default: :class:`AuthOptions`): creates
-    missing tables and the search index, then serves docs/shop-api.md.
+def create_shop_app(db: Database, search: CatalogSearch | None = None, *, auth: AuthOptions | None = None) -> FastAPI:
+    """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
+    ``search`` is the product search the API answers with (default: lexical); the server keeps it to make
+    it hybrid once product vectors are ready. ``auth``: how people sign in (default: :class:`AuthOptions`).
     Set-up runs here rather than in a lifespan hook because a mounted sub-app's lifespan never runs.
     """
     db.create_schema()
@@ -643,6 +655,7 @@ def create_shop_app(db: Database, auth: AuthOptions | None = None) -> FastAPI:
     app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
     app.state.db = db
     app.state.auth = auth or AuthOptions()
+    app.state.search = search or CatalogSearch()
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
     strict_json.install(app)

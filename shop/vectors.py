@@ -10,13 +10,19 @@ product is the cosine similarity.
 
 ChromaDB collections must be given :class:`ChromaEmbeddingFunction` explicitly: Chroma's default
 embedding function downloads its own model at first use and fails offline.
+
+:class:`VectorStore` is the one way this project keeps a collection in line with its source (the help
+center's files, the catalog's products): it opens the collection and re-embeds only what changed,
+judged by a content hash stored with every document.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,3 +221,167 @@ def open_collection(client: ClientAPI, name: str, encoder: TextEncoder) -> Colle
         embedding_function=ChromaEmbeddingFunction(encoder),
         configuration={"hnsw": {"space": "cosine"}},
     )
+
+
+# --- a collection kept in line with its source ---------------------------------------------------------
+
+def content_hash(format_version: str, *parts: str) -> str:
+    """What a record's vectors were made from, as a short hash; the encoder's id is part of it.
+
+    Bump ``format_version`` when the way records become documents changes: every record is then
+    re-embedded once, as it is when the encoder changes.
+    """
+    return hashlib.sha256("\x1f".join([format_version, MODEL_ID, *parts]).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class VectorDocument:
+    """One embedded text of a record, stored under ``id`` with ``metadata``."""
+
+    id: str
+    text: str
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VectorRecord:
+    """One item of the source (a product, a help-center entry) and the documents it is indexed as."""
+
+    id: str
+    content_hash: str
+    documents: tuple[VectorDocument, ...]
+
+
+@dataclass
+class VectorSyncReport:
+    """What one :meth:`VectorStore.sync` changed (record ids) and how long it took."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _StoredRecord:
+    content_hash: str
+    document_ids: list[str]
+
+
+class VectorStore:
+    """A Chroma collection embedded with this project's encoder, synced with its source by content hash.
+
+    Every document carries its record's hash in metadata ``hash_key``; with several documents per record,
+    ``record_key`` names the metadata field holding the record id (without it the document id is the
+    record id). :meth:`sync` embeds only records whose hash changed. Hold :attr:`lock` to read the
+    collection consistently while a sync may run; it is re-entrant.
+    """
+
+    def __init__(self, collection: str, chroma_path: Path, chroma_url: str | None = None, *,
+                 client: ClientAPI | None = None, encoder: TextEncoder | None = None,
+                 hash_key: str = "content_hash", record_key: str | None = None, batch_size: int = 512) -> None:
+        self.encoder = encoder or get_encoder()
+        self.collection: Collection = open_collection(
+            client or open_chroma_client(chroma_path, chroma_url), collection, self.encoder)
+        self.lock = threading.RLock()
+        self._hash_key = hash_key
+        self._record_key = record_key
+        self._batch_size = batch_size
+
+    def stored_hashes(self) -> dict[str, str]:
+        """record id -> content hash of what the collection holds."""
+        return {record_id: stored.content_hash for record_id, stored in self._stored().items()}
+
+    def sync(self, records: Iterable[VectorRecord], *, complete: bool = True,
+             progress: Callable[[int], None] | None = None) -> VectorSyncReport:
+        """Embed the new and changed ``records`` in batches (``progress`` gets the running count after each).
+
+        ``complete``: ``records`` is the whole source, so stored records missing from it are deleted.
+        Otherwise only the given records are checked (a catch-up on what changed).
+        """
+        with self.lock:
+            started = time.perf_counter()
+            if complete:
+                stored = self._stored()
+            else:
+                records = list(records)
+                stored = self._stored([record.id for record in records])
+            report = VectorSyncReport()
+            seen: set[str] = set()
+            batch: list[VectorRecord] = []
+            for record in records:
+                seen.add(record.id)
+                known = stored.get(record.id)
+                if known is not None and known.content_hash == record.content_hash:
+                    report.unchanged += 1
+                    continue
+                (report.added if known is None else report.updated).append(record.id)
+                batch.append(record)
+                if len(batch) >= self._batch_size:
+                    self._write(batch, stored)
+                    batch = []
+                    if progress:
+                        progress(len(report.added) + len(report.updated))
+            if batch:
+                self._write(batch, stored)
+            if complete:
+                report.removed = sorted(set(stored) - seen)
+                self._delete([doc_id for record_id in report.removed for doc_id in stored[record_id].document_ids])
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def _write(self, records: Sequence[VectorRecord], stored: Mapping[str, _StoredRecord]) -> None:
+        """Embed and store ``records``' documents, dropping documents a record no longer has."""
+        documents = [document for record in records for document in record.documents]
+        new_ids = {document.id for document in documents}
+        self._delete([doc_id for record in records if record.id in stored
+                      for doc_id in stored[record.id].document_ids if doc_id not in new_ids])
+        metadatas = []
+        for record in records:
+            own = {self._hash_key: record.content_hash} | ({self._record_key: record.id} if self._record_key else {})
+            metadatas += [{**document.metadata, **own} for document in record.documents]
+        self.collection.upsert(
+            ids=[document.id for document in documents],
+            embeddings=self.encoder.encode([document.text for document in documents]),
+            metadatas=metadatas,
+        )
+
+    def _delete(self, document_ids: Sequence[str]) -> None:
+        for chunk in _chunks(document_ids, self._batch_size * 8):
+            self.collection.delete(ids=chunk)
+
+    def _stored(self, record_ids: Sequence[str] | None = None) -> dict[str, _StoredRecord]:
+        """record id -> what the collection holds for it: all records, or those of ``record_ids``.
+
+        Read in pages: a product collection may hold a million documents.
+        """
+        stored: dict[str, _StoredRecord] = {}
+
+        def add(got: Any) -> None:
+            for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                meta = meta or {}
+                record_id = str(meta.get(self._record_key, doc_id)) if self._record_key else doc_id
+                record = stored.setdefault(record_id, _StoredRecord(str(meta.get(self._hash_key, "")), []))
+                record.document_ids.append(doc_id)
+
+        page = 10_000
+        if record_ids is not None:
+            for chunk in _chunks(record_ids, page):
+                if self._record_key:
+                    add(self.collection.get(where={self._record_key: {"$in": chunk}}, include=["metadatas"]))
+                else:
+                    add(self.collection.get(ids=chunk, include=["metadatas"]))
+            return stored
+        offset = 0
+        while True:
+            got = self.collection.get(limit=page, offset=offset, include=["metadatas"])
+            if not got["ids"]:
+                return stored
+            add(got)
+            offset += len(got["ids"])
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

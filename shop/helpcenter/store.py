@@ -18,12 +18,10 @@ says it does not know and offers a person instead of guessing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,11 +29,10 @@ from typing import Annotated, Any
 import numpy as np
 import yaml
 from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shop.db import DEFAULT_DATA_DIR
-from shop.vectors import MODEL_ID, TextEncoder, get_encoder, open_chroma_client, open_collection
+from shop.vectors import TextEncoder, VectorDocument, VectorRecord, VectorStore, VectorSyncReport, content_hash
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +84,18 @@ class HelpEntry:
     answer: str
     source: str  # "<file>#<id>": where an editor finds it
 
-    @property
-    def content_hash(self) -> str:
-        # The model id is part of the hash: a different encoder makes every stored vector stale.
-        text = "\x1f".join([_INDEX_FORMAT, MODEL_ID, self.topic, self.question, *self.also_asked, self.answer])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def documents(self) -> list[tuple[str, str]]:
-        """(kind, text) indexed for this entry: each phrasing alone, plus question + answer for its content."""
-        return [(_PHRASING, q) for q in (self.question, *self.also_asked)] + [
+    def record(self) -> VectorRecord:
+        """This entry as indexed: each phrasing alone, plus question + answer for its content."""
+        texts = [(_PHRASING, q) for q in (self.question, *self.also_asked)] + [
             (_FULL_TEXT, f"{self.question} {self.answer}")
         ]
+        shown = {"question": self.question, "answer": self.answer, "source": self.source}
+        return VectorRecord(
+            id=self.id,
+            content_hash=content_hash(_INDEX_FORMAT, self.topic, self.question, *self.also_asked, self.answer),
+            documents=tuple(VectorDocument(f"{self.id}#{n}", text, {"kind": kind, **shown})
+                            for n, (kind, text) in enumerate(texts)),
+        )
 
 
 def load_helpcenter(directory: Path) -> list[HelpEntry]:
@@ -148,16 +146,6 @@ class FaqAnswer(BaseModel):
 
 
 @dataclass(frozen=True)
-class SyncReport:
-    """What one :meth:`FaqStore.sync` changed (entry ids)."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-
-
-@dataclass(frozen=True)
 class FaqStoreOptions:
     """Where the content and the index live, and how the store answers."""
 
@@ -183,38 +171,20 @@ class FaqStore:
         encoder: TextEncoder | None = None,
     ) -> None:
         self.options = options or FaqStoreOptions()
-        self._encoder = encoder or get_encoder()
-        self._client = client or open_chroma_client(self.options.chroma_path, self.options.chroma_url)
-        self._collection: Collection = open_collection(self._client, self.options.collection, self._encoder)
-        self._lock = threading.RLock()
+        # Each entry is several documents; their metadata names the entry and the hash of its content.
+        self._store = VectorStore(self.options.collection, self.options.chroma_path, self.options.chroma_url,
+                                  client=client, encoder=encoder, hash_key="entry_hash", record_key="entry_id")
         self._snapshot: tuple[tuple[str, int, int, int], ...] | None = None
         self._checked_at = 0.0
 
-    def sync(self) -> SyncReport:
+    def sync(self) -> VectorSyncReport:
         """Bring the index in line with the files: embed new/changed entries, delete removed ones."""
-        with self._lock:
+        with self._store.lock:
             snapshot = self._file_snapshot()
             entries = load_helpcenter(self.options.helpcenter_dir)
-            stored = self._stored_hashes()
-            wanted = {e.id: e for e in entries}
-            changed = [e for e in entries if stored.get(e.id, (None, []))[0] != e.content_hash]
-            removed = [entry_id for entry_id in stored if entry_id not in wanted]
-
-            stale_doc_ids = [doc_id for e in changed for doc_id in stored.get(e.id, (None, []))[1]]
-            stale_doc_ids += [doc_id for entry_id in removed for doc_id in stored[entry_id][1]]
-            if stale_doc_ids:
-                self._collection.delete(ids=stale_doc_ids)
-            if changed:
-                self._add(changed)
-
+            report = self._store.sync(entry.record() for entry in entries)
             self._snapshot = snapshot
-            report = SyncReport(
-                added=[e.id for e in changed if e.id not in stored],
-                updated=[e.id for e in changed if e.id in stored],
-                removed=removed,
-                unchanged=len(entries) - len(changed),
-            )
-            if changed or removed:
+            if report.added or report.updated or report.removed:
                 log.info("help center synced: %d added, %d updated, %d removed",
                          len(report.added), len(report.updated), len(report.removed))
             return report
@@ -225,15 +195,15 @@ class FaqStore:
         if not question or k < 1:
             return []
         self._follow_edits()
-        embedding = self._encoder.encode([question])
-        with self._lock:
+        embedding = self._store.encoder.encode([question])
+        with self._store.lock:
             # Stage 1: the nearest documents name the candidate entries. Stage 2: every document of those
             # entries is scored exactly (their stored vectors), so each entry's two parts are both known.
-            nearest = self._collection.query(query_embeddings=embedding, n_results=k * 10, include=["metadatas"])
+            nearest = self._store.collection.query(query_embeddings=embedding, n_results=k * 10, include=["metadatas"])
             candidates = list(dict.fromkeys(str(m["entry_id"]) for m in nearest["metadatas"][0]))
             if not candidates:
                 return []  # nothing indexed
-            docs = self._collection.get(
+            docs = self._store.collection.get(
                 where={"entry_id": {"$in": candidates}}, include=["metadatas", "embeddings"]
             )
         similarities = np.asarray(docs["embeddings"], dtype=np.float32) @ embedding[0]
@@ -268,7 +238,7 @@ class FaqStore:
 
     def entry_count(self) -> int:
         """How many entries are indexed."""
-        return len(self._stored_hashes())
+        return len(self._store.stored_hashes())
 
     def _follow_edits(self) -> None:
         if not self.options.follow_edits:
@@ -294,32 +264,3 @@ class FaqStore:
             return ()
         stats = ((p.name, p.stat()) for p in directory.glob("*.yaml"))
         return tuple(sorted((name, st.st_mtime_ns, st.st_size, st.st_ino) for name, st in stats))
-
-    def _stored_hashes(self) -> dict[str, tuple[str, list[str]]]:
-        """entry id -> (content hash, document ids) of what the collection holds."""
-        stored: dict[str, tuple[str, list[str]]] = {}
-        got = self._collection.get(include=["metadatas"])
-        for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-            entry_id = str(meta["entry_id"])
-            _, doc_ids = stored.setdefault(entry_id, (str(meta["entry_hash"]), []))
-            doc_ids.append(doc_id)
-        return stored
-
-    def _add(self, entries: Iterable[HelpEntry]) -> None:
-        ids: list[str] = []
-        documents: list[str] = []
-        metadatas: list[dict[str, str | int]] = []
-        for entry in entries:
-            for n, (kind, text) in enumerate(entry.documents()):
-                ids.append(f"{entry.id}#{n}")
-                documents.append(text)
-                metadatas.append({
-                    "entry_id": entry.id,
-                    "kind": kind,
-                    "entry_hash": entry.content_hash,
-                    "question": entry.question,
-                    "answer": entry.answer,
-                    "source": entry.source,
-                })
-        embeddings = self._encoder.encode(documents)
-        self._collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings)

@@ -40,7 +40,7 @@ from shop.models import Product
 from shop.recsys.catalog import CatalogItem, CatalogModel, CatalogOptions, ScoringRequest
 from shop.recsys.embeddings import EmbeddingCache, Encoder, product_text
 from shop.recsys.shop_data import CustomerActivity, data_signature, load_activity, load_all_activity, load_catalog
-from shop.search import SearchParams, parse_spoken_query, search_products
+from shop.search import CatalogSearch, parse_query
 from shop.vectors import get_encoder
 
 log = logging.getLogger(__name__)
@@ -280,8 +280,10 @@ class Recommender:
     # --- answering -----------------------------------------------------------------------------------
 
     def recommend(self, session: Session, user_id: int, query: str | None = None, product_id: str | None = None,
-                  limit: int = 5) -> list[Recommendation]:
+                  limit: int = 5, search: CatalogSearch | None = None) -> list[Recommendation]:
         """Up to ``limit`` in-stock products for the customer, best first, each with a short reason.
+
+        ``query`` narrows the candidates to ``search``'s matches (default: a lexical search).
 
         Raises ``ValueError`` for a limit outside 1..``max_limit`` and :class:`UnknownProductError` for a
         ``product_id`` that names no product. An empty list means nothing fits (e.g. no match for the query).
@@ -310,7 +312,7 @@ class Recommender:
 
         candidates: npt.NDArray[np.int64] | None = None
         if query is not None and query.strip():
-            candidates = self._query_candidates(session, model, query)
+            candidates = self._query_candidates(session, model, query, search or CatalogSearch())
             if candidates is not None and candidates.size == 0:
                 return []
 
@@ -333,13 +335,14 @@ class Recommender:
                         return results
         return results
 
-    def _query_candidates(self, session: Session, model: CatalogModel, query: str) -> npt.NDArray[np.int64] | None:
+    def _query_candidates(self, session: Session, model: CatalogModel, query: str,
+                          search: CatalogSearch) -> npt.NDArray[np.int64] | None:
         """Indices of the catalog search's best in-stock matches, best first; None if the words name nothing
         to search for ("something nice"), so the query does not narrow anything."""
-        parsed = parse_spoken_query(query)
-        if not parsed.terms and parsed.min_price is None and parsed.max_price is None:
+        parsed = parse_query(query, in_stock=True, limit=self.options.query_pool)
+        if not parsed.narrows:
             return None
-        _, hits = search_products(session, SearchParams(q=query, in_stock=True, limit=self.options.query_pool))
+        _, hits = search.search_products(session, parsed)
         return np.array([model.index[product.id] for product, _ in hits if product.id in model.index],
                         dtype=np.int64)
 
@@ -385,10 +388,10 @@ def get_recommender(engine: Engine) -> Recommender:
 
 
 def recommend(session: Session, user_id: int, query: str | None, product_id: str | None,
-              limit: int) -> list[Recommendation]:
+              limit: int, search: CatalogSearch | None = None) -> list[Recommendation]:
     """What ``GET /recommendations`` returns: ``(product, reason)`` pairs from the shared recommender."""
     return get_recommender(_engine_of(session)).recommend(session, user_id, query=query, product_id=product_id,
-                                                          limit=limit)
+                                                          limit=limit, search=search)
 
 
 def start(engine: Engine) -> None:

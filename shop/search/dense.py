@@ -16,7 +16,7 @@ Keeping it in sync:
   few seconds in a background thread, so edits show up without a restart and no request pays for it.
 
 Start-up: ``index = DenseIndex(); index.sync(session); stop = index.follow(db.sessions);
-shop.search.use_dense_index(index)``.
+search.use_dense_index(index)`` on the shop's :class:`shop.search.CatalogSearch`.
 
 Embedding is the slow part: about 10 ms per product on one core of the 2-core machine when it is
 otherwise quiet, several times that when it is busy (docs/retrieval.md has the measured rates). A
@@ -28,26 +28,22 @@ about an hour; a million would take hours, so at that size build the index ahead
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.db import DEFAULT_DATA_DIR
 from shop.models import Product
-from shop.vectors import MODEL_ID, TextEncoder, get_encoder, open_chroma_client, open_collection
+from shop.vectors import TextEncoder, VectorDocument, VectorRecord, VectorStore, VectorSyncReport, content_hash
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +79,10 @@ class DenseSyncReport:
     unchanged: int = 0
     seconds: float = 0.0
 
-
-@dataclass(frozen=True)
-class _Row:
-    id: str
-    text: str
-    text_hash: str
+    @classmethod
+    def of(cls, report: VectorSyncReport) -> DenseSyncReport:
+        return cls(embedded=len(report.added) + len(report.updated), removed=len(report.removed),
+                   unchanged=report.unchanged, seconds=report.seconds)
 
 
 class DenseIndex:
@@ -102,46 +96,42 @@ class DenseIndex:
         encoder: TextEncoder | None = None,
     ) -> None:
         self.options = options or DenseIndexOptions()
-        self._encoder = encoder or get_encoder()
-        self._client = client or open_chroma_client(self.options.chroma_path, self.options.chroma_url)
-        self._collection: Collection = open_collection(self._client, self.options.collection, self._encoder)
-        self._lock = threading.RLock()  # refresh() may fall back to sync() while holding it
+        # One document per product, under the product's id; its metadata holds only the text's hash.
+        self._store = VectorStore(self.options.collection, self.options.chroma_path, self.options.chroma_url,
+                                  client=client, encoder=encoder, hash_key="text_hash",
+                                  batch_size=self.options.batch_size)
 
     # ------------------------------------------------------------------ queries
 
     def count(self) -> int:
-        return self._collection.count()
+        return self._store.collection.count()
 
     def search(self, query: str, n: int = 100) -> list[tuple[str, float]]:
         """Up to ``n`` (product id, cosine similarity) pairs, most similar first; filter them in SQL."""
         query = query.strip()
         if not query or n < 1:
             return []
-        embedding = self._encoder.encode([query])
+        embedding = self._store.encoder.encode([query])
         # n above the collection size is fine: Chroma returns what it has.
-        result = self._collection.query(query_embeddings=embedding, n_results=n, include=["distances"])
+        result = self._store.collection.query(query_embeddings=embedding, n_results=n, include=["distances"])
         return [(doc_id, 1.0 - float(d)) for doc_id, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     # ------------------------------------------------------------------ keeping in sync
 
     def sync(self, session: Session, progress: Progress | None = None) -> DenseSyncReport:
         """Full reconciliation with the database (start-up): embed new/changed, drop deleted products."""
-        with self._lock:
-            started = time.perf_counter()
-            stored = self._stored_hashes()
-            seen: set[str] = set()
-            report = self._upsert(self._rows(session), stored, seen, progress)
-            gone = set(stored) - seen
-            for chunk in _chunks(sorted(gone), self.options.batch_size * 8):
-                self._collection.delete(ids=chunk)
-            report.removed = len(gone)
+        def embedded(count: int) -> None:
+            if progress:
+                progress(f"embedded {count} products")
+
+        with self._store.lock:
+            report = self._store.sync(self._records(session), progress=embedded)
             self._save_state(session)
-            report.seconds = time.perf_counter() - started
-            return report
+        return DenseSyncReport.of(report)
 
     def refresh(self, session: Session) -> DenseSyncReport:
         """Cheap catch-up: re-check products updated since the last sync; a full sync if any were deleted."""
-        state = self._collection.metadata or {}
+        state = self._store.collection.metadata or {}
         if _STATE_WATERMARK not in state:
             return self.sync(session)
         count, newest = session.execute(select(func.count(), func.max(Product.updated_at))).one()
@@ -150,14 +140,10 @@ class DenseIndex:
         watermark = datetime.fromisoformat(str(state[_STATE_WATERMARK]))
         if newest is None or _as_utc(newest) <= watermark:
             return DenseSyncReport()
-        with self._lock:
-            started = time.perf_counter()
-            rows = list(self._rows(session, changed_after=watermark))
-            stored = self._stored_hashes(ids=[r.id for r in rows])
-            report = self._upsert(iter(rows), stored, set(), None)
+        with self._store.lock:
+            report = self._store.sync(self._records(session, changed_after=watermark), complete=False)
             self._save_state(session)
-            report.seconds = time.perf_counter() - started
-            return report
+        return DenseSyncReport.of(report)
 
     def follow(self, sessions: Callable[[], Session]) -> threading.Event:
         """Keep the index in sync while the app runs: :meth:`refresh` every ``refresh_interval_s`` seconds.
@@ -180,36 +166,7 @@ class DenseIndex:
         threading.Thread(target=loop, name="dense-index-follow", daemon=True).start()
         return stop
 
-    def _upsert(
-        self, rows: Iterator[_Row], stored: dict[str, str], seen: set[str], progress: Progress | None
-    ) -> DenseSyncReport:
-        """Embed rows whose text changed (ids go into ``seen``)."""
-        report = DenseSyncReport()
-        batch: list[_Row] = []
-        for row in rows:
-            seen.add(row.id)
-            if stored.get(row.id) != row.text_hash:
-                batch.append(row)
-            else:
-                report.unchanged += 1
-            if len(batch) >= self.options.batch_size:
-                report.embedded += self._embed_and_write(batch)
-                batch = []
-                if progress:
-                    progress(f"embedded {report.embedded} products")
-        if batch:
-            report.embedded += self._embed_and_write(batch)
-        return report
-
-    def _embed_and_write(self, rows: Sequence[_Row]) -> int:
-        self._collection.upsert(
-            ids=[r.id for r in rows],
-            embeddings=self._encoder.encode([r.text for r in rows]),
-            metadatas=[{"text_hash": r.text_hash} for r in rows],
-        )
-        return len(rows)
-
-    def _rows(self, session: Session, changed_after: datetime | None = None) -> Iterator[_Row]:
+    def _records(self, session: Session, changed_after: datetime | None = None) -> Iterator[VectorRecord]:
         columns = (Product.id, Product.name, Product.category, Product.brand, Product.description)
         statement = select(*columns).order_by(Product.id)
         if changed_after is not None:
@@ -217,49 +174,19 @@ class DenseIndex:
         result = session.execute(statement.execution_options(yield_per=self.options.batch_size))
         for pid, name, category, brand, description in result:
             text = product_text(name, category, brand, description or "")
-            yield _Row(pid, text, _digest(_TEXT_FORMAT, MODEL_ID, text))
-
-    def _stored_hashes(self, ids: list[str] | None = None) -> dict[str, str]:
-        """product id -> hash of the text its vector came from (paged: the collection may be large)."""
-        stored: dict[str, str] = {}
-        page = 10_000
-        if ids is not None:
-            for chunk in _chunks(ids, page):
-                got = self._collection.get(ids=chunk, include=["metadatas"])
-                stored.update(_hashes(got))
-            return stored
-        offset = 0
-        while True:
-            got = self._collection.get(limit=page, offset=offset, include=["metadatas"])
-            if not got["ids"]:
-                return stored
-            stored.update(_hashes(got))
-            offset += len(got["ids"])
+            yield VectorRecord(pid, content_hash(_TEXT_FORMAT, text), (VectorDocument(pid, text),))
 
     def _save_state(self, session: Session) -> None:
         count, newest = session.execute(select(func.count(), func.max(Product.updated_at))).one()
         watermark = _as_utc(newest) if newest is not None else datetime.fromtimestamp(0, UTC)
-        metadata = dict(self._collection.metadata or {})
+        metadata = dict(self._store.collection.metadata or {})
         metadata.update({_STATE_WATERMARK: watermark.isoformat(), _STATE_COUNT: int(count)})
-        self._collection.modify(metadata=metadata)
-
-
-def _hashes(got: Any) -> dict[str, str]:
-    return {doc_id: str((meta or {}).get("text_hash", "")) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)}
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+        self._store.collection.modify(metadata=metadata)
 
 
 def _as_utc(value: datetime) -> datetime:
     # SQLite returns naive datetimes; everything is stored in UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def with_password(db: Database, login: str, password: str = PASSWORD) -> None:
 
 
 def shop_client(db: Database, **options) -> TestClient:
-    return TestClient(create_shop_app(db, AuthOptions(**options)))
+    return TestClient(create_shop_app(db, auth=AuthOptions(**options)))
 
 
 # --- sessions --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from shop.db import Database
 from shop.auth import password_matches
 from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User, UserRole
-from shop.search import SearchParams, search_products
+from shop.search import CatalogSearch, parse_query
 from shop.seed import SeedError, main, seed_database
 
 # The contract every helper relies on (see the project brief): exact names.
@@ -78,7 +78,7 @@ def test_catalog_covers_every_category_with_plausible_rows(catalog: Database) ->
 def test_descriptions_give_search_material(catalog: Database) -> None:
     with catalog.session() as session:
         for words in ("waterproof", "wireless", "noise cancelling", "trail running"):
-            total, _ = search_products(session, SearchParams(q=words))
+            total, _ = CatalogSearch().search_products(session, parse_query(words))
             assert total > 0, words
 
 
@@ -160,5 +160,5 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert main(["--products", "60", "--customers", "4", "--database-url", url, "--reset"]) == 0
     database = Database(url)
     with database.session() as session:
-        total, hits = search_products(session, SearchParams(q=session.get(Product, "p60").name))
+        total, hits = CatalogSearch().search_products(session, parse_query(session.get(Product, "p60").name))
     assert total > 0 and "p60" in {product.id for product, _ in hits[:10]}

@@ -7,19 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from shop.api import create_shop_app
 from shop.db import Database
 from shop.search.dense import DenseIndex, DenseIndexOptions
-from shop.search import (
-    SearchParams,
-    SortOrder,
-    apply_spoken_filters,
-    hybrid_search,
-    lexical_search,
-    search_products,
-    use_dense_index,
-)
+from shop.search import CatalogSearch, SortOrder, lexical_search, parse_query
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +41,9 @@ def session(shop_db: Database) -> Iterator[Session]:
         yield s
 
 
-@pytest.fixture
-def hybrid_enabled(index: DenseIndex) -> Iterator[DenseIndex]:
-    use_dense_index(index)
-    yield index
-    use_dense_index(None)  # other tests expect the lexical default
+@pytest.fixture(scope="module")
+def hybrid(index: DenseIndex) -> CatalogSearch:
+    return CatalogSearch(index)
 
 
 def categories(hits: list) -> list[str]:
@@ -64,58 +56,77 @@ def categories(hits: list) -> list[str]:
      ("head phones for gaming", "Headphones"), ("wind breaker", "Jackets"), ("lawn mover", "Gardening"),
      ("teddy bare", "Toys")],
 )
-def test_misheard_queries_find_the_right_category(session: Session, index: DenseIndex, said: str,
+def test_misheard_queries_find_the_right_category(session: Session, hybrid: CatalogSearch, said: str,
                                                   category: str) -> None:
-    _, hits = hybrid_search(session, apply_spoken_filters(SearchParams(q=said, limit=3)), index)
+    _, hits = hybrid.search_products(session, parse_query(said, limit=3))
     assert categories(hits)[0] == category
 
 
-def test_hybrid_finds_what_lexical_misses(session: Session, index: DenseIndex) -> None:
+def test_hybrid_finds_what_lexical_misses(session: Session, hybrid: CatalogSearch) -> None:
     """ "labtop" matches no word, so lexical search ranks school backpacks first; meaning finds the laptop."""
-    params = apply_spoken_filters(SearchParams(q="labtop for school", limit=3))
-    _, lexical = lexical_search(session, params)
-    _, hybrid = hybrid_search(session, params, index)
+    query = parse_query("labtop for school", limit=3)
+    _, lexical = lexical_search(session, query)
+    _, fused = hybrid.search_products(session, query)
     assert "Laptops" not in categories(lexical)
-    assert categories(hybrid)[0] == "Laptops"
+    assert categories(fused)[0] == "Laptops"
 
 
-def test_filters_hold_for_every_hit(session: Session, index: DenseIndex) -> None:
-    params = SearchParams(q="warm jacket", color="black", max_price=200, in_stock=True, limit=20)
-    total, hits = hybrid_search(session, params, index)
+def test_filters_hold_for_every_hit(session: Session, hybrid: CatalogSearch) -> None:
+    query = parse_query("warm jacket", color="black", max_price=200, in_stock=True, limit=20)
+    total, hits = hybrid.search_products(session, query)
     assert hits and total >= len(hits)
     for product, _ in hits:
         assert "Black" in product.colors and product.price <= 200 and product.stock > 0
 
 
-def test_each_hit_says_why_it_matched(session: Session, index: DenseIndex) -> None:
-    _, hits = hybrid_search(session, SearchParams(q="noise cancelling headphones", limit=10), index)
+def test_each_hit_says_why_it_matched(session: Session, hybrid: CatalogSearch) -> None:
+    _, hits = hybrid.search_products(session, parse_query("noise cancelling headphones", limit=10))
     assert all(why for _, why in hits)
     both = [why for _, why in hits if "similar in meaning" in why and "match" in why]
     assert both, "a product found by words and by meaning should say both"
 
 
-def test_sorting_by_price_sorts_the_fused_results(session: Session, index: DenseIndex) -> None:
-    _, hits = hybrid_search(session, SearchParams(q="running shoes", sort=SortOrder.price_asc, limit=10), index)
+def test_sorting_by_price_sorts_the_fused_results(session: Session, hybrid: CatalogSearch) -> None:
+    _, hits = hybrid.search_products(session, parse_query("running shoes", sort=SortOrder.price_asc, limit=10))
     prices = [product.price for product, _ in hits]
     assert len(prices) == 10 and prices == sorted(prices)
 
 
-def test_pages_do_not_overlap(session: Session, index: DenseIndex) -> None:
-    first = hybrid_search(session, SearchParams(q="headphones", limit=5), index)[1]
-    second = hybrid_search(session, SearchParams(q="headphones", limit=5, offset=5), index)[1]
+def test_pages_do_not_overlap(session: Session, hybrid: CatalogSearch) -> None:
+    first = hybrid.search_products(session, parse_query("headphones", limit=5))[1]
+    second = hybrid.search_products(session, parse_query("headphones", limit=5, offset=5))[1]
     assert not {p.id for p, _ in first} & {p.id for p, _ in second}
 
 
-def test_search_products_is_hybrid_only_when_configured(session: Session, hybrid_enabled: DenseIndex) -> None:
-    _, hits = search_products(session, SearchParams(q="headphones under fifty bucks", limit=5))
+def test_search_is_hybrid_only_with_a_dense_index(session: Session, index: DenseIndex) -> None:
+    search = CatalogSearch()
+    query = parse_query("headphones under fifty bucks", limit=5)
+    _, lexical_hits = search.search_products(session, query)
+    assert not any("similar in meaning" in (why or "") for _, why in lexical_hits)
+    search.use_dense_index(index)
+    _, hits = search.search_products(session, query)
     assert categories(hits) == ["Headphones"] * 5
     assert all(product.price <= 50 for product, _ in hits)
     assert any("similar in meaning" in why for _, why in hits)
-    use_dense_index(None)
-    _, lexical_hits = search_products(session, SearchParams(q="headphones under fifty bucks", limit=5))
-    assert not any("similar in meaning" in (why or "") for _, why in lexical_hits)
+    search.use_dense_index(None)
+    _, lexical_again = search.search_products(session, query)
+    assert [p.id for p, _ in lexical_again] == [p.id for p, _ in lexical_hits]
 
 
-def test_filler_only_query_is_a_listing(session: Session, index: DenseIndex) -> None:
-    total, hits = hybrid_search(session, SearchParams(q="show me something please", limit=5), index)
+def test_the_shop_api_answers_with_the_search_it_owns(shop_db: Database, index: DenseIndex) -> None:
+    search = CatalogSearch()
+    client = TestClient(create_shop_app(shop_db, search))
+
+    def reasons() -> list[str]:
+        response = client.get("/products", params={"q": "noise cancelling headphones", "limit": 5})
+        assert response.status_code == 200, response.text
+        return [item["match"] for item in response.json()["items"]]
+
+    assert reasons() and not any("similar in meaning" in why for why in reasons())
+    search.use_dense_index(index)  # what the server does once the vectors are synced
+    assert any("similar in meaning" in why for why in reasons())
+
+
+def test_filler_only_query_is_a_listing(session: Session, hybrid: CatalogSearch) -> None:
+    total, hits = hybrid.search_products(session, parse_query("show me something please", limit=5))
     assert total > 100 and all(why is None for _, why in hits)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shop.models import Product
-from shop.search import SearchParams, SortOrder, lexical_search, parse_spoken_query
+from shop.search import SortOrder, lexical_search, parse_query
 
 
 def search_all(client: TestClient, **params: Any) -> tuple[int, list[dict]]:
@@ -149,12 +149,12 @@ def test_filler_only_query_lists_top_rated(client: TestClient) -> None:
     assert all(item["match"] is None for item in body["items"])
 
 
-def test_parse_spoken_query() -> None:
-    parsed = parse_spoken_query("Can you find me some women's waterproof jackets between $50 and 120 dollars?")
+def test_parse_query_terms_and_prices() -> None:
+    parsed = parse_query("Can you find me some women's waterproof jackets between $50 and 120 dollars?")
     assert parsed.terms == ("women", "waterproof", "jacket")
     assert (parsed.min_price, parsed.max_price) == (50, 120)
-    assert parse_spoken_query("headphones over 200").min_price == 200
-    assert parse_spoken_query("I want the batteries").terms == ("battery",)
+    assert parse_query("headphones over 200").min_price == 200
+    assert parse_query("I want the batteries").terms == ("battery",)
 
 
 def test_index_follows_product_inserts_updates_and_deletes(client: TestClient, db) -> None:
@@ -176,9 +176,9 @@ def test_index_follows_product_inserts_updates_and_deletes(client: TestClient, d
 
 def test_like_fallback_ranks_and_filters_like_fts(db) -> None:
     """The non-SQLite path (LIKE matching), run here on SQLite by switching FTS off."""
-    params = SearchParams(q="running shoes", max_price=100, sort=SortOrder.relevance, limit=5)
+    query = parse_query("running shoes", max_price=100, sort=SortOrder.relevance, limit=5)
     with db.session() as session:
-        total, hits = lexical_search(session, params, use_fts=False)
+        total, hits = lexical_search(session, query, use_fts=False)
         assert total > 0
         assert [product.category for product, _ in hits] == ["Running Shoes"] * 5
         assert all(product.price <= 100 for product, _ in hits)

@@ -1,0 +1,105 @@
+"""A query's structured filters as SQL, resolved once per search and shared by the lexical and dense sides.
+
+Category and brand are matched against the shop's own spellings ("running shoe" finds "Running Shoes")
+once, so the filter itself is a plain equality that can use the column's index. A category the shop
+lacks ("shoes") is not an error for a voice user: its words are searched for instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Engine, Text, cast, exists, false, func, text
+from sqlalchemy.orm import Session
+
+from shop.models import Product
+from shop.search.query import MAX_TERMS, ParsedQuery, singular
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    """The SQL conditions of one query, and the search words an unknown category turned into."""
+
+    keys: tuple[ColumnElement[bool], ...]  # category and brand: equalities on indexed columns, the narrowest
+    rows: tuple[ColumnElement[bool], ...]  # color, size, price and stock: checked row by row
+    unknown_category: bool  # a category was given that the shop does not have
+    extra_terms: tuple[str, ...]  # that category's words, searched for instead
+
+    @property
+    def all(self) -> list[ColumnElement[bool]]:
+        return [*self.keys, *self.rows]
+
+    def terms(self, query: ParsedQuery) -> tuple[str, ...]:
+        """The lexical search words: the query's, then an unknown category's."""
+        return tuple(dict.fromkeys(query.terms + self.extra_terms))[:MAX_TERMS]
+
+
+def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
+    """Resolve ``query``'s filters against this shop's categories and brands (one index hop each)."""
+    keys: list[ColumnElement[bool]] = []
+    unknown_category = False
+    extra_terms: tuple[str, ...] = ()
+    if query.category:
+        category = _canonical(session, Product.category, query.category)
+        if category is not None:
+            keys.append(Product.category == category)
+        else:
+            unknown_category, extra_terms = True, query.category_terms
+            if not extra_terms:
+                keys.append(false())
+    if query.brand:
+        brand = _canonical(session, Product.brand, query.brand)
+        keys.append(Product.brand == brand if brand is not None else false())
+
+    rows: list[ColumnElement[bool]] = []
+    if query.color is not None:
+        rows.append(_list_contains(session, Product.colors, query.color))
+    if query.size is not None:
+        rows.append(_list_contains(session, Product.sizes, query.size))
+    if query.min_price is not None:
+        rows.append(Product.price >= query.min_price)
+    if query.max_price is not None:
+        rows.append(Product.price <= query.max_price)
+    if query.in_stock:
+        rows.append(Product.stock > 0)
+    return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms)
+
+
+def is_sqlite(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+def _list_contains(session: Session, column: ColumnElement, value: str) -> ColumnElement[bool]:
+    """Case-insensitive "JSON list ``column`` has ``value``"."""
+    if is_sqlite(session):
+        element = func.json_each(column).table_valued("value")
+        return exists().select_from(element).where(func.lower(element.c.value) == value.lower())
+    # Portable fallback: the serialised list contains the quoted value ('["Black", "Navy"]').
+    return func.lower(cast(column, Text)).contains(f'"{value.lower()}"', autoescape=True)
+
+
+def _comparable_name(value: str) -> str:
+    """"running shoe", "Running-Shoes" and "RUNNING SHOES" compare equal; so do "t shirt" and "T-Shirts"."""
+    return "".join(singular(word) for word in re.findall(r"[a-z0-9]+", value.lower()))
+
+
+def _distinct_values(session: Session, column: ColumnElement) -> list[str]:
+    """Every distinct value of an indexed ``products`` column, hopping through its index value by value.
+
+    One index seek per value (22 categories) where ``SELECT DISTINCT`` reads the whole index (~150 ms at a
+    million products). ``column`` is one of ours, never user input.
+    """
+    name = column.key
+    return list(session.execute(text(
+        f"WITH RECURSIVE hop(value) AS (SELECT min({name}) FROM products UNION ALL "
+        f"SELECT (SELECT min({name}) FROM products WHERE {name} > hop.value) FROM hop WHERE hop.value IS NOT NULL) "
+        f"SELECT value FROM hop WHERE value IS NOT NULL"
+    )).scalars())
+
+
+def _canonical(session: Session, column: ColumnElement, value: str) -> str | None:
+    """The stored spelling of a category or brand ("running shoe" -> "Running Shoes"), or None if unknown."""
+    wanted = _comparable_name(value)
+    return next((stored for stored in _distinct_values(session, column) if _comparable_name(stored) == wanted), None)
