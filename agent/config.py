@@ -49,6 +49,17 @@ class Settings:
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
+    # Sign-in (shop/auth.py). DEMO_LOGIN: "demo" signs in without a password; 0 turns that off.
+    demo_login: bool = True
+    session_ttl_s: float = 12 * 3600  # SESSION_TTL: seconds a session lasts from sign-in
+    login_rate_limit: str = "5/minute"  # LOGIN_RATE_LIMIT: failed sign-ins per client address and login
+    # SHOP_JWT_KEY: the key that checks tokens a shop signs for its customers (POST /api/session/jwt): an HS256
+    # secret of 32+ bytes or a PEM public key (RS256/ES256); unset: no such sign-in. SHOP_JWT_ISSUER and
+    # SHOP_JWT_AUDIENCE: the iss and aud those tokens must carry (unchecked when unset).
+    shop_jwt_key: str | None = None
+    shop_jwt_issuer: str | None = None
+    shop_jwt_audience: str | None = None
+    owner_password: str | None = None  # OWNER_PASSWORD: the seeded owner's (default: random, printed at seed)
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -71,6 +82,13 @@ class Settings:
             "understand_mode": _env("UNDERSTAND_MODE"),
             "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
             "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
+            "demo_login": _env("DEMO_LOGIN", "1") not in ("0", "false", "no"),
+            "session_ttl_s": float(_env("SESSION_TTL", str(12 * 3600))),
+            "login_rate_limit": _env("LOGIN_RATE_LIMIT", "5/minute"),
+            "shop_jwt_key": _env("SHOP_JWT_KEY"),
+            "shop_jwt_issuer": _env("SHOP_JWT_ISSUER"),
+            "shop_jwt_audience": _env("SHOP_JWT_AUDIENCE"),
+            "owner_password": _env("OWNER_PASSWORD"),
         }
         values.update(overrides)
         return cls(**values)

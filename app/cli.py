@@ -1,9 +1,10 @@
-"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop."""
+"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, set passwords."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -31,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
 
+    users = commands.add_parser("users", help="manage sign-in of the shop's customers and owners")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    set_password = user_commands.add_parser(
+        "set-password", help="give a customer or owner a new password (asked for, or one line on stdin) and "
+                             "sign out their sessions")
+    set_password.add_argument("login")
+
     for extra in _extra_commands():
         extra(commands)
 
@@ -42,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_chat(args.login))
     if args.command == "seed":
         return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "users":
+        return _set_password(args.login)
     if args.command == "retrain":
         from shop.recsys.service import main as recommend_main
 
@@ -61,14 +71,53 @@ def _extra_commands() -> list:
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
     from app.main import shop_database_url
     from shop.db import Database
-    from shop.seed import seed_database
+    from shop.seed import SeedError, owner_notice, seed_database
 
     settings = Settings.from_env()
     database = Database(shop_database_url(settings))
-    summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
-                            progress=lambda line: print(line, flush=True))
+    try:
+        summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
+                                progress=lambda line: print(line, flush=True), owner_password=settings.owner_password)
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
           f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
+    print(owner_notice(summary), flush=True)
+    return 0
+
+
+def _read_password(prompt: str = "Password: ") -> str:
+    """Asked for at a terminal (not echoed), else one line from stdin (for scripts)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _set_password(login: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.main import shop_database_url
+    from shop.auth import set_password
+    from shop.db import Database
+    from shop.models import User
+
+    settings = Settings.from_env()
+    password = _read_password("New password: ")
+    if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
+        print("error: the passwords differ", file=sys.stderr)
+        return 1
+    with Database(shop_database_url(settings)).session() as session:
+        user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
+        if user is None:
+            print(f"error: no customer or owner with login {login!r}", file=sys.stderr)
+            return 1
+        try:
+            set_password(session, user, password)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"New password set for {user.login}; their sessions are signed out.")
     return 0
 
 
@@ -98,13 +147,17 @@ async def _chat(login: str) -> int:
     import httpx
 
     from app.main import create_app
+    from shop.auth import DEMO_LOGIN
 
     settings = Settings.from_env()
     _ensure_seeded(settings)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://voiceshop", timeout=120) as client:
-        signed_in = await client.post("/api/login", json={"login": login})
+        credentials = {"login": login}
+        if login != DEMO_LOGIN or not settings.demo_login:
+            credentials["password"] = _read_password(f"Password for {login}: ")
+        signed_in = await client.post("/api/login", json=credentials)
         if signed_in.status_code != 200:
             print(f"cannot sign in as {login!r}: {signed_in.json().get('detail')}", file=sys.stderr)
             return 2

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,20 +21,24 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.assistant import Assistant, ChatResponse
 from agent.config import Settings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
-from app.auth import COOKIE, Customers, current_customer
+from app.auth import (Customers, clear_session_cookies, current_customer, customer_view, request_token,
+                      set_session_cookies)
 from app.routes import voice as voice_routes
 from app.schemas import ChatRequest
 from shop import strict_json
 from shop.api import create_shop_app
+from shop.auth import AuthOptions, JwtVerifier
 from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.schemas import AddToCart, LoginRequest
 from shop.recsys.service import start as start_recommender
+from shop.schemas import LoginRequest, ShopTokenRequest
 from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
@@ -55,14 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(shop_database_url(settings))
     database.create_schema()
     catalog_search = CatalogSearch()  # lexical until the product vectors are synced
-    shop_app = create_shop_app(database, catalog_search)
+    shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.shop_url:
             shop_http = httpx.AsyncClient(base_url=settings.shop_url, timeout=10)
         else:  # the reference shop in-process: same HTTP API, no network hop
-            shop_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=shop_app), base_url="http://shop")
+            # Only the assistant calls through this transport, so the shop may believe the client address it
+            # forwards with a sign-in (the login rate limit counts per address).
+            transport = httpx.ASGITransport(app=ProxyHeadersMiddleware(shop_app, trusted_hosts="127.0.0.1"),
+                                            client=("127.0.0.1", 123))
+            shop_http = httpx.AsyncClient(transport=transport, base_url="http://shop")
         app.state.shop_http = shop_http
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
@@ -106,19 +115,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/login", tags=["session"])
     async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
-        """Demo sign-in for a seeded customer; sets the session cookie and returns a bearer token."""
-        token, customer = await request.app.state.customers.login(body.login)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="lax")
-        return {"token": token, "user": {"id": customer.id, "login": customer.login, "name": customer.name}}
+        """Sign in with login and password (``demo`` needs none while DEMO_LOGIN is on).
+
+        Sets the session cookie and the CSRF cookie; returns the bearer token, the CSRF token and the expiry.
+        401 wrong login or password, 429 (``Retry-After``) after too many failures from one address.
+        """
+        signed_in = await request.app.state.customers.login(body.model_dump(exclude_none=True), _client(request))
+        set_session_cookies(request, response, signed_in)
+        return signed_in.body()
+
+    @app.post("/api/session/jwt", tags=["session"])
+    async def shop_token_session(body: ShopTokenRequest, request: Request, response: Response) -> dict[str, Any]:
+        """Sign in with a JWT the shop signed for its customer (``SHOP_JWT_KEY``); answers like ``/api/login``."""
+        signed_in = await request.app.state.customers.shop_token_session(body.token, _client(request))
+        set_session_cookies(request, response, signed_in)
+        return signed_in.body()
 
     @app.post("/api/logout", tags=["session"])
-    async def logout(response: Response) -> dict[str, str]:
-        response.delete_cookie(COOKIE)
+    async def logout(request: Request, response: Response) -> dict[str, str]:
+        """Revoke the session (bearer token or cookie) at the shop and drop the cookies."""
+        token = request_token(request)
+        if token:
+            await request.app.state.customers.logout(token)
+        clear_session_cookies(response)
         return {"status": "signed out"}
 
     @app.get("/api/me", tags=["session"])
     async def me(customer: CurrentCustomer) -> dict[str, Any]:
-        return {"id": customer.id, "login": customer.login, "name": customer.name}
+        return customer_view(customer)
 
     @app.post("/api/chat", response_model=ChatResponse, tags=["assistant"])
     async def chat(body: ChatRequest, customer: CurrentCustomer, request: Request) -> ChatResponse:
@@ -141,6 +165,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(voice_routes.router)
     _mount_web(app)
     return app
+
+
+def shop_auth_options(settings: Settings) -> AuthOptions:
+    """How the in-process reference shop signs people in, from the sign-in settings."""
+    verifier = None
+    if settings.shop_jwt_key:
+        verifier = JwtVerifier.from_setting(settings.shop_jwt_key, settings.shop_jwt_issuer, settings.shop_jwt_audience)
+    return AuthOptions(demo_login=settings.demo_login, session_ttl=timedelta(seconds=settings.session_ttl_s),
+                       login_rate_limit=settings.login_rate_limit, jwt=verifier)
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 async def _shop_call(request: Request, customer: Customer, method: str, path: str, **kwargs: Any) -> Any:

@@ -74,6 +74,33 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_LOCK: True})
 
 
+class SchemaOutdated(RuntimeError):
+    """The database was made by an older version whose tables differ from the models (no migrations yet)."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaOutdated` when a table lacks a column the models need, or keeps a required one
+    they no longer fill (e.g. ``users.token`` from before real sign-in): queries or inserts would fail later."""
+    from sqlalchemy import inspect
+
+    from shop.models import Base
+
+    inspector = inspect(engine)
+    problems = []
+    for table in Base.metadata.sorted_tables:
+        columns = {column["name"]: column for column in inspector.get_columns(table.name)}
+        missing = sorted(set(table.columns.keys()) - set(columns))
+        leftover = sorted(name for name, column in columns.items() if name not in table.columns
+                          and not column["nullable"] and column.get("default") is None)
+        if missing:
+            problems.append(f"{table.name} lacks {', '.join(missing)}")
+        if leftover:
+            problems.append(f"{table.name} still requires {', '.join(leftover)}")
+    if problems:
+        raise SchemaOutdated(f"The shop database at {engine.url!r} is from an older version ({'; '.join(problems)}). "
+                             "Recreate it with `voiceshop seed` (or `python -m shop.seed --reset`).")
+
+
 class Database:
     """An engine plus a session factory; one per process, shared by API and seeder."""
 
@@ -83,9 +110,11 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
+        """Create missing tables; raises :class:`SchemaOutdated` over tables of an older layout."""
         from shop.models import Base
 
         Base.metadata.create_all(self.engine)
+        check_schema(self.engine)
 
     def reset_schema(self) -> None:
         """Drop and recreate every table (the seeder's ``--reset``)."""

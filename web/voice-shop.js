@@ -1,8 +1,11 @@
 // <voice-shop>: an embeddable voice shopping assistant. Plain ES module, no build step.
 //
 // Usage:  <script type="module" src="/web/voice-shop.js"></script>  <voice-shop></voice-shop>
-// Attributes: api-base (default: same origin), heading (default "Shopping assistant").
-// The customer must already be signed in (the vs_token cookie set by POST /api/login).
+// Attributes: api-base (default: same origin), heading (default "Shopping assistant"),
+//   shop-token: a JWT the host shop signed for its signed-in customer; the widget exchanges it for a session
+//   (POST /api/session/jwt) before the first turn. Without it the customer must already be signed in
+//   (the vs_token cookie set by POST /api/login).
+// Writes send the vs_csrf cookie back in X-CSRF-Token: the server refuses cookie-authenticated writes without it.
 // Turns go over the live WebSocket (/api/live) so progress shows while the assistant works;
 // when it cannot open, the widget falls back to POST /api/chat and POST /api/voice.
 
@@ -129,6 +132,7 @@ class VoiceShop extends HTMLElement {
       this.ui.mic.disabled = true;
       this.ui.mic.title = "This browser cannot record audio: type instead";
     }
+    this.ready = this.signInWithShopToken(this.getAttribute("shop-token"));
     this.refreshCart();
     this.say("assistant", "Hi! Ask me for products, your cart or your orders. Hold the microphone button to talk, or type below.");
   }
@@ -139,6 +143,16 @@ class VoiceShop extends HTMLElement {
   }
 
   get apiBase() { return (this.getAttribute("api-base") || "").replace(/\/$/, ""); }
+
+  /** Start a session from the host shop's signed token (also for hosts that get the token later). */
+  async signInWithShopToken(token) {
+    if (!token) return;
+    try {
+      await this.postJson("/api/session/jwt", { token });
+    } catch (error) {
+      this.showError(`Could not sign you in to the assistant: ${error.message}`);
+    }
+  }
 
   // ── turns ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -166,6 +180,7 @@ class VoiceShop extends HTMLElement {
   async runTurn(message, audio, overHttp) {
     this.setBusy(true);
     try {
+      await this.ready;
       let response;
       const socket = await this.liveSocket();
       if (socket) {
@@ -344,6 +359,7 @@ class VoiceShop extends HTMLElement {
   // ── cart ─────────────────────────────────────────────────────────────────────────────────────────
 
   async refreshCart() {
+    await this.ready;
     try { this.showCart(await this.request("/api/cart")); } catch { /* signed out: the badge stays at 0 */ }
   }
 
@@ -471,7 +487,12 @@ class VoiceShop extends HTMLElement {
   }
 
   async request(path, options = {}) {
-    const response = await fetch(this.apiBase + path, { credentials: "include", ...options });
+    const headers = new Headers(options.headers);
+    if (!["GET", "HEAD", "OPTIONS"].includes((options.method || "GET").toUpperCase())) {
+      const csrf = cookieValue("vs_csrf");
+      if (csrf) headers.set("X-CSRF-Token", csrf);
+    }
+    const response = await fetch(this.apiBase + path, { credentials: "include", ...options, headers });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       const detail = typeof body.detail === "string" ? body.detail : `The request failed (${response.status}).`;
@@ -484,6 +505,11 @@ class VoiceShop extends HTMLElement {
 // localStorage throws in sandboxed frames and some private modes: the widget then just forgets.
 function remembered(key) { try { return localStorage.getItem(key); } catch { return null; } }
 function remember(key, value) { try { localStorage.setItem(key, value); } catch { /* not persisted */ } }
+
+function cookieValue(name) {
+  const pair = document.cookie.split("; ").find((entry) => entry.startsWith(name + "="));
+  return pair ? decodeURIComponent(pair.slice(name.length + 1)) : "";
+}
 
 function extensionFor(type) {
   if (type.includes("ogg")) return ".ogg";

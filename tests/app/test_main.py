@@ -20,7 +20,7 @@ async def test_chat_needs_a_signed_in_customer(settings: Settings) -> None:
         assert (await client.get("/api/cart")).status_code == 401
         bad = await client.post("/api/chat", json={"text": "hi"}, headers={"Authorization": "Bearer forged"})
         assert bad.status_code == 401
-        assert (await client.post("/api/login", json={"login": "nobody-here"})).status_code == 404
+        assert (await client.post("/api/login", json={"login": "nobody-here", "password": "x" * 12})).status_code == 401
 
 
 async def test_login_cookie_is_a_session(settings: Settings) -> None:
@@ -180,14 +180,19 @@ def test_llm_timeout_comes_from_the_environment(monkeypatch) -> None:
 
 
 async def _login_other_customer(client) -> str:
+    from sqlalchemy import select
+
+    from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
-    from sqlalchemy import select
 
     database: Database = client.app.state.database
     with database.session() as session:
-        login = session.scalars(select(User.login).where(User.login != "demo").limit(1)).one()
-    response = await client.post("/api/login", json={"login": login})
+        customer = session.scalars(select(User).where(User.login != "demo", User.role == "customer").limit(1)).one()
+        set_password(session, customer, "the other customer's password")
+        login = customer.login
+    response = await client.post("/api/login", json={"login": login, "password": "the other customer's password"})
+    assert response.status_code == 200, response.text
     return response.json()["token"]
 
 

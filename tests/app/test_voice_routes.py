@@ -179,3 +179,20 @@ def test_live_socket_needs_a_signed_in_customer(voice_app: FastAPI) -> None:
             http.websocket_connect("/api/live"):
         pass
     assert refused.value.status_code == 401
+
+
+@pytest.mark.parametrize(("origin", "status"), [("http://testserver", None), ("https://evil.example", 403)])
+def test_a_live_socket_signed_in_by_cookie_must_come_from_our_own_origin(
+    voice_app: FastAPI, origin: str, status: int | None
+) -> None:
+    """Browsers send cookies with a WebSocket from any site; its Origin tells whose page opened it."""
+    with TestClient(voice_app, cookies={"vs_token": DEMO_TOKEN}) as http:
+        if status is None:
+            with http.websocket_connect("/api/live", headers={"Origin": origin}) as socket:
+                socket.send_json({"type": "text", "text": "running shoes"})
+                assert receive_turn(socket)[-1]["type"] == "done"
+            return
+        with pytest.raises(WebSocketDenialResponse) as refused, \
+                http.websocket_connect("/api/live", headers={"Origin": origin}):
+            pass
+        assert refused.value.status_code == status

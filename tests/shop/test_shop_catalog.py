@@ -37,13 +37,13 @@ def test_categories_and_brands_count_the_catalog(client: TestClient, state) -> N
 def test_login_and_me(client: TestClient) -> None:
     login = client.post("/login", json={"login": "DEMO"})
     assert login.status_code == 200
-    assert login.json()["user"] == {"id": 1, "login": "demo", "name": "Demo Customer"}
+    assert login.json()["user"] == {"id": 1, "login": "demo", "name": "Demo Customer", "role": "customer"}
     me = client.get("/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
     assert me.json()["login"] == "demo"
 
 
-def test_unknown_login_is_404_and_empty_login_422(client: TestClient) -> None:
-    assert client.post("/login", json={"login": "nobody.here"}).status_code == 404
+def test_unknown_login_is_401_and_empty_login_422(client: TestClient) -> None:
+    assert client.post("/login", json={"login": "nobody.here", "password": "whatever-it-is"}).status_code == 401
     assert client.post("/login", json={"login": ""}).status_code == 422
     assert client.post("/login", json={}).status_code == 422
 
