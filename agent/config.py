@@ -49,6 +49,8 @@ class Settings:
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
+    # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
+    log_format: Literal["text", "json"] = "text"
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -71,6 +73,7 @@ class Settings:
             "understand_mode": _env("UNDERSTAND_MODE"),
             "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
             "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
+            "log_format": _env("LOG_FORMAT", "text"),
         }
         values.update(overrides)
         return cls(**values)
@@ -80,6 +83,8 @@ class Settings:
             raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
         if self.understand_few_shot is not None and self.understand_few_shot < 0:
             raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
 

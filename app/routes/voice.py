@@ -5,7 +5,7 @@
 - ``WS /api/live``: the same turns with progress events while the assistant works (protocol below).
 
 The app provides ``app.state.assistant`` (``agent.assistant.Assistant``), ``app.state.customers``
-(for ``app.auth.current_customer``) and optionally ``app.state.transcriber`` / ``app.state.asr_options``
+(for ``app.auth.current_customer``), ``app.state.metrics`` (``app.metrics.TurnMetrics``) and optionally ``app.state.transcriber`` / ``app.state.asr_options``
 (see :func:`voice.asr.get_transcriber`) and ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
 """
 
@@ -22,7 +22,7 @@ from starlette.requests import HTTPConnection
 from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS
 from agent.customer import Customer
 from app.auth import current_customer
-from app.turns import run_voice_turn
+from app.turns import run_text_turn, run_voice_turn
 from shop import strict_json
 from voice.asr import AsrUnavailable, get_transcriber
 from voice.audio import AudioError, AudioLimits
@@ -105,6 +105,7 @@ async def voice_turn(
     try:
         return await run_voice_turn(
             assistant=request.app.state.assistant,
+            metrics=request.app.state.metrics,
             transcriber=get_transcriber(request.app.state),
             customer=customer,
             data=data,
@@ -165,8 +166,13 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
     try:
         conversation_id = _conversation_id(request.get("conversation_id"))
         if turn_type == "text":
-            response = await state.assistant.chat(
-                customer, _typed_text(request.get("text")), conversation_id, websocket.send_json
+            response = await run_text_turn(
+                assistant=state.assistant,
+                metrics=state.metrics,
+                customer=customer,
+                text=_typed_text(request.get("text")),
+                conversation_id=conversation_id,
+                on_event=websocket.send_json,
             )
             body = response.model_dump()
         elif turn_type == "audio":
@@ -174,6 +180,7 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
                 raise HTTPException(400, "After an 'audio' message, send the recording as one binary message.")
             body = await run_voice_turn(
                 assistant=state.assistant,
+                metrics=state.metrics,
                 transcriber=get_transcriber(state),
                 customer=customer,
                 data=recording,
