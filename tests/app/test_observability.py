@@ -189,3 +189,32 @@ def test_log_format_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         Settings.from_env()
+
+
+async def test_shop_requests_name_the_turn() -> None:
+    from app import logs
+    from app.main import _tag_with_turn_id
+
+    outside = httpx.Request("GET", "http://shop/cart")
+    await _tag_with_turn_id(outside)
+    assert "X-Turn-Id" not in outside.headers
+    with logs.turn() as turn_id:
+        inside = httpx.Request("GET", "http://shop/cart")
+        await _tag_with_turn_id(inside)
+    assert inside.headers["X-Turn-Id"] == turn_id
+
+
+def test_uvicorn_logs_go_through_the_json_handler_when_configured(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.logs import configure_logging
+
+    root = logging.getLogger()
+    pytest_handlers, level = root.handlers, root.level
+    root.handlers = []  # configure_logging replaces root's handlers; keep pytest's out of its reach
+    try:
+        configure_logging("json")  # what voiceshop serve does; uvicorn then runs with log_config=None
+        logging.getLogger("uvicorn.access").info("GET /health 200")
+    finally:
+        root.handlers = pytest_handlers
+        root.setLevel(level)
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert (line["logger"], line["message"], line["turn_id"]) == ("uvicorn.access", "GET /health 200", "-")
