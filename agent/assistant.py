@@ -39,6 +39,7 @@ class PendingConfirmation(BaseModel):
     args: dict[str, Any]
     prompt: str
     fingerprint: str | None = None  # the shop's fingerprint of the cart or order read back
+    asked_again: bool = False  # the same read-back again: the answer to it was neither yes nor no
 
 
 class ChatResponse(BaseModel):
@@ -55,6 +56,7 @@ class ChatResponse(BaseModel):
     # Set when the turn failed because the model could not answer (unreachable, timed out, broken reply);
     # the reply then says so. None on a turn the model answered.
     error: str | None = None
+    turn_id: str | None = None  # set by the server: the id in every log line of this turn
 
 
 class Assistant:
@@ -113,6 +115,7 @@ class Assistant:
         }}
         snapshot = await self.graph.aget_state(config)
         waiting = bool(snapshot.interrupts)
+        asked = snapshot.values.get("pending") if waiting else None
         graph_input: Any = Command(resume=text) if waiting else {"user_text": text}
         result = await self.graph.ainvoke(graph_input, config)
 
@@ -122,7 +125,9 @@ class Assistant:
         actions = [ActionView(**a) for a in turn["actions"]]
         if result.get("__interrupt__"):
             ask = result["__interrupt__"][0].value
-            pending = PendingConfirmation(**ask)
+            # Asking again keeps the read-back's idempotency key; a new or changed read-back gets a new one.
+            asked_again = asked is not None and (result.get("pending") or {}).get("key") == asked["key"]
+            pending = PendingConfirmation(**ask, asked_again=asked_again)
             reply = ask["prompt"]
             actions.append(ActionView(tool=ask["tool"], args=ask["args"], status="awaiting_confirmation"))
             if on_event is not None:

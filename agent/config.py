@@ -60,6 +60,8 @@ class Settings:
     shop_jwt_issuer: str | None = None
     shop_jwt_audience: str | None = None
     owner_password: str | None = None  # OWNER_PASSWORD: the seeded owner's (default: random, printed at seed)
+    # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
+    log_format: Literal["text", "json"] = "text"
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -89,6 +91,7 @@ class Settings:
             "shop_jwt_issuer": _env("SHOP_JWT_ISSUER"),
             "shop_jwt_audience": _env("SHOP_JWT_AUDIENCE"),
             "owner_password": _env("OWNER_PASSWORD"),
+            "log_format": _env("LOG_FORMAT", "text"),
         }
         values.update(overrides)
         return cls(**values)
@@ -98,6 +101,8 @@ class Settings:
             raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
         if self.understand_few_shot is not None and self.understand_few_shot < 0:
             raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from collections.abc import Sequence
 
 from agent.config import Settings
+from app.logs import configure_logging
 
 COMMANDS_GROUP = "voiceshop.commands"
 
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra(commands)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(Settings.from_env().log_format)
     if args.command == "serve":
         return _serve(args.host, args.port)
     if args.command == "chat":
@@ -139,7 +139,8 @@ def _serve(host: str, port: int) -> int:
     settings = Settings.from_env()
     _ensure_seeded(settings)
     print(f"Voice shop assistant on http://{host}:{port}  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # log_config=None: uvicorn's own loggers (access log included) go through the LOG_FORMAT handler too.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
     return 0
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -27,18 +27,20 @@ from agent.assistant import Assistant, ChatResponse
 from agent.config import Settings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
+from app import logs
 from app.auth import (Customers, clear_session_cookies, current_customer, customer_view, request_token,
                       set_session_cookies)
+from app.metrics import TurnMetrics
 from app.routes import voice as voice_routes
 from app.schemas import ChatRequest
+from app.turns import run_text_turn
 from shop import strict_json
 from shop.api import create_shop_app
 from shop.auth import AuthOptions, JwtVerifier
 from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
-from shop.schemas import AddToCart, LoginRequest
 from shop.recsys.service import start as start_recommender
-from shop.schemas import LoginRequest, ShopTokenRequest
+from shop.schemas import AddToCart, LoginRequest, ShopTokenRequest
 from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
 from tools import ShopClient, ShopError
@@ -64,14 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hooks = {"request": [_tag_with_turn_id]}
         if settings.shop_url:
-            shop_http = httpx.AsyncClient(base_url=settings.shop_url, timeout=10)
+            shop_http = httpx.AsyncClient(base_url=settings.shop_url, timeout=10, event_hooks=hooks)
         else:  # the reference shop in-process: same HTTP API, no network hop
             # Only the assistant calls through this transport, so the shop may believe the client address it
             # forwards with a sign-in (the login rate limit counts per address).
             transport = httpx.ASGITransport(app=ProxyHeadersMiddleware(shop_app, trusted_hosts="127.0.0.1"),
                                             client=("127.0.0.1", 123))
-            shop_http = httpx.AsyncClient(transport=transport, base_url="http://shop")
+            shop_http = httpx.AsyncClient(transport=transport, base_url="http://shop",
+                                          event_hooks=hooks)
         app.state.shop_http = shop_http
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
     strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
+    app.state.metrics = TurnMetrics()
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
     app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
     app.mount("/shop", shop_app)
@@ -112,6 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout; 200 when all are ok, 503 naming the ones that are not."""
         readiness = await _readiness(request.app)
         return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+
+    @app.get("/metrics", tags=["meta"], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics of this process: turn seconds per stage, tool outcomes, confirmations, errors."""
+        turn_metrics: TurnMetrics = request.app.state.metrics
+        return Response(turn_metrics.exposition(), media_type=turn_metrics.content_type)
 
     @app.post("/api/login", tags=["session"])
     async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
@@ -147,7 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/chat", response_model=ChatResponse, tags=["assistant"])
     async def chat(body: ChatRequest, customer: CurrentCustomer, request: Request) -> ChatResponse:
         """One customer message → the assistant's reply, the actions it ran, products shown and the cart."""
-        return await request.app.state.assistant.chat(customer, body.text, body.conversation_id)
+        return await run_text_turn(assistant=request.app.state.assistant, metrics=request.app.state.metrics,
+                                   customer=customer, text=body.text, conversation_id=body.conversation_id)
 
     @app.get("/api/cart", tags=["shop"])
     async def cart(customer: CurrentCustomer, request: Request) -> Any:
@@ -178,6 +190,12 @@ def shop_auth_options(settings: Settings) -> AuthOptions:
 
 def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+async def _tag_with_turn_id(request: httpx.Request) -> None:
+    """Name the turn in each shop request, so an external shop's logs line up with the assistant's."""
+    if turn_id := logs.current_turn_id():
+        request.headers["X-Turn-Id"] = turn_id
 
 
 async def _shop_call(request: Request, customer: Customer, method: str, path: str, **kwargs: Any) -> Any:
@@ -302,5 +320,7 @@ def _mount_web(app: FastAPI) -> None:
 def __getattr__(name: str) -> Any:
     # ``uvicorn app.main:app`` builds the app on first access, so importing this module stays cheap.
     if name == "app":
-        return create_app()
+        settings = Settings.from_env()
+        logs.configure_logging(settings.log_format)
+        return create_app(settings)
     raise AttributeError(name)

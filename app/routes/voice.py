@@ -5,8 +5,9 @@
 - ``WS /api/live``: the same turns with progress events while the assistant works (protocol below).
 
 The app provides ``app.state.assistant`` (``agent.assistant.Assistant``), ``app.state.customers``
-(for ``app.auth.current_customer``), ``app.state.transcriber`` (the one :class:`voice.asr.Transcriber`) and
-optionally ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
+(for ``app.auth.current_customer``), ``app.state.transcriber`` (the one :class:`voice.asr.Transcriber`),
+``app.state.metrics`` (:class:`app.metrics.TurnMetrics`) and optionally ``app.state.audio_limits``
+(:class:`voice.audio.AudioLimits`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.requests import HTTPConnection
 from agent.customer import Customer
 from app.auth import current_customer
 from app.schemas import ChatRequest, TurnRequest, parse_turn
-from app.turns import run_voice_turn
+from app.turns import run_text_turn, run_voice_turn
 from shop import strict_json
 from voice.asr import AsrUnavailable
 from voice.audio import AudioError, AudioLimits
@@ -92,6 +93,7 @@ async def voice_turn(
     try:
         return await run_voice_turn(
             assistant=request.app.state.assistant,
+            metrics=request.app.state.metrics,
             transcriber=request.app.state.transcriber,
             customer=customer,
             data=data,
@@ -154,13 +156,21 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
         conversation_id = parse_turn(TurnRequest, conversation_id=request.get("conversation_id")).conversation_id
         if turn_type == "text":
             text = parse_turn(ChatRequest, text=request.get("text"), conversation_id=conversation_id).text
-            response = await state.assistant.chat(customer, text, conversation_id, websocket.send_json)
+            response = await run_text_turn(
+                assistant=state.assistant,
+                metrics=state.metrics,
+                customer=customer,
+                text=text,
+                conversation_id=conversation_id,
+                on_event=websocket.send_json,
+            )
             body = response.model_dump()
         elif turn_type == "audio":
             if recording is None:
                 raise HTTPException(400, "After an 'audio' message, send the recording as one binary message.")
             body = await run_voice_turn(
                 assistant=state.assistant,
+                metrics=state.metrics,
                 transcriber=state.transcriber,
                 customer=customer,
                 data=recording,
