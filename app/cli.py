@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from agent.config import Settings
 
+COMMANDS_GROUP = "voiceshop.commands"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="voiceshop", description=__doc__)
@@ -58,18 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _extra_commands() -> list:
-    """Subcommands contributed by other parts (evals, recommender), each ``register(subparsers)``."""
-    from evals.cli import register as register_eval
+    """Subcommands that tools beside the product add (``voiceshop eval`` from evals/), each a
+    ``register(subparsers)`` declared as a ``voiceshop.commands`` entry point in pyproject.toml: the product
+    never imports them, and an installation without them simply lacks the subcommand."""
+    from importlib.metadata import entry_points
 
-    return [register_eval]
+    return [entry.load() for entry in entry_points(group=COMMANDS_GROUP)]
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
+    from app.main import shop_database_url
     from shop.db import Database
     from shop.seed import SeedError, owner_notice, seed_database
 
     settings = Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     try:
         summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
                                 progress=lambda line: print(line, flush=True), owner_password=settings.owner_password)
@@ -92,6 +97,7 @@ def _read_password(prompt: str = "Password: ") -> str:
 def _set_password(login: str) -> int:
     from sqlalchemy import func, select
 
+    from app.main import shop_database_url
     from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
@@ -101,7 +107,7 @@ def _set_password(login: str) -> int:
     if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
         print("error: the passwords differ", file=sys.stderr)
         return 1
-    with Database(settings.resolved_database_url).session() as session:
+    with Database(shop_database_url(settings)).session() as session:
         user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
         if user is None:
             print(f"error: no customer or owner with login {login!r}", file=sys.stderr)
@@ -116,9 +122,10 @@ def _set_password(login: str) -> int:
 
 
 def _ensure_seeded(settings: Settings) -> None:
+    from app.main import shop_database_url
     from shop.db import Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
