@@ -201,12 +201,13 @@ def server_without_demo_login(request: pytest.FixtureRequest, settings: Settings
     """The live server with DEMO_LOGIN=0 and a password for the demo customer."""
     from sqlalchemy import select
 
+    from app.main import shop_database_url
     from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
 
     settings.demo_login = False
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     with database.session() as session:
         set_password(session, session.execute(select(User).where(User.login == "demo")).scalar_one(), DEMO_PASSWORD)
     database.engine.dispose()
