@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from agent.config import Settings
+from app.settings import Settings, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,8 +59,7 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
 
     from shop.db import Database
 
-    settings = Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(load_settings().agent.resolved_database_url)
     summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
                             progress=lambda line: print(line, flush=True))
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
@@ -71,7 +70,7 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
 def _ensure_seeded(settings: Settings) -> None:
     from shop.db import Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.agent.resolved_database_url)
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
@@ -82,7 +81,7 @@ def _serve(host: str, port: int) -> int:
 
     from app.main import create_app
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     print(f"Voice shop assistant on http://{host}:{port}  (API docs: /docs)", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port)
@@ -94,7 +93,7 @@ async def _chat(login: str) -> int:
 
     from app.main import create_app
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
