@@ -149,8 +149,9 @@ class Settings(BaseSettings):
             asr = values.get("asr") or {}
             if isinstance(asr, dict) and "cpu_threads" not in asr:
                 agent = values.get("agent") or {}
-                threads = (agent.llm_threads if isinstance(agent, AgentSettings)
-                           else agent.get("llm_threads") or AgentSettings().llm_threads)
+                threads = agent.llm_threads if isinstance(agent, AgentSettings) else agent.get("llm_threads")
+                if not str(threads).strip().isdigit():  # unset, or a bad LLM_THREADS reported on its own
+                    threads = AgentSettings().llm_threads
                 values["asr"] = {**asr, "cpu_threads": threads}
         return values
 
