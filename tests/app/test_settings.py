@@ -83,3 +83,22 @@ def test_defaults_are_stated_once() -> None:
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
         load_settings({variable: value})
+
+
+def test_the_app_hands_each_part_its_section(tmp_path: Path) -> None:
+    from app.main import create_app
+    from shop.recsys.service import get_recommender
+    from shop.vectors import EncoderOptions, configure_encoder, get_encoder
+
+    settings = load_settings({"VOICESHOP_DATA_DIR": str(tmp_path), "VOICESHOP_RECOMMEND_REFIT_S": "0",
+                              "VOICESHOP_EMBED_THREADS": "2", "VOICESHOP_ASR_BEAM_SIZE": "3"})
+    app = create_app(settings)
+    try:
+        recommender = get_recommender(app.state.database.engine)
+        assert recommender.options.embedding_cache == tmp_path / "recommend-embeddings.npz", "not ./var"
+        assert recommender.options.refit_interval_s == 0
+        assert app.state.transcriber.options.beam_size == 3
+        assert get_encoder().options.intra_op_threads == 2
+    finally:
+        configure_encoder(EncoderOptions())
+        app.state.database.engine.dispose()
