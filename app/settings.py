@@ -212,12 +212,16 @@ def markdown_table() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.settings", description=__doc__.splitlines()[0])
-    parser.add_argument("--markdown", action="store_true", help="print README's configuration table")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print README's configuration table (default: the settings the environment gives)")
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown_table(), end="")
     else:
-        print(load_settings())
+        settings = load_settings()
+        if settings.agent.llm_api_key:  # the tree is for reading over; the key stays off the screen
+            settings.agent = dataclasses.replace(settings.agent, llm_api_key="***")
+        print(settings)
     return 0
 
 
