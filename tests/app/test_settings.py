@@ -65,7 +65,9 @@ def test_every_data_path_follows_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings({"VOICESHOP_DATA_DIR": str(tmp_path)})
     assert settings.recommender.embedding_cache == tmp_path / "recommend-embeddings.npz"
     assert settings.search.chroma_path == settings.help_center.chroma_path == tmp_path / "chroma"
-    assert settings.agent.resolved_database_url == f"sqlite:///{tmp_path / 'shop.db'}"
+    from app.main import shop_database_url
+
+    assert shop_database_url(settings.agent) == f"sqlite:///{tmp_path / 'shop.db'}"
 
 
 def test_defaults_are_stated_once() -> None:
