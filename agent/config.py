@@ -1,4 +1,4 @@
-"""Assistant settings: embedded defaults, every one overridable from the environment."""
+"""Assistant settings with their defaults; ``app.settings`` reads them from the environment (names there)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ import httpx
 from agent.llm import DEFAULT_TIMEOUT_S
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
 class Settings:
-    """How the assistant runs. ``Settings.from_env()`` reads the variables named in each comment."""
+    """How the assistant runs; the variable named in each comment sets it (``app.settings.VARIABLES``)."""
 
     data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
     database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
@@ -45,7 +40,7 @@ class Settings:
     understand_few_shot: int | None = None
     # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
     # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
-    warm_indexes: bool = False
+    warm_indexes: bool = True
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
@@ -64,37 +59,6 @@ class Settings:
     log_format: Literal["text", "json"] = "text"
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "data_dir": Path(_env("VOICESHOP_DATA_DIR", "var")),
-            "database_url": _env("DATABASE_URL"),
-            "shop_url": _env("SHOP_URL"),
-            "llm_base_url": _env("LLM_BASE_URL"),
-            "llm_model": _env("LLM_MODEL"),
-            "llm_api_key": _env("LLM_API_KEY"),
-            "model_path": Path(p) if (p := _env("MODEL_PATH")) else None,
-            "lora_path": Path(p) if (p := _env("LORA_PATH")) else None,
-            "llm_threads": int(_env("LLM_THREADS", str(_cores()))),
-            "context_tokens": int(_env("LLM_CONTEXT", "2048")),
-            "reply_mode": _env("REPLY_MODE", "template"),
-            "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
-            "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
-            "understand_mode": _env("UNDERSTAND_MODE"),
-            "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
-            "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
-            "demo_login": _env("DEMO_LOGIN", "1") not in ("0", "false", "no"),
-            "session_ttl_s": float(_env("SESSION_TTL", str(12 * 3600))),
-            "login_rate_limit": _env("LOGIN_RATE_LIMIT", "5/minute"),
-            "shop_jwt_key": _env("SHOP_JWT_KEY"),
-            "shop_jwt_issuer": _env("SHOP_JWT_ISSUER"),
-            "shop_jwt_audience": _env("SHOP_JWT_AUDIENCE"),
-            "owner_password": _env("OWNER_PASSWORD"),
-            "log_format": _env("LOG_FORMAT", "text"),
-        }
-        values.update(overrides)
-        return cls(**values)
 
     def __post_init__(self) -> None:
         if self.understand_mode not in (None, "compact", "instruct"):

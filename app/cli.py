@@ -8,8 +8,8 @@ import getpass
 import sys
 from collections.abc import Sequence
 
-from agent.config import Settings
 from app.logs import configure_logging
+from app.settings import Settings, load_settings
 
 COMMANDS_GROUP = "voiceshop.commands"
 
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra(commands)
 
     args = parser.parse_args(argv)
-    configure_logging(Settings.from_env().log_format)
+    configure_logging(load_settings().agent.log_format)
     if args.command == "serve":
         return _serve(args.host, args.port)
     if args.command == "chat":
@@ -73,7 +73,7 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
     from shop.db import Database
     from shop.seed import SeedError, owner_notice, seed_database
 
-    settings = Settings.from_env()
+    settings = load_settings().agent
     database = Database(shop_database_url(settings))
     try:
         summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
@@ -102,7 +102,7 @@ def _set_password(login: str) -> int:
     from shop.db import Database
     from shop.models import User
 
-    settings = Settings.from_env()
+    settings = load_settings().agent
     password = _read_password("New password: ")
     if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
         print("error: the passwords differ", file=sys.stderr)
@@ -125,7 +125,7 @@ def _ensure_seeded(settings: Settings) -> None:
     from app.main import shop_database_url
     from shop.db import Database
 
-    database = Database(shop_database_url(settings))
+    database = Database(shop_database_url(settings.agent))
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
@@ -136,7 +136,7 @@ def _serve(host: str, port: int) -> int:
 
     from app.main import create_app
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     print(f"Voice shop assistant on http://{host}:{port}  (API docs: /docs)", flush=True)
     # log_config=None: uvicorn's own loggers (access log included) go through the LOG_FORMAT handler too.
@@ -150,7 +150,7 @@ async def _chat(login: str) -> int:
     from app.main import create_app
     from shop.auth import DEMO_LOGIN
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(

@@ -1,6 +1,6 @@
 """The assistant's HTTP server: chat API, the reference shop mounted at ``/shop``, voice and the widget.
 
-``create_app()`` builds everything from :class:`agent.config.Settings` (embedded defaults, environment
+``create_app()`` builds everything from :class:`app.settings.Settings` (embedded defaults, environment
 overrides); ``uvicorn app.main:app`` or ``voiceshop serve`` runs it.
 """
 
@@ -24,7 +24,7 @@ from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.assistant import Assistant, ChatResponse
-from agent.config import Settings
+from agent.config import Settings as AgentSettings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
 from app import logs
@@ -34,17 +34,20 @@ from app.metrics import TurnMetrics
 from app.routes import voice as voice_routes
 from app.schemas import ChatRequest
 from app.turns import run_text_turn
+from app.settings import Settings, load_settings, settings_around
 from shop import strict_json
 from shop.api import create_shop_app
 from shop.auth import AuthOptions, JwtVerifier
 from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
+from shop.recsys.service import configure as configure_recommender
 from shop.recsys.service import start as start_recommender
 from shop.schemas import AddToCart, LoginRequest, ShopTokenRequest
 from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
+from shop.vectors import configure_encoder
 from tools import ShopClient, ShopError
-from voice.asr import AsrOptions, Transcriber
+from voice.asr import Transcriber
 from voice.prompt import fetch_catalog_vocabulary
 
 log = logging.getLogger("voiceshop")
@@ -52,15 +55,23 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]
 
 
-def shop_database_url(settings: Settings) -> str:
+def shop_database_url(settings: AgentSettings) -> str:
     """The reference shop's database: ``DATABASE_URL``, else SQLite in the data directory."""
     return settings.database_url or sqlite_url(settings.data_dir)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
+    """The app as ``config`` says (default: the environment's); given agent settings only, the other parts'
+    sections come from the environment."""
+    if config is None:
+        config = load_settings()
+    elif isinstance(config, AgentSettings):
+        config = settings_around(config)
+    settings = config.agent
     database = Database(shop_database_url(settings))
     database.create_schema()
+    configure_encoder(config.encoder)
+    configure_recommender(database.engine, config.recommender)
     catalog_search = CatalogSearch()  # lexical until the product vectors are synced
     shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(settings))
 
@@ -83,10 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, config.search, database,
                                                                 catalog_search))
         # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
-        shop_app.state.help_center = await asyncio.to_thread(_open_help_center, settings)
+        shop_app.state.help_center = await asyncio.to_thread(_open_help_center, config.help_center)
         app.state.shop_app = shop_app
         async with Assistant(settings, shop_http) as assistant:
             app.state.assistant = assistant
@@ -101,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.metrics = TurnMetrics()
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
-    app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
+    app.state.transcriber = Transcriber(config.asr, lock=COMPUTE_LOCK)
     app.mount("/shop", shop_app)
 
     @app.get("/health", tags=["meta"])
@@ -280,9 +291,9 @@ async def _asr_state(transcriber: Transcriber) -> str:
     return "model loaded" if transcriber.loaded else "not loaded yet: loads on the first voice turn"
 
 
-def _open_help_center(settings: Settings) -> FaqStore:
+def _open_help_center(options: FaqStoreOptions) -> FaqStore:
     """The help center in ChromaDB, re-indexed from ``shop/helpcenter/`` where the files changed."""
-    store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma"))
+    store = FaqStore(options)
     report = store.sync()
     log.info("help center: %d added, %d updated, %d removed, %d unchanged", len(report.added),
              len(report.updated), len(report.removed), report.unchanged)
@@ -298,9 +309,9 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
     await asyncio.to_thread(transcriber.load)
 
 
-def _start_dense_search(settings: Settings, database: Database, search: CatalogSearch) -> threading.Event:
+def _start_dense_search(options: DenseIndexOptions, database: Database, search: CatalogSearch) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
-    index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma"))
+    index = DenseIndex(options)
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)
@@ -320,7 +331,7 @@ def _mount_web(app: FastAPI) -> None:
 def __getattr__(name: str) -> Any:
     # ``uvicorn app.main:app`` builds the app on first access, so importing this module stays cheap.
     if name == "app":
-        settings = Settings.from_env()
-        logs.configure_logging(settings.log_format)
+        settings = load_settings()
+        logs.configure_logging(settings.agent.log_format)
         return create_app(settings)
     raise AttributeError(name)

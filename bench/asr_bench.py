@@ -303,16 +303,16 @@ def real_clips(options: BenchOptions, vocabulary: CatalogVocabulary) -> str:
 
 async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVocabulary, str]:
     """POST a 3-second webm command to /api/voice of the real app; returns the catalog vocabulary too."""
-    from agent.config import Settings
     from agent.llm import bundled_model_path
     from app.main import create_app, shop_database_url
+    from app.settings import load_settings
     from shop.db import Database
     from shop.seed import seed_database
 
     # No background catalog embedding: it would compete for the cores with the turns being timed.
-    settings = Settings.from_env(data_dir=data_dir, warm_indexes=False)
+    settings = load_settings(data_dir=data_dir, warm_indexes=False).agent
     if settings.embedded and settings.model_path is None:  # reuse the server's assembled model file
-        settings.model_path = bundled_model_path(Path(os.environ.get("VOICESHOP_DATA_DIR") or "var"))
+        settings.model_path = bundled_model_path(load_settings().agent.data_dir)
     database = Database(shop_database_url(settings))
     database.create_schema()
     seed_database(database, products=2000, customers=200, seed=7)  # the demo shop `voiceshop serve` seeds

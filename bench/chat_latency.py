@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from agent.config import Settings
+from app.settings import load_settings
 from evals.metrics import percentile
 
 MESSAGES = [
@@ -37,8 +37,8 @@ async def run(rounds: int) -> None:
         seed_database(Database(f"sqlite:///{data_dir / 'shop.db'}"), products=2000, customers=200, seed=7)
         model = Path("var/models/gemma3-270m-q4_k_m.gguf")
         # No background catalog embedding: it would compete for the cores with the turns being timed.
-        settings = Settings.from_env(data_dir=data_dir, model_path=model if model.exists() else None,
-                                     warm_indexes=False)
+        settings = load_settings(data_dir=data_dir, model_path=model if model.exists() else None,
+                                 warm_indexes=False)
         started = time.perf_counter()
         app = create_app(settings)
         async with app.router.lifespan_context(app), httpx.AsyncClient(

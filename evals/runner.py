@@ -81,7 +81,7 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
     what does not depend on the shop's state (the assembled model, indexes, the conversation store,
     whose conversation ids are unique), so it is built once per run, not per trial.
     """
-    from agent.config import Settings
+    from app.settings import load_settings
 
     overrides: dict[str, Any] = {"shop_url": None, "llm_timeout_s": options.turn_timeout_s, "data_dir": data_dir}
     if options.llm_url:
@@ -93,7 +93,7 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
     # Trials share one process: indexes and models built per trial would dominate the run (lexical search,
     # recommender fitted on first use).
     overrides.setdefault("warm_indexes", False)
-    settings = Settings.from_env(**overrides)
+    settings = load_settings(**overrides).agent
     return replace(settings, llm_base_url=None) if scripted else settings
 
 

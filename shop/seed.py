@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import secrets
 import sys
@@ -406,8 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=2000, help="catalog size (default 2000)")
     parser.add_argument("--customers", type=int, default=200, help="customers incl. 'demo' (default 200)")
     parser.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (default 7)")
-    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: DATABASE_URL or var/shop.db)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: var/shop.db)")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the shop tables first")
+    parser.add_argument("--owner-password", default=None, help="the seeded owner's password (default: random, printed once)")
     args = parser.parse_args(argv)
 
     db = Database(args.database_url)
@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = seed_database(db, args.products, args.customers, args.seed, reset=args.reset,
                                 progress=lambda line: print(line, flush=True),
-                                owner_password=os.environ.get("OWNER_PASSWORD") or None)
+                                owner_password=args.owner_password)
     except SeedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

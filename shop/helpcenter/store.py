@@ -19,10 +19,9 @@ says it does not know and offers a person instead of guessing.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,11 +142,9 @@ class FaqAnswer(BaseModel):
 class FaqStoreOptions:
     """Where the content and the index live, and how the store answers."""
 
-    helpcenter_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("VOICESHOP_HELPCENTER_DIR", HELPCENTER_DIR))
-    )
-    chroma_path: Path = field(default_factory=lambda: DEFAULT_DATA_DIR / "chroma")
-    chroma_url: str | None = field(default_factory=lambda: os.environ.get("CHROMA_URL") or None)
+    helpcenter_dir: Path = HELPCENTER_DIR
+    chroma_path: Path | None = None  # None: ``chroma`` in the default data dir (the app passes its own)
+    chroma_url: str | None = None  # a Chroma server instead of the files
     collection: str = "helpcenter"
     threshold: float = DEFAULT_THRESHOLD
     follow_edits: bool = True  # re-sync when the files change while running
@@ -166,7 +163,8 @@ class FaqStore:
     ) -> None:
         self.options = options or FaqStoreOptions()
         # Each entry is several documents; their metadata names the entry and the hash of its content.
-        self._store = VectorStore(self.options.collection, self.options.chroma_path, self.options.chroma_url,
+        self._store = VectorStore(self.options.collection, self.options.chroma_path or DEFAULT_DATA_DIR / "chroma",
+                                  self.options.chroma_url,
                                   client=client, encoder=encoder, hash_key="entry_hash", record_key="entry_id")
         self._snapshot: tuple[tuple[str, int, int, int], ...] | None = None
         self._checked_at = 0.0

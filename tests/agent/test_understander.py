@@ -96,14 +96,14 @@ def test_settings_choose_the_understand_mode_and_few_shot(monkeypatch, tmp_path:
     import pytest
 
     from agent.assistant import Assistant
-    from agent.config import Settings
+    from app.settings import load_settings
 
     def understander_options(**env: str) -> UnderstandOptions:
         for name in ("UNDERSTAND_MODE", "UNDERSTAND_FEW_SHOT"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        settings = Settings.from_env(data_dir=tmp_path, llm_transport=ScriptedLLM())
+        settings = load_settings(data_dir=tmp_path, llm_transport=ScriptedLLM()).agent
         return Assistant(settings, httpx.AsyncClient()).understander.options
 
     assert understander_options().mode == "instruct"  # a server (here a scripted one) gets the instruct mode

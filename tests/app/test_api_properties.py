@@ -41,7 +41,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path) -> Iter
 
     data_dir = tmp_path_factory.mktemp("api-properties")
     shutil.copy(seeded_template, data_dir / "shop.db")
-    application = create_app(Settings(data_dir=data_dir, llm_transport=ScriptedLLM(), max_tool_steps=3))
+    application = create_app(Settings(data_dir=data_dir, llm_transport=ScriptedLLM(), max_tool_steps=3,
+                                     warm_indexes=False))
     yield application
     asgi.shutdown_lifespans()  # schemathesis runs the app's lifespan from its first request on
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from agent.config import Settings
+from app.settings import load_settings
 from app.auth import CSRF_COOKIE, CSRF_HEADER
 from app.cli import main
 from shop.auth import password_matches, set_password
@@ -157,11 +158,11 @@ def test_sign_in_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SESSION_TTL", "600")
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "3/minute")
     monkeypatch.setenv("SHOP_JWT_KEY", SECRET)
-    settings = Settings.from_env()
+    settings = load_settings().agent
     assert (settings.demo_login, settings.session_ttl_s, settings.login_rate_limit, settings.shop_jwt_key) == \
         (False, 600.0, "3/minute", SECRET)
     monkeypatch.delenv("DEMO_LOGIN")
-    assert Settings.from_env().demo_login is True
+    assert load_settings().agent.demo_login is True
 
 
 def test_the_cli_sets_a_password(data_dir: Path, monkeypatch: pytest.MonkeyPatch,

@@ -118,23 +118,6 @@ def test_a_transcriber_loads_its_model_on_first_use_not_when_made() -> None:
     assert transcriber._backend is None, "the model must load on first use (or load()), not when the app is built"
 
 
-def test_options_from_the_environment() -> None:
-    options = AsrOptions.from_env({
-        "VOICESHOP_ASR_MODEL": "/models/whisper-small-ct2", "VOICESHOP_ASR_THREADS": "2",
-        "VOICESHOP_ASR_LANGUAGE": "auto", "VOICESHOP_ASR_VAD": "off", "VOICESHOP_ASR_BEAM_SIZE": "1",
-        "VOICESHOP_ASR_PROMPT_FILE": "/etc/voiceshop/asr_prompt.txt",
-    })
-    assert options == AsrOptions(model="/models/whisper-small-ct2", cpu_threads=2, language=None, vad=False,
-                                 beam_size=1, prompt_file=Path("/etc/voiceshop/asr_prompt.txt"))
-    assert AsrOptions.from_env({}) == AsrOptions()
-    assert AsrOptions.from_env({}, cpu_threads=2).cpu_threads == 2, "the app's thread plan is the default"
-    assert AsrOptions.from_env({"VOICESHOP_ASR_THREADS": "1"}, cpu_threads=2).cpu_threads == 1
-    with pytest.raises(ValueError, match="VOICESHOP_ASR_BACKEND"):
-        AsrOptions.from_env({"VOICESHOP_ASR_BACKEND": "vosk"})
-    with pytest.raises(ValueError, match="on/off"):
-        AsrOptions.from_env({"VOICESHOP_ASR_VAD": "maybe"})
-
-
 def test_a_missing_model_is_reported_clearly(tmp_path: Path) -> None:
     broken = Transcriber(AsrOptions(model=str(tmp_path / "no-such-model")))
     with pytest.raises(AsrUnavailable, match="VOICESHOP_ASR_MODEL"):
