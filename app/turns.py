@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from agent.assistant import ChatResponse
 from agent.customer import Customer
+from agent.events import EventSink, Reply, Transcribing, Transcript, emit
 from voice.asr import Transcriber
 from voice.audio import AudioLimits, check_upload, decode_audio
-
-EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 SILENCE_REPLY = "Sorry, I didn't catch that. Could you say it again, a little closer to the microphone?"
 
@@ -41,17 +39,17 @@ async def run_voice_turn(
     """
     check_upload(data, content_type, limits)
     started = time.perf_counter()
-    await _emit(on_event, {"type": "transcribing"})
+    await emit(on_event, Transcribing())
     audio = await run_in_threadpool(decode_audio, data, limits)
     transcription = await run_in_threadpool(transcriber.transcribe, audio.samples)
     asr_seconds = time.perf_counter() - started
-    await _emit(on_event, {"type": "transcript", "text": transcription.text})
+    await emit(on_event, Transcript(text=transcription.text))
 
     if transcription.heard_speech:
         response = await assistant.chat(customer, transcription.text, conversation_id, on_event)
     else:
         response = ChatResponse(conversation_id=conversation_id or uuid.uuid4().hex, reply=SILENCE_REPLY)
-        await _emit(on_event, {"type": "reply", "text": SILENCE_REPLY})
+        await emit(on_event, Reply(text=SILENCE_REPLY))
     body = response.model_dump()
     body["transcript"] = transcription.text
     body["timings"] = {
@@ -63,8 +61,3 @@ async def run_voice_turn(
     }
     return body
 
-
-async def _emit(on_event: EventSink | None, event: dict[str, Any]) -> None:
-    """Send a progress event when someone is listening."""
-    if on_event is not None:
-        await on_event(event)

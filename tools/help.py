@@ -17,7 +17,7 @@ class SearchFaq(Action):
     question: Annotated[str, Field(min_length=1, max_length=300)]
 
 
-@tool(SearchFaq)
+@tool(SearchFaq, label="Checking the help center…")
 async def search_faq(args: SearchFaq, ctx: ToolContext) -> dict[str, Any]:
     if ctx.help_center is None:
         raise ShopError(503, "the help center is not available")
