@@ -8,7 +8,9 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
+import aiosqlite
 import httpx
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
@@ -27,6 +29,8 @@ from tools import ShopClient, ToolContext, read_cart
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 1000  # one spoken or typed customer message
 CONVERSATION_ID_PATTERN = r"^[\w-]{1,64}$"  # also keeps ids safe inside checkpoint thread ids
+# The state's own models are the only classes a checkpoint may rebuild (LangGraph's safe types aside).
+CHECKPOINT_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[ActionRecord])
 
 
 class PendingConfirmation(BaseModel):
@@ -75,7 +79,8 @@ class Assistant:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.settings.data_dir / "conversations.db"
-        checkpointer = await self._stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(path)))
+        connection = await self._stack.enter_async_context(aiosqlite.connect(str(path)))
+        checkpointer = AsyncSqliteSaver(connection, serde=CHECKPOINT_SERDE)
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
             # Evaluate the static prompt prefix once now, so the first customer doesn't pay for it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 
 
 class Transcribing(BaseModel):
@@ -57,7 +57,6 @@ class Done(BaseModel):
 
 LiveEvent = Annotated[Transcribing | Transcript | Thinking | ToolRunning | ToolResult | Reply | TurnFailed | Done,
                       Field(discriminator="type")]
-LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)  # parses a received event back into its model
 EventSink = Callable[[LiveEvent], Awaitable[None]]
 
 
