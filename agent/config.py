@@ -92,9 +92,3 @@ class Settings:
     def tool_steps(self) -> int:
         # The bundled base model cannot plan a chain of tools; capable models can.
         return self.max_tool_steps or (1 if self.embedded else 3)
-
-    @property
-    def resolved_database_url(self) -> str:
-        from shop.db import sqlite_url
-
-        return self.database_url or sqlite_url(self.data_dir)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from agent.config import Settings
 
+COMMANDS_GROUP = "voiceshop.commands"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="voiceshop", description=__doc__)
@@ -48,19 +50,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _extra_commands() -> list:
-    """Subcommands contributed by other parts (evals, recommender), each ``register(subparsers)``."""
-    from evals.cli import register as register_eval
+    """Subcommands that tools beside the product add (``voiceshop eval`` from evals/), each a
+    ``register(subparsers)`` declared as a ``voiceshop.commands`` entry point in pyproject.toml: the product
+    never imports them, and an installation without them simply lacks the subcommand."""
+    from importlib.metadata import entry_points
 
-    return [register_eval]
+    return [entry.load() for entry in entry_points(group=COMMANDS_GROUP)]
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
+    from app.main import shop_database_url
+    from shop.db import Database
     from shop.seed import seed_database
 
-    from shop.db import Database
-
     settings = Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
                             progress=lambda line: print(line, flush=True))
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
@@ -69,9 +73,10 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
 
 
 def _ensure_seeded(settings: Settings) -> None:
+    from app.main import shop_database_url
     from shop.db import Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)

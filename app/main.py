@@ -18,19 +18,21 @@ import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
+from agent.assistant import Assistant, ChatResponse
 from agent.config import Settings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
 from app.auth import COOKIE, Customers, current_customer
 from app.routes import voice as voice_routes
+from app.schemas import ChatRequest
 from shop import strict_json
 from shop.api import create_shop_app
-from shop.db import Database
+from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
+from shop.schemas import AddToCart, LoginRequest
 from shop.recsys.service import start as start_recommender
 from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
@@ -43,32 +45,14 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]
 
 
-class LoginRequest(BaseModel):
-    login: str = Field(min_length=1, max_length=80)
-
-
-class ChatRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("say something: the text is blank")
-        return text.strip()
-
-
-class CartItemRequest(BaseModel):
-    product_id: str = Field(min_length=1, max_length=32)
-    quantity: int = Field(default=1, ge=1, le=99)
-    color: str | None = None
-    size: str | None = None
+def shop_database_url(settings: Settings) -> str:
+    """The reference shop's database: ``DATABASE_URL``, else SQLite in the data directory."""
+    return settings.database_url or sqlite_url(settings.data_dir)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings))
     database.create_schema()
     catalog_search = CatalogSearch()  # lexical until the product vectors are synced
     shop_app = create_shop_app(database, catalog_search)
@@ -88,8 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             start_recommender(database.engine)
             dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
                                                                 catalog_search))
-        help_center = await asyncio.to_thread(_open_help_center, settings)
-        async with Assistant(settings, shop_http, help_center=help_center) as assistant:
+        # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
+        shop_app.state.help_center = await asyncio.to_thread(_open_help_center, settings)
+        app.state.shop_app = shop_app
+        async with Assistant(settings, shop_http) as assistant:
             app.state.assistant = assistant
             yield
         if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:
@@ -144,8 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await _shop_call(request, customer, "GET", "/cart")
 
     @app.post("/api/cart/items", tags=["shop"])
-    async def add_cart_item(body: CartItemRequest, customer: CurrentCustomer, request: Request) -> Any:
-        """The widget's "add to cart" button: straight to the shop, no model involved."""
+    async def add_cart_item(body: AddToCart, customer: CurrentCustomer, request: Request) -> Any:
+        """The widget's "add to cart" button: straight to the shop (the shop API's own body), no model involved."""
         return await _shop_call(request, customer, "POST", "/cart/items", json=body.model_dump(exclude_none=True))
 
     @app.get("/api/orders", tags=["shop"])
@@ -183,7 +169,7 @@ async def _readiness(app: FastAPI) -> Readiness:
     checks = dict(zip(("llm", "shop", "help_center", "asr"), await asyncio.gather(
         _check(lambda: state.assistant.llm.probe(LLM_PROBE_TIMEOUT_S)),
         _check(lambda: _shop_answers(state)),
-        _check(lambda: asyncio.to_thread(_help_center_entries, state.assistant.help_center)),
+        _check(lambda: _help_center_answers(state)),
         _check(lambda: _asr_state(state.transcriber)),
     ), strict=True))
     return Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
@@ -213,6 +199,17 @@ async def _shop_answers(state: Any) -> str:
         return f"{state.database.engine.dialect.name} database answers"
 
     return await asyncio.to_thread(select_one)
+
+
+async def _help_center_answers(state: Any) -> str:
+    """The help center the tools ask: the in-process shop's FAQ store has entries; an external one (SHOP_URL)
+    answers ``GET /help``."""
+    if state.settings.shop_url:
+        response = await state.shop_http.get("/help", params={"q": "shipping"}, timeout=READY_CHECK_TIMEOUT_S)
+        if response.status_code != 200:
+            raise RuntimeError(f"the shop API answered {response.status_code} to GET /help")
+        return f"help center at {state.settings.shop_url} answers"
+    return await asyncio.to_thread(_help_center_entries, state.shop_app.state.help_center)
 
 
 def _help_center_entries(help_center: FaqStore) -> str:

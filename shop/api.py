@@ -12,11 +12,10 @@ customer's row, which cart writes take too), may be repeated safely with an ``Id
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -32,8 +31,10 @@ from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, 
                          Product, User, utcnow)
 from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
 
+if TYPE_CHECKING:
+    from shop.helpcenter.store import FaqStore
+
 MAX_LINE_QUANTITY = 99
-Recommender = Callable[..., list[tuple[Product, str]]]
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
@@ -188,39 +189,6 @@ def lock_customer(session: Session, user: User) -> None:
     (see :func:`get_session`) already holds the database's only write lock.
     """
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
-
-
-def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
-                     limit: int = 5, search: CatalogSearch | None = None) -> list[tuple[Product, str]]:
-    """Stand-in until ``shop.recsys.service`` exists: popular in-stock products near the request.
-
-    "Near" is the given product's category, else the category of the query's best match, else the whole
-    shop; popularity is rating * log(1 + reviews) among its most reviewed products.
-    """
-    del user_id  # no personalisation in the stand-in
-    anchor = session.get(Product, product_id) if product_id else None
-    if anchor is None and query:
-        _, hits = (search or CatalogSearch()).search_products(session, parse_query(query, limit=1))
-        anchor = hits[0][0] if hits else None
-    statement = select(Product).where(Product.stock > 0)
-    if anchor is not None:
-        statement = statement.where(Product.category == anchor.category)
-    if product_id:
-        statement = statement.where(Product.id != product_id)
-    candidates = session.execute(statement.order_by(Product.review_count.desc()).limit(200)).scalars().all()
-    ranked = sorted(candidates, key=lambda product: product.rating * math.log1p(product.review_count), reverse=True)
-    return [(product, f"popular in {product.category}") for product in ranked[:limit]]
-
-
-def load_recommender() -> Recommender:
-    """``shop.recsys.service.recommend`` when that module exists, else :func:`popular_fallback`."""
-    try:
-        from shop.recsys.service import recommend  # imported lazily: written separately, may be absent
-    except ModuleNotFoundError as error:
-        if error.name != "shop.recsys.service":
-            raise  # the recommender exists but one of its own imports is missing: that is a real error
-        return popular_fallback
-    return recommend
 
 
 # --- routes: auth and catalog ----------------------------------------------------------------------------
@@ -531,12 +499,29 @@ def recommendations(
     product_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> schemas.RecommendationList:
+    from shop.recsys.service import recommend  # lazy: the recommender's libraries load on first use
+
     anchor = product_or_404(session, product_id).id if product_id else None
-    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit,
-                               search=search)
+    pairs = recommend(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit, search=search)
     return schemas.RecommendationList(
         items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
     )
+
+
+# --- routes: help center --------------------------------------------------------------------------------
+
+@router.get("/help", response_model=schemas.HelpAnswer, response_model_exclude_none=True)
+def help_answer(request: Request, q: Annotated[str, Query(min_length=1, max_length=500)]) -> schemas.HelpAnswer:
+    """The help center's answer to a question, or ``found: false`` when no entry is close enough."""
+    store: FaqStore | None = request.app.state.help_center
+    if store is None:
+        raise HTTPException(503, "the help center is not available")
+    if not q.strip():
+        raise HTTPException(422, "q is blank: ask a question")
+    answer = store.answer(q)
+    if answer is None:  # below the calibrated threshold: the assistant says so instead of guessing
+        return schemas.HelpAnswer(found=False)
+    return schemas.HelpAnswer(found=True, **answer.model_dump())
 
 
 # --- the app ---------------------------------------------------------------------------------------------
@@ -549,18 +534,21 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
-def create_shop_app(db: Database, search: CatalogSearch | None = None) -> FastAPI:
+def create_shop_app(db: Database, search: CatalogSearch | None = None,
+                    help_center: FaqStore | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
     ``search`` is the product search the API answers with (default: lexical); the server keeps it to make
-    it hybrid once product vectors are ready. Set-up runs here rather than in a lifespan hook because a
-    mounted sub-app's lifespan never runs.
+    it hybrid once product vectors are ready. ``help_center`` answers ``GET /help``; it may also be set
+    later on ``app.state.help_center`` (it takes a while to index). Set-up runs here rather than in a
+    lifespan hook because a mounted sub-app's lifespan never runs.
     """
     db.create_schema()
     ensure_search_index(db.engine)
     app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
     app.state.db = db
     app.state.search = search or CatalogSearch()
+    app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
     strict_json.install(app)

@@ -81,6 +81,16 @@ class RecommendationList(BaseModel):
     items: list[RecommendedProduct]
 
 
+class HelpAnswer(BaseModel):
+    """The help center's answer to a question; only ``found: false`` when nothing is close enough."""
+
+    found: bool
+    answer: str | None = None
+    source: str | None = None  # "<file>#<entry id>"
+    score: float | None = None
+    matched_question: str | None = None
+
+
 class AddToCart(BaseModel):
     product_id: ProductIdText
     quantity: Annotated[int, Field(ge=1, le=99)] = 1

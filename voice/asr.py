@@ -324,18 +324,3 @@ def _shared_backend(options: AsrOptions) -> AsrBackend:
         if options not in _loaded_backends:
             _loaded_backends[options] = _BACKENDS[options.backend](options)
         return _loaded_backends[options]
-
-
-_app_state_lock = threading.Lock()
-
-
-def get_transcriber(app_state: Any) -> Transcriber:
-    """The app's shared :class:`Transcriber`, created on first use from ``app_state.asr_options``
-    (an :class:`AsrOptions`) or, when that is absent, from the ``VOICESHOP_ASR_*`` environment."""
-    with _app_state_lock:
-        transcriber = getattr(app_state, "transcriber", None)
-        if transcriber is None:
-            options = getattr(app_state, "asr_options", None) or AsrOptions.from_env()
-            transcriber = Transcriber(options=options)
-            app_state.transcriber = transcriber
-        return transcriber

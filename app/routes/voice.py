@@ -5,35 +5,31 @@
 - ``WS /api/live``: the same turns with progress events while the assistant works (protocol below).
 
 The app provides ``app.state.assistant`` (``agent.assistant.Assistant``), ``app.state.customers``
-(for ``app.auth.current_customer``) and optionally ``app.state.transcriber`` / ``app.state.asr_options``
-(see :func:`voice.asr.get_transcriber`) and ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
+(for ``app.auth.current_customer``), ``app.state.transcriber`` (the one :class:`voice.asr.Transcriber`) and
+optionally ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
 from starlette.datastructures import UploadFile
 from starlette.requests import HTTPConnection
 
-from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS
 from agent.customer import Customer
 from agent.events import Done, LiveEvent, TurnFailed
 from app.auth import current_customer
+from app.schemas import ChatRequest, TurnRequest, parse_turn
 from app.turns import run_voice_turn
 from shop import strict_json
-from voice.asr import AsrUnavailable, get_transcriber
+from voice.asr import AsrUnavailable
 from voice.audio import AudioError, AudioLimits
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["voice"])
-
-# The rules of /api/chat's ChatRequest, so a conversation can move between typed and live turns.
-_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
 
 # Multipart framing around the recording: boundaries, part headers, the conversation id.
 _MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -60,15 +56,6 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
         },
     }
 }
-
-
-def _conversation_id(value: object) -> str | None:
-    """A client's conversation id, checked by the same rule as ``/api/chat``; empty means a new one."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _CONVERSATION_ID.fullmatch(value):
-        raise HTTPException(422, "conversation_id must be 1-64 letters, digits, '_' or '-'.")
-    return value
 
 
 def _limits(connection: HTTPConnection) -> AudioLimits:
@@ -100,13 +87,13 @@ async def voice_turn(
         upload = form.get("audio")
         if not isinstance(upload, UploadFile):
             raise HTTPException(422, "The form has no file in the field 'audio'.")
-        conversation_id = _conversation_id(form.get("conversation_id"))
+        conversation_id = parse_turn(TurnRequest, conversation_id=form.get("conversation_id")).conversation_id
         data = await upload.read(limits.max_bytes + 1)
         content_type = upload.content_type
     try:
         return await run_voice_turn(
             assistant=request.app.state.assistant,
-            transcriber=get_transcriber(request.app.state),
+            transcriber=request.app.state.transcriber,
             customer=customer,
             data=data,
             content_type=content_type,
@@ -169,18 +156,18 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
     # Take the recording off the socket before any check, so a refused turn leaves nothing behind.
     recording = await _receive_recording(websocket) if turn_type == "audio" else None
     try:
-        conversation_id = _conversation_id(request.get("conversation_id"))
+        # The rules of /api/chat's body, so a conversation can move between typed, spoken and live turns.
+        conversation_id = parse_turn(TurnRequest, conversation_id=request.get("conversation_id")).conversation_id
         if turn_type == "text":
-            response = await state.assistant.chat(
-                customer, _typed_text(request.get("text")), conversation_id, send
-            )
+            text = parse_turn(ChatRequest, text=request.get("text"), conversation_id=conversation_id).text
+            response = await state.assistant.chat(customer, text, conversation_id, send)
             body = response.model_dump()
         elif turn_type == "audio":
             if recording is None:
                 raise HTTPException(400, "After an 'audio' message, send the recording as one binary message.")
             body = await run_voice_turn(
                 assistant=state.assistant,
-                transcriber=get_transcriber(state),
+                transcriber=state.transcriber,
                 customer=customer,
                 data=recording,
                 content_type=request.get("content_type"),
@@ -211,16 +198,6 @@ async def _receive_recording(websocket: WebSocket) -> bytes | None:
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     return message.get("bytes")
-
-
-def _typed_text(value: object) -> str:
-    """A typed message, held to the rules of ``/api/chat``: not blank, at most 1,000 characters."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise HTTPException(422, "The message is empty: type something to ask.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise HTTPException(422, f"The message is longer than {MAX_TEXT_CHARS} characters.")
-    return text
 
 
 async def _send_error(websocket: WebSocket, status: int, detail: str) -> None:

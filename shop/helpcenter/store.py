@@ -42,12 +42,6 @@ log = logging.getLogger(__name__)
 #: bench/data/faq_queries.yaml (0.46). The *test* half's figures at this value are in docs/retrieval.md.
 DEFAULT_THRESHOLD = 0.46
 
-#: What the assistant says when the store abstains (kept here so the wording matches the behaviour).
-ABSTAIN_REPLY = (
-    "I'm not sure about that one and I'd rather not guess. Would you like me to connect you with a person "
-    "from our support team?"
-)
-
 HELPCENTER_DIR = Path(__file__).resolve().parent
 _PHRASING = "phrasing"
 _FULL_TEXT = "full_text"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 from fastapi.testclient import TestClient
-
-from shop.api import popular_fallback
 
 
 def test_product_detail_matches_the_row(client: TestClient, state) -> None:
@@ -64,21 +61,3 @@ def test_recommendations_bad_input(client: TestClient, demo: dict) -> None:
     assert client.get("/recommendations", params={"product_id": "p999999"}, headers=demo).status_code == 404
     assert client.get("/recommendations", params={"limit": 0}, headers=demo).status_code == 422
     assert client.get("/recommendations").status_code == 401
-
-
-def test_popular_fallback_stays_in_the_category_and_ranks_by_popularity(db, state) -> None:
-    anchor = state.products()[0]
-    with db.session() as session:
-        picks = popular_fallback(session, user_id=1, product_id=anchor.id, limit=5)
-    products = [product for product, _ in picks]
-    assert len(products) == 5
-    assert all(p.category == anchor.category and p.id != anchor.id and p.stock > 0 for p in products)
-    scores = [p.rating * math.log1p(p.review_count) for p in products]
-    assert scores == sorted(scores, reverse=True)
-    assert {reason for _, reason in picks} == {f"popular in {anchor.category}"}
-
-
-def test_popular_fallback_for_a_query_uses_its_matches(db) -> None:
-    with db.session() as session:
-        picks = popular_fallback(session, user_id=1, query="espresso machine", limit=3)
-    assert picks and all(product.category == "Coffee Makers" for product, _ in picks)

@@ -14,7 +14,7 @@ import pytest
 
 from evals.synthetic_speech import Encoding, speak, with_silence
 from tests.speech import SHARED_SPEECH
-from voice.asr import AsrOptions, AsrUnavailable, OpenAIWhisperBackend, Transcriber, get_transcriber
+from voice.asr import AsrOptions, AsrUnavailable, OpenAIWhisperBackend, Transcriber
 from voice.audio import AudioLimits, decode_audio
 from voice.prompt import CatalogVocabulary
 
@@ -112,12 +112,10 @@ def test_transcriptions_from_many_threads_are_serialised_and_all_right(
     assert len(results) == 3 and all("running" in words(text) for text in results), results
 
 
-def test_one_transcriber_per_app_created_lazily_from_the_app_options() -> None:
-    state = types.SimpleNamespace(asr_options=AsrOptions(beam_size=2, cpu_threads=1))
-    first = get_transcriber(state)
-    assert first is get_transcriber(state) is state.transcriber
-    assert first.options.beam_size == 2
-    assert first._backend is None, "the model must load on first use, not when the app starts"
+def test_a_transcriber_loads_its_model_on_first_use_not_when_made() -> None:
+    transcriber = Transcriber(AsrOptions(beam_size=2, cpu_threads=1))
+    assert transcriber.options.beam_size == 2
+    assert transcriber._backend is None, "the model must load on first use (or load()), not when the app is built"
 
 
 def test_options_from_the_environment() -> None:
