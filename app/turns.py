@@ -11,20 +11,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from agent.assistant import ChatResponse
 from agent.customer import Customer
+from agent.events import EventSink, Reply, Transcribing, Transcript, emit
 from app import logs
 from app.metrics import TurnMetrics
 from voice.asr import Transcriber
 from voice.audio import AudioLimits, check_upload, decode_audio
 
 log = logging.getLogger(__name__)
-EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 SILENCE_REPLY = "Sorry, I didn't catch that. Could you say it again, a little closer to the microphone?"
 
@@ -64,7 +63,7 @@ async def run_voice_turn(
     check_upload(data, content_type, limits)
     with logs.turn() as turn_id:
         started = time.perf_counter()
-        await _emit(on_event, {"type": "transcribing"})
+        await emit(on_event, Transcribing())
         audio = await run_in_threadpool(decode_audio, data, limits)
         try:
             transcription = await run_in_threadpool(transcriber.transcribe, audio.samples)
@@ -72,13 +71,13 @@ async def run_voice_turn(
             metrics.asr_failed()
             raise
         asr_seconds = time.perf_counter() - started
-        await _emit(on_event, {"type": "transcript", "text": transcription.text})
+        await emit(on_event, Transcript(text=transcription.text))
 
         if transcription.heard_speech:
             response = await assistant.chat(customer, transcription.text, conversation_id, on_event)
         else:
             response = ChatResponse(conversation_id=conversation_id or uuid.uuid4().hex, reply=SILENCE_REPLY)
-            await _emit(on_event, {"type": "reply", "text": SILENCE_REPLY})
+            await emit(on_event, Reply(text=SILENCE_REPLY))
         timings = {"llm": 0.0, "tools": 0.0, **response.timings, "asr": asr_seconds,
                    "total": time.perf_counter() - started}
         response = _finished(response.model_copy(update={"timings": timings}), turn_id, metrics)
@@ -98,8 +97,3 @@ def _finished(response: ChatResponse, turn_id: str, metrics: TurnMetrics) -> Cha
                     "llm_error": response.error})
     return response
 
-
-async def _emit(on_event: EventSink | None, event: dict[str, Any]) -> None:
-    """Send a progress event when someone is listening."""
-    if on_event is not None:
-        await on_event(event)

@@ -16,7 +16,7 @@ class SearchFaq(Action):
     question: Annotated[str, Field(min_length=1, max_length=300)]
 
 
-@tool(SearchFaq)
+@tool(SearchFaq, label="Checking the help center…")
 async def search_faq(args: SearchFaq, ctx: ToolContext) -> dict[str, Any]:
     if not args.question.strip():
         return {"found": False}  # nothing asked, nothing found (the shop answers a blank q with a 422)

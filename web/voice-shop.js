@@ -12,21 +12,6 @@
 const MAX_RECORDING_MS = 30_000; // the server refuses longer turns
 const TAP_MS = 300; // a shorter press is a tap: record until the next tap (hands-free, easier on touch)
 const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
-const TOOL_LABELS = {
-  search_products: "Searching the catalog…",
-  get_product: "Looking up the product…",
-  compare_products: "Comparing products…",
-  recommend: "Finding recommendations…",
-  add_to_cart: "Adding to your cart…",
-  update_cart_item: "Updating your cart…",
-  remove_from_cart: "Updating your cart…",
-  view_cart: "Opening your cart…",
-  checkout: "Placing your order…",
-  order_status: "Checking your order…",
-  list_orders: "Looking up your orders…",
-  cancel_order: "Cancelling the order…",
-  search_faq: "Checking the help center…",
-};
 
 // Inline SVG icons: they render the same everywhere, with no emoji font needed.
 const svg = (body) => `<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" fill="none"
@@ -229,7 +214,7 @@ class VoiceShop extends HTMLElement {
       case "transcribing": this.setStatus("Transcribing…"); break;
       case "transcript": this.showTranscript(event.text); break;
       case "thinking": this.setStatus("Thinking…"); break;
-      case "action": this.setStatus(TOOL_LABELS[event.tool] || "Working…"); break;
+      case "action": this.setStatus(event.label); break; // the server names what the tool is doing
       case "reply": turn.replyShown = true; this.reply(event.text); break;
       case "done": turn.resolve({ ...event.response, replyShown: turn.replyShown }); break;
       case "error": turn.reject(new Error(event.detail)); break;

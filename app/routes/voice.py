@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import HTTPConnection
 
 from agent.customer import Customer
+from agent.events import Done, LiveEvent, TurnFailed
 from app.auth import current_customer
 from app.schemas import ChatRequest, TurnRequest, parse_turn
 from app.turns import run_text_turn, run_voice_turn
@@ -117,10 +118,11 @@ async def live_turns(
       ``{"type": "text", "text": str, "conversation_id"?: str}``, or
       ``{"type": "audio", "content_type": str, "conversation_id"?: str}`` followed by one binary message
       holding the whole recording.
-    Server → client: ``transcribing``, ``transcript`` {text} (audio turns), then the assistant's own
-    ``thinking`` / ``action`` {tool, args} / ``tool_result`` {tool, ok} / ``reply`` {text}, and finally
-    ``done`` {response} with the same body ``/api/voice`` or ``/api/chat`` returns, or ``error``
-    {status, detail} when the turn could not run. The socket stays open for the next turn.
+    Server → client: the models of :mod:`agent.events`: ``transcribing``, ``transcript`` {text} (audio
+    turns), then the assistant's own ``thinking`` / ``action`` {tool, args, label} / ``tool_result``
+    {tool, ok} / ``reply`` {text}, and finally ``done`` {response} with the same body ``/api/voice`` or
+    ``/api/chat`` returns, or ``error`` {status, detail} when the turn could not run. The socket stays
+    open for the next turn.
     """
     await websocket.accept()
     try:
@@ -148,6 +150,10 @@ def _parse_turn_request(message: dict[str, Any]) -> dict[str, Any] | None:
 async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict[str, Any]) -> None:
     """Answer one turn request on the socket; failures become ``error`` events, never a dropped socket."""
     state = websocket.app.state
+
+    async def send(event: LiveEvent) -> None:
+        await _send(websocket, event)
+
     turn_type = request.get("type")
     # Take the recording off the socket before any check, so a refused turn leaves nothing behind.
     recording = await _receive_recording(websocket) if turn_type == "audio" else None
@@ -162,7 +168,7 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
                 customer=customer,
                 text=text,
                 conversation_id=conversation_id,
-                on_event=websocket.send_json,
+                on_event=send,
             )
             body = response.model_dump()
         elif turn_type == "audio":
@@ -177,7 +183,7 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
                 content_type=request.get("content_type"),
                 conversation_id=conversation_id,
                 limits=_limits(websocket),
-                on_event=websocket.send_json,
+                on_event=send,
             )
         else:
             raise HTTPException(400, "Unknown turn type: use 'text' or 'audio'.")
@@ -193,7 +199,7 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
         log.exception("live turn failed")
         await _send_error(websocket, 500, "The assistant failed on this turn; please try again.")
         return
-    await websocket.send_json({"type": "done", "response": body})
+    await send(Done(response=body))
 
 
 async def _receive_recording(websocket: WebSocket) -> bytes | None:
@@ -206,4 +212,8 @@ async def _receive_recording(websocket: WebSocket) -> bytes | None:
 
 async def _send_error(websocket: WebSocket, status: int, detail: str) -> None:
     """Tell the client why its turn did not run."""
-    await websocket.send_json({"type": "error", "status": status, "detail": detail})
+    await _send(websocket, TurnFailed(status=status, detail=detail))
+
+
+async def _send(websocket: WebSocket, event: LiveEvent) -> None:
+    await websocket.send_json(event.model_dump(mode="json"))

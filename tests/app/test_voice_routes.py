@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from starlette.testclient import WebSocketDenialResponse
 
+from agent.events import LiveEvent
 from app.turns import SILENCE_REPLY
 from evals.synthetic_speech import Encoding, encode
 from tests.app.doubles import DEMO_TOKEN, RUNNING_SHOE, ScriptedAssistantDouble
@@ -130,7 +132,7 @@ def test_live_audio_turn_streams_its_stages(
         socket.send_json({"type": "audio", "content_type": "audio/webm", "conversation_id": "c-7"})
         socket.send_bytes(recording("webm"))
         events = receive_turn(socket)
-    kinds = [event["type"] for event in events]
+    kinds = [TypeAdapter(LiveEvent).validate_python(event).type for event in events]  # each one a typed event
     assert kinds == ["transcribing", "transcript", "thinking", "action", "tool_result", "reply", "done"]
     transcript = events[1]["text"]
     assert "running shoes" in transcript.lower()

@@ -9,7 +9,6 @@ The screenshot lands in ``var/screenshots/`` (what CI keeps as evidence).
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -20,12 +19,17 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, expect, sync_playwright
+from pydantic import TypeAdapter
 from starlette.routing import NoMatchFound
 
 from agent.config import Settings
+from agent.events import LiveEvent, ToolRunning
 from evals.synthetic_speech import encode, missing_tools, speak, with_silence
 from tests.scripted_llm import ScriptedLLM
+from tools import TOOLS
 from voice.audio import SAMPLE_RATE
+
+LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)
 
 pytestmark = pytest.mark.slow
 
@@ -132,8 +136,11 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
         assert cards.count() >= 1
         assert "running shoes" in str(scripted_llm.requests[-1]["messages"]).lower(), \
             "the model was not given the transcript"
-        streamed = [json.loads(frame)["type"] for frame in live_events if frame]
+        events = [LIVE_EVENT.validate_json(frame) for frame in live_events if frame]  # every frame is a typed event
+        streamed = [event.type for event in events]
         assert streamed[:3] == ["transcribing", "transcript", "thinking"] and streamed[-1] == "done", streamed
+        running = [event for event in events if isinstance(event, ToolRunning)]
+        assert [event.label for event in running] == [TOOLS["search_products"].label], running  # the widget's status
         first = cards.first
         expect(first.locator("h3")).not_to_be_empty()
         expect(first.locator(".price")).to_contain_text("$")
