@@ -9,29 +9,27 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.customer import Customer
-from agent.graph import EventSink, TurnDeps, build_graph
+from agent.events import EventSink, Reply, emit
+from agent.graph import TurnContext, build_graph
 from agent.llm import LLMTimeout, make_client
 from agent.prompts import Prompts
+from agent.state import ActionRecord
 from agent.understand import Understander, UnderstandOptions
-from tools import ShopClient, ToolContext
+from tools import ShopClient, ToolContext, read_cart
 
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 1000  # one spoken or typed customer message
 CONVERSATION_ID_PATTERN = r"^[\w-]{1,64}$"  # also keeps ids safe inside checkpoint thread ids
-
-
-class ActionView(BaseModel):
-    tool: str
-    args: dict[str, Any]
-    status: str
-    error: str | None = None
+# The state's own models are the only classes a checkpoint may rebuild (LangGraph's safe types aside).
+CHECKPOINT_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[ActionRecord])
 
 
 class PendingConfirmation(BaseModel):
@@ -39,6 +37,7 @@ class PendingConfirmation(BaseModel):
     args: dict[str, Any]
     prompt: str
     fingerprint: str | None = None  # the shop's fingerprint of the cart or order read back
+    asked_again: bool = False  # the same read-back again: the answer to it was neither yes nor no
 
 
 class ChatResponse(BaseModel):
@@ -46,8 +45,8 @@ class ChatResponse(BaseModel):
 
     conversation_id: str
     reply: str
-    actions: list[ActionView] = Field(default_factory=list)
-    confirmed: ActionView | None = None  # the checkout/cancel that a "yes" ran (or a "no" dropped) this turn
+    actions: list[ActionRecord] = Field(default_factory=list)
+    confirmed: ActionRecord | None = None  # the checkout/cancel that a "yes" ran (or a "no" dropped) this turn
     products: list[dict[str, Any]] = Field(default_factory=list)  # shown this turn, in spoken order
     cart: dict[str, Any] | None = None
     pending_confirmation: PendingConfirmation | None = None
@@ -55,6 +54,7 @@ class ChatResponse(BaseModel):
     # Set when the turn failed because the model could not answer (unreachable, timed out, broken reply);
     # the reply then says so. None on a turn the model answered.
     error: str | None = None
+    turn_id: str | None = None  # set by the server: the id in every log line of this turn
 
 
 class Assistant:
@@ -80,7 +80,8 @@ class Assistant:
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        checkpointer = await open_checkpointer(self.settings.checkpoint_url, self.settings.data_dir, self._stack)
+        checkpointer = await open_checkpointer(self.settings.checkpoint_url, self.settings.data_dir, self._stack,
+                                               serde=CHECKPOINT_SERDE)
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
             # Evaluate the static prompt prefix once now, so the first customer doesn't pay for it.
@@ -105,35 +106,30 @@ class Assistant:
         """Run one customer message through the graph and describe what happened."""
         started = time.perf_counter()
         conversation_id = conversation_id or uuid.uuid4().hex
-        config = {"configurable": {
-            # Scoped by customer: a conversation id from someone else starts a new conversation.
-            "thread_id": f"{customer.id}:{conversation_id}",
-            "deps": TurnDeps(self.settings, self.understander, self.prompts,
-                             ToolContext(ShopClient(self.shop_http, customer.token), self.help_center), on_event),
-        }}
+        # Scoped by customer: a conversation id from someone else starts a new conversation.
+        config = {"configurable": {"thread_id": f"{customer.id}:{conversation_id}"}}
+        tools = ToolContext(ShopClient(self.shop_http, customer.token), self.help_center)
+        context = TurnContext(self.settings, self.understander, self.prompts, tools, on_event)
         snapshot = await self.graph.aget_state(config)
         waiting = bool(snapshot.interrupts)
+        asked = snapshot.values.get("pending") if waiting else None
         graph_input: Any = Command(resume=text) if waiting else {"user_text": text}
-        result = await self.graph.ainvoke(graph_input, config)
+        result = await self.graph.ainvoke(graph_input, config, context=context)
 
         turn = result["turn"]
         pending = None
         reply = turn["reply"]
-        actions = [ActionView(**a) for a in turn["actions"]]
+        actions = list(turn["actions"])
         if result.get("__interrupt__"):
             ask = result["__interrupt__"][0].value
-            pending = PendingConfirmation(**ask)
+            # Asking again keeps the read-back's idempotency key; a new or changed read-back gets a new one.
+            asked_again = asked is not None and (result.get("pending") or {}).get("key") == asked["key"]
+            pending = PendingConfirmation(**ask, asked_again=asked_again)
             reply = ask["prompt"]
-            actions.append(ActionView(tool=ask["tool"], args=ask["args"], status="awaiting_confirmation"))
-            if on_event is not None:
-                await on_event({"type": "reply", "text": reply})
-        cart = await self._cart(customer)
+            actions.append(ActionRecord(tool=ask["tool"], args=ask["args"], status="awaiting_confirmation"))
+            await emit(on_event, Reply(text=reply))
+        cart, _ = await read_cart(tools)
         timings = {**turn["timings"], "total": time.perf_counter() - started}
-        return ChatResponse(conversation_id=conversation_id, reply=reply, actions=actions,
-                            confirmed=ActionView(**turn["confirmed"]) if turn.get("confirmed") else None,
+        return ChatResponse(conversation_id=conversation_id, reply=reply, actions=actions, confirmed=turn["confirmed"],
                             products=turn["shown"], cart=cart, pending_confirmation=pending, timings=timings,
-                            error=turn.get("llm_error"))
-
-    async def _cart(self, customer: Customer) -> dict[str, Any] | None:
-        response = await self.shop_http.get("/cart", headers={"Authorization": f"Bearer {customer.token}"})
-        return response.json() if response.status_code == 200 else None
+                            error=turn["llm_error"])

@@ -38,14 +38,16 @@ def checkpoint_target(url: str | None, data_dir: Path) -> tuple[str, str]:
     raise ValueError(f"CHECKPOINT_URL must be a sqlite:///path or postgresql://host/db URL, got {url!r}")
 
 
-async def open_checkpointer(url: str | None, data_dir: Path, stack: AsyncExitStack) -> Any:
-    """The checkpointer for ``url``; ``stack`` closes its connections."""
+async def open_checkpointer(url: str | None, data_dir: Path, stack: AsyncExitStack, *, serde: Any = None) -> Any:
+    """The checkpointer for ``url``, (de)serialising with ``serde``; ``stack`` closes its connections."""
     kind, target = checkpoint_target(url, data_dir)
     if kind == "sqlite":
+        import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        return await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(target))
+        connection = await stack.enter_async_context(aiosqlite.connect(target))
+        return AsyncSqliteSaver(connection, serde=serde)
     try:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg import AsyncConnection
@@ -62,7 +64,7 @@ async def open_checkpointer(url: str | None, data_dir: Path, stack: AsyncExitSta
     pool = AsyncConnectionPool(target, kwargs=options, min_size=1, max_size=10, open=False)
     await pool.open(wait=True, timeout=30)
     stack.push_async_callback(pool.close)
-    return AsyncPostgresSaver(pool)
+    return AsyncPostgresSaver(pool, serde=serde)
 
 
 async def _take_setup_lock(connection: Any, timeout_s: float = 120.0) -> None:

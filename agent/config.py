@@ -1,4 +1,4 @@
-"""Assistant settings: embedded defaults, every one overridable from the environment."""
+"""Assistant settings with their defaults; ``app.settings`` reads them from the environment (names there)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ import httpx
 from agent.llm import DEFAULT_TIMEOUT_S
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
 class Settings:
-    """How the assistant runs. ``Settings.from_env()`` reads the variables named in each comment."""
+    """How the assistant runs; the variable named in each comment sets it (``app.settings.VARIABLES``)."""
 
     data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
     database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
@@ -31,7 +26,6 @@ class Settings:
     # CHECKPOINT_URL: where conversations live between turns: default conversations.db in data_dir; a
     # postgresql:// URL shares them between API replicas (agent/checkpoints.py, docs/deployment.md)
     checkpoint_url: str | None = None
-    chroma_url: str | None = None  # CHROMA_URL: a Chroma server for help-center and product vectors (default: files)
     llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
     llm_model: str | None = None  # LLM_MODEL: model name sent to that server
     llm_api_key: str | None = None  # LLM_API_KEY
@@ -52,44 +46,33 @@ class Settings:
     understand_few_shot: int | None = None
     # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
     # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
-    warm_indexes: bool = False
+    warm_indexes: bool = True
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
+    # Sign-in (shop/auth.py). DEMO_LOGIN: "demo" signs in without a password; 0 turns that off.
+    demo_login: bool = True
+    session_ttl_s: float = 12 * 3600  # SESSION_TTL: seconds a session lasts from sign-in
+    login_rate_limit: str = "5/minute"  # LOGIN_RATE_LIMIT: failed sign-ins per client address and login
+    # SHOP_JWT_KEY: the key that checks tokens a shop signs for its customers (POST /api/session/jwt): an HS256
+    # secret of 32+ bytes or a PEM public key (RS256/ES256); unset: no such sign-in. SHOP_JWT_ISSUER and
+    # SHOP_JWT_AUDIENCE: the iss and aud those tokens must carry (unchecked when unset).
+    shop_jwt_key: str | None = None
+    shop_jwt_issuer: str | None = None
+    shop_jwt_audience: str | None = None
+    owner_password: str | None = None  # OWNER_PASSWORD: the seeded owner's (default: random, printed at seed)
+    # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
+    log_format: Literal["text", "json"] = "text"
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "data_dir": Path(_env("VOICESHOP_DATA_DIR", "var")),
-            "database_url": _env("DATABASE_URL"),
-            "shop_url": _env("SHOP_URL"),
-            "checkpoint_url": _env("CHECKPOINT_URL"),
-            "chroma_url": _env("CHROMA_URL"),
-            "llm_base_url": _env("LLM_BASE_URL"),
-            "llm_model": _env("LLM_MODEL"),
-            "llm_api_key": _env("LLM_API_KEY"),
-            "llm_finetuned": _env("LLM_FINETUNED", "0") not in ("0", "false", "no"),
-            "model_path": Path(p) if (p := _env("MODEL_PATH")) else None,
-            "lora_path": Path(p) if (p := _env("LORA_PATH")) else None,
-            "llm_threads": int(_env("LLM_THREADS", str(_cores()))),
-            "context_tokens": int(_env("LLM_CONTEXT", "2048")),
-            "reply_mode": _env("REPLY_MODE", "template"),
-            "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
-            "warm_indexes": _env("WARM_INDEXES", "1") not in ("0", "false", "no"),
-            "understand_mode": _env("UNDERSTAND_MODE"),
-            "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
-            "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
-        }
-        values.update(overrides)
-        return cls(**values)
 
     def __post_init__(self) -> None:
         if self.understand_mode not in (None, "compact", "instruct"):
             raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
         if self.understand_few_shot is not None and self.understand_few_shot < 0:
             raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
 
@@ -102,9 +85,3 @@ class Settings:
     def tool_steps(self) -> int:
         # The bundled base model cannot plan a chain of tools; capable models can.
         return self.max_tool_steps or (1 if self.embedded else 3)
-
-    @property
-    def resolved_database_url(self) -> str:
-        from shop.db import sqlite_url
-
-        return self.database_url or sqlite_url(self.data_dir)

@@ -21,31 +21,30 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.config import Settings
 from agent.consent import Consent, classify_consent, default_rules
+from agent.events import EventSink, LiveEvent, Reply, Thinking, ToolResult, ToolRunning, emit
 from agent.llm import LLMError
 from agent.prompts import PROMPTS_DIR, Prompts
 from agent.readback import describe_changes
-from agent.state import ActionRecord, ConversationState, Pending, Turn, new_turn
+from agent.state import ActionRecord, ConversationState, Pending, Turn, TurnUpdate, new_turn
 from agent.understand import Understander
-from tools import TOOLS, Confirmation, ToolContext, parse_action, run_action
+from tools import TOOLS, Confirmation, ToolContext, parse_action, read_cart, run_action
 
-EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 ANSWERS = ("reply", "clarify", "handoff")  # actions that answer directly, without a tool
 CHANGED = ("cart_changed", "order_changed")  # the shop's codes for "not what the customer said yes to"
 
 
 @dataclass
-class TurnDeps:
-    """Per-request objects the nodes need; passed in ``config["configurable"]["deps"]``, never checkpointed."""
+class TurnContext:
+    """Per-request objects the nodes need (LangGraph's runtime context): passed to each run, never checkpointed."""
 
     settings: Settings
     understander: Understander
@@ -53,90 +52,84 @@ class TurnDeps:
     tools: ToolContext
     on_event: EventSink | None = None
 
-    async def emit(self, event: dict[str, Any]) -> None:
-        if self.on_event is not None:
-            await self.on_event(event)
+    async def emit(self, event: LiveEvent) -> None:
+        await emit(self.on_event, event)
 
 
-def _deps(config: RunnableConfig) -> TurnDeps:
-    return config["configurable"]["deps"]
+Context = Runtime[TurnContext]
 
 
 # ── nodes ────────────────────────────────────────────────────────────────────────────────────────────
 
 async def start_turn(state: ConversationState) -> dict[str, Any]:
     text = state["user_text"]
-    history = [*state.get("history", []), {"role": "user", "content": text}]
-    return {"turn": new_turn(text), "history": history, "action": None}
+    return {"turn": new_turn(text), "history": [{"role": "user", "content": text}], "action": None}
 
 
-async def understand(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
-    deps = _deps(config)
-    turn = _copy_turn(state["turn"])
-    await deps.emit({"type": "thinking"})
+async def understand(state: ConversationState, runtime: Context) -> dict[str, Any]:
+    ctx = runtime.context
+    turn = state["turn"]
+    await ctx.emit(Thinking())
     started = time.perf_counter()
     try:
-        decision = await deps.understander.choose(state.get("history", []), state.get("shown", []),
-                                                  state.get("cart"), [_summarize(o) for o in turn["outcomes"]])
+        decision = await ctx.understander.choose(state.get("history", []), state.get("shown", []),
+                                                 state.get("cart"), [_summarize(o) for o in turn["outcomes"]])
     except LLMError as exc:  # the model is down or too slow: the turn ends with a spoken apology
-        turn["llm_error"] = str(exc)
-        turn["timings"]["llm"] += time.perf_counter() - started
-        return {"turn": turn, "action": None}
-    turn["timings"]["llm"] += decision.seconds
+        failed = TurnUpdate(llm_error=str(exc), timings={"llm": time.perf_counter() - started})
+        return {"turn": failed, "action": None}
     action = decision.action.model_dump(exclude_none=True) if decision.action else None
     if action is not None and action["action"] != "reply":
-        await deps.emit({"type": "action", "tool": action["action"], "args": _args(action)})
-    return {"turn": turn, "action": action}
+        tool = action["action"]
+        await ctx.emit(ToolRunning(tool=tool, args=_args(action), label=TOOLS[tool].label))
+    return {"turn": TurnUpdate(timings={"llm": decision.seconds}), "action": action}
 
 
-async def ask(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
+async def ask(state: ConversationState, runtime: Context) -> dict[str, Any]:
     """Read back what the irreversible action will do, and keep that read-back for the customer's answer.
 
     It is stored in the state before ``confirm`` pauses because LangGraph re-runs an interrupted node from
     its start on resume: reading the cart there again would confirm whatever the cart had become.
     """
-    deps = _deps(config)
+    ctx = runtime.context
     action = state["action"]
     assert action is not None
     tool, args = action["action"], _args(action)
-    subject = await _subject(tool, args, deps)
-    turn = _copy_turn(state["turn"])
+    subject = await _subject(tool, args, ctx)
     if subject.get("error"):  # nothing to confirm: say why instead of asking
-        turn["actions"].append(ActionRecord(tool=tool, args=args, status="error", error=subject["error"]))
-        turn["reply"] = subject["reply"]
-        return {"turn": turn, "action": None, "pending": None, **subject["update"]}
+        refused = TurnUpdate(actions=[ActionRecord(tool=tool, args=args, status="error", error=subject["error"])],
+                             reply=subject["reply"])
+        return {"turn": refused, "action": None, "pending": None, **subject["update"]}
     earlier = state.get("pending")
     changes = describe_changes(earlier["snapshot"], subject["snapshot"]) if earlier and earlier["changed"] else ""
-    prompt = deps.prompts.reply(f"{tool}.confirm", args=args, **{subject["kind"]: subject["snapshot"]})
+    prompt = ctx.prompts.reply(f"{tool}.confirm", args=args, **{subject["kind"]: subject["snapshot"]})
     pending = Pending(tool=tool, args=args, question=prompt, prompt=f"{changes} {prompt}".strip(),
                       snapshot=subject["snapshot"],
                       fingerprint=subject["snapshot"].get("fingerprint"), key=uuid.uuid4().hex, changed=False)
-    return {"turn": turn, "pending": pending, **subject["update"]}
+    return {"pending": pending, **subject["update"]}
 
 
-async def confirm(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
+async def confirm(state: ConversationState, runtime: Context) -> dict[str, Any]:
     """Wait for the customer's answer to the read-back; the graph stops here until their next message."""
-    deps = _deps(config)
+    ctx = runtime.context
     pending = state["pending"]
     assert pending is not None
     answer: str = interrupt({k: pending[k] for k in ("tool", "args", "prompt", "fingerprint")})
 
     # Resumed with the customer's next message: that message starts a new turn.
     turn = new_turn(answer)
-    history = [*state.get("history", []), {"role": "assistant", "content": pending["prompt"]},
-               {"role": "user", "content": answer}]
-    record = ActionRecord(tool=pending["tool"], args=pending["args"], status="done", error=None)
+    history = [{"role": "assistant", "content": pending["prompt"]}, {"role": "user", "content": answer}]
+    record = ActionRecord(tool=pending["tool"], args=pending["args"], status="done")
     decision = consent(answer, pending)
     if decision == "yes":
-        turn["confirmed"] = record
-        return {"turn": turn, "history": history, "action": {"action": pending["tool"], **pending["args"]}}
+        return {"turn": {**turn, "confirmed": record}, "history": history,
+                "action": {"action": pending["tool"], **pending["args"]}}
     if decision == "unclear":  # ask again, briefly, and keep waiting
-        again = deps.prompts.reply("confirm_again", question=pending["question"])
+        again = ctx.prompts.reply("confirm_again", question=pending["question"])
         return {"turn": turn, "history": history, "action": None, "pending": {**pending, "prompt": again}}
     if decision == "no":
-        turn["confirmed"] = ActionRecord(**{**record, "status": "cancelled"})
-        turn["reply"] = deps.prompts.reply("declined", tool=pending["tool"])
-        return {"turn": turn, "history": history, "action": None, "pending": None}
+        declined = Turn(**{**turn, "confirmed": record.model_copy(update={"status": "cancelled"}),
+                           "reply": ctx.prompts.reply("declined", tool=pending["tool"])})
+        return {"turn": declined, "history": history, "action": None, "pending": None}
     # A new request instead of an answer: nothing is run, and the request is answered as one.
     return {"turn": turn, "history": history, "action": None, "pending": None, "user_text": answer}
 
@@ -147,47 +140,44 @@ def consent(answer: str, pending: Pending) -> Consent:
                             [str(v) for v in pending["args"].values()])
 
 
-async def act(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
-    deps = _deps(config)
-    turn = _copy_turn(state["turn"])
+async def act(state: ConversationState, runtime: Context) -> dict[str, Any]:
+    ctx = runtime.context
+    turn = state["turn"]
     action = parse_action(state["action"] or {})
     pending = state.get("pending")
-    tools = deps.tools
+    tools = ctx.tools
     if turn["confirmed"] is not None and pending is not None:  # exactly what was read back, at most once
         tools = dataclasses.replace(tools, confirmation=Confirmation(idempotency_key=pending["key"],
                                                                      fingerprint=pending["fingerprint"]))
     started = time.perf_counter()
     outcome = await run_action(action, tools)
-    turn["timings"]["tools"] += time.perf_counter() - started
-    turn["steps"] += 1
+    done = TurnUpdate(steps=1, outcomes=[outcome.model_dump()], timings={"tools": time.perf_counter() - started})
     record = ActionRecord(tool=action.action, args=action.args(), status="done" if outcome.ok else "error",
                           error=outcome.error)
-    if turn["confirmed"] is not None and turn["confirmed"]["tool"] == action.action:
-        turn["confirmed"] = record  # a confirmed action is not a new choice of this turn
+    if turn["confirmed"] is not None and turn["confirmed"].tool == action.action:
+        done["confirmed"] = record  # a confirmed action is not a new choice of this turn
     else:
-        turn["actions"].append(record)
-    turn["outcomes"].append(outcome.model_dump())
-    await deps.emit({"type": "tool_result", "tool": action.action, "ok": outcome.ok})
-    update: dict[str, Any] = {"turn": turn, "pending": None}
+        done["actions"] = [record]
+    await ctx.emit(ToolResult(tool=action.action, ok=outcome.ok))
+    update: dict[str, Any] = {"turn": done, "pending": None}
     if pending is not None and outcome.code in CHANGED:  # the shop refused: read back the new state
         update["pending"] = {**pending, "changed": True}
     if outcome.ok and outcome.data.get("items"):
         shown = [_product_card(p) for p in outcome.data["items"]]
-        turn["shown"] = shown
+        done["shown"] = shown
         update["shown"] = shown
     if outcome.ok and outcome.data.get("cart"):
         update["cart"] = outcome.data["cart"]
     return update
 
 
-async def respond(state: ConversationState, config: RunnableConfig) -> dict[str, Any]:
-    deps = _deps(config)
-    turn = _copy_turn(state["turn"])
-    if not turn["reply"]:
-        turn["reply"] = _compose_reply(state.get("action"), turn, deps)
-    await deps.emit({"type": "reply", "text": turn["reply"]})
-    history = [*state.get("history", []), {"role": "assistant", "content": turn["reply"]}]
-    return {"turn": turn, "history": history, "action": None}
+async def respond(state: ConversationState, runtime: Context) -> dict[str, Any]:
+    ctx = runtime.context
+    turn = state["turn"]
+    update = TurnUpdate() if turn["reply"] else _compose_reply(state.get("action"), turn, ctx)
+    reply = update.get("reply", turn["reply"])
+    await ctx.emit(Reply(text=reply))
+    return {"turn": update, "history": [{"role": "assistant", "content": reply}], "action": None}
 
 
 # ── routing ──────────────────────────────────────────────────────────────────────────────────────────
@@ -214,18 +204,18 @@ def after_confirm(state: ConversationState) -> Literal["act", "confirm", "respon
     return "understand"  # a new request instead of an answer
 
 
-def after_act(state: ConversationState, config: RunnableConfig) -> Literal["ask", "understand", "respond"]:
+def after_act(state: ConversationState, runtime: Context) -> Literal["ask", "understand", "respond"]:
     turn = state["turn"]
     pending = state.get("pending")
     if pending is not None and pending["changed"]:
         return "ask"
-    if turn["confirmed"] is not None or turn["steps"] >= _deps(config).settings.tool_steps:
+    if turn["confirmed"] is not None or turn["steps"] >= runtime.context.settings.tool_steps:
         return "respond"
     return "understand"
 
 
 def build_graph(checkpointer: Any = None):  # noqa: ANN201 - a compiled LangGraph graph
-    graph = StateGraph(ConversationState)
+    graph = StateGraph(ConversationState, context_schema=TurnContext)
     graph.add_node("start_turn", start_turn)
     graph.add_node("understand", understand)
     graph.add_node("ask", ask)
@@ -248,11 +238,6 @@ def _args(action: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in action.items() if k != "action"}
 
 
-def _copy_turn(turn: Turn) -> Turn:
-    return Turn(**{**turn, "actions": list(turn["actions"]), "outcomes": list(turn["outcomes"]),
-                   "timings": dict(turn["timings"])})
-
-
 def _product_card(product: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "name", "brand", "category", "price", "rating", "review_count", "stock", "colors", "sizes",
             "match", "reason")
@@ -273,38 +258,37 @@ def _summarize(outcome: dict[str, Any]) -> str:
     return f"{outcome['tool']}: done"
 
 
-async def _subject(tool: str, args: dict[str, Any], deps: TurnDeps) -> dict[str, Any]:
+async def _subject(tool: str, args: dict[str, Any], ctx: TurnContext) -> dict[str, Any]:
     """The cart or order an irreversible action is about, as the shop has it now, or why there is none."""
     if tool == "checkout":
-        outcome = await run_action(parse_action({"action": "view_cart"}), deps.tools)
-        cart = outcome.data.get("cart") if outcome.ok else None
+        cart, error = await read_cart(ctx.tools)
         if not cart or not cart.get("lines"):
-            return {"error": outcome.error or "the cart is empty", "update": {"cart": cart},
-                    "reply": deps.prompts.reply("checkout.confirm", cart=cart)}
+            return {"error": error or "the cart is empty", "update": {"cart": cart},
+                    "reply": ctx.prompts.reply("checkout.confirm", cart=cart)}
         return {"kind": "cart", "snapshot": cart, "update": {"cart": cart}}
-    outcome = await run_action(parse_action({"action": "order_status", **args}), deps.tools)
+    outcome = await run_action(parse_action({"action": "order_status", **args}), ctx.tools)
     if not outcome.ok:
-        return {"error": outcome.error, "update": {}, "reply": deps.prompts.reply("error", error=outcome.error)}
+        return {"error": outcome.error, "update": {}, "reply": ctx.prompts.reply("error", error=outcome.error)}
     order = outcome.data["order"]
     if not order["cancellable"]:
         error = f"order {order['id']} is {order['status']} and can no longer be cancelled"
-        return {"error": error, "update": {}, "reply": deps.prompts.reply("error", error=error)}
+        return {"error": error, "update": {}, "reply": ctx.prompts.reply("error", error=error)}
     return {"kind": "order", "snapshot": order, "update": {}}
 
 
-def _compose_reply(action: dict[str, Any] | None, turn: Turn, deps: TurnDeps) -> str:
+def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext) -> TurnUpdate:
     """Template replies from tool data; the model's own words only for answers without tools."""
-    prompts = deps.prompts
+    prompts = ctx.prompts
     if action is not None and action["action"] in ANSWERS:
         name, args = action["action"], _args(action)
-        if name != "reply":  # clarify and handoff count as chosen actions; a plain reply does not
-            turn["actions"].append(ActionRecord(tool=name, args=args, status="done", error=None))
-        if name != "reply" or not turn["outcomes"] or deps.settings.reply_mode == "llm":
-            return prompts.reply(name, **args)
+        # clarify and handoff count as chosen actions; a plain reply does not
+        chosen = [] if name == "reply" else [ActionRecord(tool=name, args=args)]
+        if name != "reply" or not turn["outcomes"] or ctx.settings.reply_mode == "llm":
+            return TurnUpdate(actions=chosen, reply=prompts.reply(name, **args))
     if not turn["outcomes"]:
         # No tool ran: say why. (When one did before the model failed, its result is still the answer.)
-        return prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood")
+        return TurnUpdate(reply=prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood"))
     last = turn["outcomes"][-1]
     if not last["ok"]:
-        return prompts.reply("error", error=last["error"])
-    return prompts.reply(last["tool"], **last["data"])
+        return TurnUpdate(reply=prompts.reply("error", error=last["error"]))
+    return TurnUpdate(reply=prompts.reply(last["tool"], **last["data"]))

@@ -14,9 +14,9 @@ import jinja2
 import yaml
 from pydantic.fields import FieldInfo
 
+from prompts import PROMPTS_DIR
 from tools.base import TOOLS
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 HISTORY_TURNS = 6  # recent messages kept in the prompt: enough for "the second one", cheap enough for 270M
 
 

@@ -1,14 +1,17 @@
-"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop."""
+"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, set passwords."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import getpass
 import sys
 from collections.abc import Sequence
 
-from agent.config import Settings
+from app.logs import configure_logging
+from app.settings import Settings, load_settings
+
+COMMANDS_GROUP = "voiceshop.commands"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,17 +32,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
 
+    users = commands.add_parser("users", help="manage sign-in of the shop's customers and owners")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    set_password = user_commands.add_parser(
+        "set-password", help="give a customer or owner a new password (asked for, or one line on stdin) and "
+                             "sign out their sessions")
+    set_password.add_argument("login")
+
     for extra in _extra_commands():
         extra(commands)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(load_settings().agent.log_format)
     if args.command == "serve":
         return _serve(args.host, args.port)
     if args.command == "chat":
         return asyncio.run(_chat(args.login))
     if args.command == "seed":
         return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "users":
+        return _set_password(args.login)
     if args.command == "retrain":
         from shop.recsys.service import main as recommend_main
 
@@ -48,30 +60,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _extra_commands() -> list:
-    """Subcommands contributed by other parts (evals, recommender), each ``register(subparsers)``."""
-    from evals.cli import register as register_eval
+    """Subcommands that tools beside the product add (``voiceshop eval`` from evals/), each a
+    ``register(subparsers)`` declared as a ``voiceshop.commands`` entry point in pyproject.toml: the product
+    never imports them, and an installation without them simply lacks the subcommand."""
+    from importlib.metadata import entry_points
 
-    return [register_eval]
+    return [entry.load() for entry in entry_points(group=COMMANDS_GROUP)]
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
-    from shop.seed import seed_database
-
+    from app.main import shop_database_url
     from shop.db import Database
+    from shop.seed import SeedError, owner_notice, seed_database
 
-    settings = Settings.from_env()
-    database = Database(settings.resolved_database_url)
-    summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
-                            progress=lambda line: print(line, flush=True))
+    settings = load_settings().agent
+    database = Database(shop_database_url(settings))
+    try:
+        summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
+                                progress=lambda line: print(line, flush=True), owner_password=settings.owner_password)
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
           f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
+    print(owner_notice(summary), flush=True)
+    return 0
+
+
+def _read_password(prompt: str = "Password: ") -> str:
+    """Asked for at a terminal (not echoed), else one line from stdin (for scripts)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _set_password(login: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.main import shop_database_url
+    from shop.auth import set_password
+    from shop.db import Database
+    from shop.models import User
+
+    settings = load_settings().agent
+    password = _read_password("New password: ")
+    if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
+        print("error: the passwords differ", file=sys.stderr)
+        return 1
+    with Database(shop_database_url(settings)).session() as session:
+        user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
+        if user is None:
+            print(f"error: no customer or owner with login {login!r}", file=sys.stderr)
+            return 1
+        try:
+            set_password(session, user, password)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"New password set for {user.login}; their sessions are signed out.")
     return 0
 
 
 def _ensure_seeded(settings: Settings) -> None:
+    from app.main import shop_database_url
     from shop.db import Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(shop_database_url(settings.agent))
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
@@ -82,10 +136,11 @@ def _serve(host: str, port: int) -> int:
 
     from app.main import create_app
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     print(f"Voice shop assistant on http://{host}:{port}  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # log_config=None: uvicorn's own loggers (access log included) go through the LOG_FORMAT handler too.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
     return 0
 
 
@@ -93,13 +148,17 @@ async def _chat(login: str) -> int:
     import httpx
 
     from app.main import create_app
+    from shop.auth import DEMO_LOGIN
 
-    settings = Settings.from_env()
+    settings = load_settings()
     _ensure_seeded(settings)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://voiceshop", timeout=120) as client:
-        signed_in = await client.post("/api/login", json={"login": login})
+        credentials = {"login": login}
+        if login != DEMO_LOGIN or not settings.demo_login:
+            credentials["password"] = _read_password(f"Password for {login}: ")
+        signed_in = await client.post("/api/login", json=credentials)
         if signed_in.status_code != 200:
             print(f"cannot sign in as {login!r}: {signed_in.json().get('detail')}", file=sys.stderr)
             return 2

@@ -1,6 +1,6 @@
 """The assistant's HTTP server: chat API, the reference shop mounted at ``/shop``, voice and the widget.
 
-``create_app()`` builds everything from :class:`agent.config.Settings` (embedded defaults, environment
+``create_app()`` builds everything from :class:`app.settings.Settings` (embedded defaults, environment
 overrides); ``uvicorn app.main:app`` or ``voiceshop serve`` runs it.
 """
 
@@ -11,31 +11,43 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
-from agent.config import Settings
+from agent.assistant import Assistant, ChatResponse
+from agent.config import Settings as AgentSettings
 from agent.customer import Customer
 from agent.llm import COMPUTE_LOCK
-from app.auth import COOKIE, Customers, current_customer
+from app import logs
+from app.auth import (Customers, clear_session_cookies, current_customer, customer_view, request_token,
+                      set_session_cookies)
+from app.metrics import TurnMetrics
 from app.routes import voice as voice_routes
+from app.schemas import ChatRequest
+from app.turns import run_text_turn
+from app.settings import Settings, load_settings, settings_around
 from shop import strict_json
 from shop.api import create_shop_app
-from shop.db import Database
+from shop.auth import AuthOptions, JwtVerifier
+from shop.db import Database, sqlite_url
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
+from shop.recsys.service import configure as configure_recommender
 from shop.recsys.service import start as start_recommender
+from shop.schemas import AddToCart, LoginRequest, ShopTokenRequest
 from shop.search import CatalogSearch
 from shop.search.dense import DenseIndex, DenseIndexOptions
+from shop.vectors import configure_encoder
 from tools import ShopClient, ShopError
-from voice.asr import AsrOptions, Transcriber
+from voice.asr import Transcriber
 from voice.prompt import fetch_catalog_vocabulary
 
 log = logging.getLogger("voiceshop")
@@ -43,41 +55,38 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]
 
 
-class LoginRequest(BaseModel):
-    login: str = Field(min_length=1, max_length=80)
+def shop_database_url(settings: AgentSettings) -> str:
+    """The reference shop's database: ``DATABASE_URL``, else SQLite in the data directory."""
+    return settings.database_url or sqlite_url(settings.data_dir)
 
 
-class ChatRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("say something: the text is blank")
-        return text.strip()
-
-
-class CartItemRequest(BaseModel):
-    product_id: str = Field(min_length=1, max_length=32)
-    quantity: int = Field(default=1, ge=1, le=99)
-    color: str | None = None
-    size: str | None = None
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
+    """The app as ``config`` says (default: the environment's); given agent settings only, the other parts'
+    sections come from the environment."""
+    if config is None:
+        config = load_settings()
+    elif isinstance(config, AgentSettings):
+        config = settings_around(config)
+    settings = config.agent
+    database = Database(shop_database_url(settings))
+    database.create_schema()
+    configure_encoder(config.encoder)
+    configure_recommender(database.engine, config.recommender)
     catalog_search = CatalogSearch()  # lexical until the product vectors are synced
-    shop_app = create_shop_app(database, catalog_search)  # migrates the schema to the newest revision
+    shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hooks = {"request": [_tag_with_turn_id]}
         if settings.shop_url:
-            shop_http = httpx.AsyncClient(base_url=settings.shop_url, timeout=10)
+            shop_http = httpx.AsyncClient(base_url=settings.shop_url, timeout=10, event_hooks=hooks)
         else:  # the reference shop in-process: same HTTP API, no network hop
-            shop_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=shop_app), base_url="http://shop")
+            # Only the assistant calls through this transport, so the shop may believe the client address it
+            # forwards with a sign-in (the login rate limit counts per address).
+            transport = httpx.ASGITransport(app=ProxyHeadersMiddleware(shop_app, trusted_hosts="127.0.0.1"),
+                                            client=("127.0.0.1", 123))
+            shop_http = httpx.AsyncClient(transport=transport, base_url="http://shop",
+                                          event_hooks=hooks)
         app.state.shop_http = shop_http
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
@@ -85,10 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, settings, database,
+            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, config.search, database,
                                                                 catalog_search))
-        help_center = await asyncio.to_thread(_open_help_center, settings)
-        async with Assistant(settings, shop_http, help_center=help_center) as assistant:
+        # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
+        shop_app.state.help_center = await asyncio.to_thread(_open_help_center, config.help_center)
+        app.state.shop_app = shop_app
+        async with Assistant(settings, shop_http) as assistant:
             app.state.assistant = assistant
             yield
         if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:
@@ -99,8 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
     strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
+    app.state.metrics = TurnMetrics()
     # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
-    app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
+    app.state.transcriber = Transcriber(config.asr, lock=COMPUTE_LOCK)
     app.mount("/shop", shop_app)
 
     @app.get("/health", tags=["meta"])
@@ -117,34 +129,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness = await _readiness(request.app)
         return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
+    @app.get("/metrics", tags=["meta"], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics of this process: turn seconds per stage, tool outcomes, confirmations, errors."""
+        turn_metrics: TurnMetrics = request.app.state.metrics
+        return Response(turn_metrics.exposition(), media_type=turn_metrics.content_type)
+
     @app.post("/api/login", tags=["session"])
     async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, Any]:
-        """Demo sign-in for a seeded customer; sets the session cookie and returns a bearer token."""
-        token, customer = await request.app.state.customers.login(body.login)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="lax")
-        return {"token": token, "user": {"id": customer.id, "login": customer.login, "name": customer.name}}
+        """Sign in with login and password (``demo`` needs none while DEMO_LOGIN is on).
+
+        Sets the session cookie and the CSRF cookie; returns the bearer token, the CSRF token and the expiry.
+        401 wrong login or password, 429 (``Retry-After``) after too many failures from one address.
+        """
+        signed_in = await request.app.state.customers.login(body.model_dump(exclude_none=True), _client(request))
+        set_session_cookies(request, response, signed_in)
+        return signed_in.body()
+
+    @app.post("/api/session/jwt", tags=["session"])
+    async def shop_token_session(body: ShopTokenRequest, request: Request, response: Response) -> dict[str, Any]:
+        """Sign in with a JWT the shop signed for its customer (``SHOP_JWT_KEY``); answers like ``/api/login``."""
+        signed_in = await request.app.state.customers.shop_token_session(body.token, _client(request))
+        set_session_cookies(request, response, signed_in)
+        return signed_in.body()
 
     @app.post("/api/logout", tags=["session"])
-    async def logout(response: Response) -> dict[str, str]:
-        response.delete_cookie(COOKIE)
+    async def logout(request: Request, response: Response) -> dict[str, str]:
+        """Revoke the session (bearer token or cookie) at the shop and drop the cookies."""
+        token = request_token(request)
+        if token:
+            await request.app.state.customers.logout(token)
+        clear_session_cookies(response)
         return {"status": "signed out"}
 
     @app.get("/api/me", tags=["session"])
     async def me(customer: CurrentCustomer) -> dict[str, Any]:
-        return {"id": customer.id, "login": customer.login, "name": customer.name}
+        return customer_view(customer)
 
     @app.post("/api/chat", response_model=ChatResponse, tags=["assistant"])
     async def chat(body: ChatRequest, customer: CurrentCustomer, request: Request) -> ChatResponse:
         """One customer message → the assistant's reply, the actions it ran, products shown and the cart."""
-        return await request.app.state.assistant.chat(customer, body.text, body.conversation_id)
+        return await run_text_turn(assistant=request.app.state.assistant, metrics=request.app.state.metrics,
+                                   customer=customer, text=body.text, conversation_id=body.conversation_id)
 
     @app.get("/api/cart", tags=["shop"])
     async def cart(customer: CurrentCustomer, request: Request) -> Any:
         return await _shop_call(request, customer, "GET", "/cart")
 
     @app.post("/api/cart/items", tags=["shop"])
-    async def add_cart_item(body: CartItemRequest, customer: CurrentCustomer, request: Request) -> Any:
-        """The widget's "add to cart" button: straight to the shop, no model involved."""
+    async def add_cart_item(body: AddToCart, customer: CurrentCustomer, request: Request) -> Any:
+        """The widget's "add to cart" button: straight to the shop (the shop API's own body), no model involved."""
         return await _shop_call(request, customer, "POST", "/cart/items", json=body.model_dump(exclude_none=True))
 
     @app.get("/api/orders", tags=["shop"])
@@ -154,6 +188,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(voice_routes.router)
     _mount_web(app)
     return app
+
+
+def shop_auth_options(settings: Settings) -> AuthOptions:
+    """How the in-process reference shop signs people in, from the sign-in settings."""
+    verifier = None
+    if settings.shop_jwt_key:
+        verifier = JwtVerifier.from_setting(settings.shop_jwt_key, settings.shop_jwt_issuer, settings.shop_jwt_audience)
+    return AuthOptions(demo_login=settings.demo_login, session_ttl=timedelta(seconds=settings.session_ttl_s),
+                       login_rate_limit=settings.login_rate_limit, jwt=verifier)
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _tag_with_turn_id(request: httpx.Request) -> None:
+    """Name the turn in each shop request, so an external shop's logs line up with the assistant's."""
+    if turn_id := logs.current_turn_id():
+        request.headers["X-Turn-Id"] = turn_id
 
 
 async def _shop_call(request: Request, customer: Customer, method: str, path: str, **kwargs: Any) -> Any:
@@ -182,7 +235,7 @@ async def _readiness(app: FastAPI) -> Readiness:
     checks = dict(zip(("llm", "shop", "help_center", "asr"), await asyncio.gather(
         _check(lambda: state.assistant.llm.probe(LLM_PROBE_TIMEOUT_S)),
         _check(lambda: _shop_answers(state)),
-        _check(lambda: asyncio.to_thread(_help_center_entries, state.assistant.help_center)),
+        _check(lambda: _help_center_answers(state)),
         _check(lambda: _asr_state(state.transcriber)),
     ), strict=True))
     return Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
@@ -214,6 +267,17 @@ async def _shop_answers(state: Any) -> str:
     return await asyncio.to_thread(select_one)
 
 
+async def _help_center_answers(state: Any) -> str:
+    """The help center the tools ask: the in-process shop's FAQ store has entries; an external one (SHOP_URL)
+    answers ``GET /help``."""
+    if state.settings.shop_url:
+        response = await state.shop_http.get("/help", params={"q": "shipping"}, timeout=READY_CHECK_TIMEOUT_S)
+        if response.status_code != 200:
+            raise RuntimeError(f"the shop API answered {response.status_code} to GET /help")
+        return f"help center at {state.settings.shop_url} answers"
+    return await asyncio.to_thread(_help_center_entries, state.shop_app.state.help_center)
+
+
 def _help_center_entries(help_center: FaqStore) -> str:
     count = help_center.entry_count()
     if count == 0:
@@ -227,9 +291,9 @@ async def _asr_state(transcriber: Transcriber) -> str:
     return "model loaded" if transcriber.loaded else "not loaded yet: loads on the first voice turn"
 
 
-def _open_help_center(settings: Settings) -> FaqStore:
+def _open_help_center(options: FaqStoreOptions) -> FaqStore:
     """The help center in ChromaDB, re-indexed from ``shop/helpcenter/`` where the files changed."""
-    store = FaqStore(FaqStoreOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
+    store = FaqStore(options)
     report = store.sync()
     log.info("help center: %d added, %d updated, %d removed, %d unchanged", len(report.added),
              len(report.updated), len(report.removed), report.unchanged)
@@ -245,9 +309,9 @@ async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncC
     await asyncio.to_thread(transcriber.load)
 
 
-def _start_dense_search(settings: Settings, database: Database, search: CatalogSearch) -> threading.Event:
+def _start_dense_search(options: DenseIndexOptions, database: Database, search: CatalogSearch) -> threading.Event:
     """Embed new or changed products, switch search to hybrid, then follow catalog changes."""
-    index = DenseIndex(DenseIndexOptions(chroma_path=settings.data_dir / "chroma", chroma_url=settings.chroma_url))
+    index = DenseIndex(options)
     with database.sessions() as session:
         report = index.sync(session)
     log.info("dense product index ready: %s", report)
@@ -267,5 +331,7 @@ def _mount_web(app: FastAPI) -> None:
 def __getattr__(name: str) -> Any:
     # ``uvicorn app.main:app`` builds the app on first access, so importing this module stays cheap.
     if name == "app":
-        return create_app()
+        settings = load_settings()
+        logs.configure_logging(settings.agent.log_format)
+        return create_app(settings)
     raise AttributeError(name)

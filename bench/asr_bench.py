@@ -39,6 +39,7 @@ import jiwer
 import numpy as np
 from whisper_normalizer.english import EnglishTextNormalizer
 
+from evals.metrics import percentile
 from evals.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_noise, with_silence
 from voice.asr import AsrOptions, Transcriber
 from voice.audio import AudioLimits, decode_audio
@@ -180,12 +181,6 @@ def digit_error_rate(reference: str, hypothesis: str) -> float:
     return jiwer.cer(digits_only(reference), digits_only(hypothesis) or "-")
 
 
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def machine_line(threads: int) -> str:
     """Which machine the figures come from; the load average shows how busy it was."""
     model = "unknown CPU"
@@ -257,7 +252,7 @@ def conditions_table(conditions: list[Condition]) -> str:
                         f"| {_wer_cell([r for r, _ in tuning], [h for _, h in tuning])} "
                         f"| {_wer_cell([r for r, _ in later], [h for _, h in later])} "
                         f"| {right}/{len(pairs)} | {statistics.median(condition.seconds):.2f} "
-                        f"| {percentile(condition.seconds, 0.9):.2f} |")
+                        f"| {percentile(condition.seconds, 90):.2f} |")
     voices = list(dict.fromkeys(conditions[0].voices))
     rows += ["", "| voice@words per minute | " + " | ".join(c.name for c in conditions) + " |",
              "|---|" + "---:|" * len(conditions)]
@@ -308,17 +303,17 @@ def real_clips(options: BenchOptions, vocabulary: CatalogVocabulary) -> str:
 
 async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVocabulary, str]:
     """POST a 3-second webm command to /api/voice of the real app; returns the catalog vocabulary too."""
-    from agent.config import Settings
     from agent.llm import bundled_model_path
-    from app.main import create_app
+    from app.main import create_app, shop_database_url
+    from app.settings import load_settings
     from shop.db import Database
     from shop.seed import seed_database
 
     # No background catalog embedding: it would compete for the cores with the turns being timed.
-    settings = Settings.from_env(data_dir=data_dir, warm_indexes=False)
+    settings = load_settings(data_dir=data_dir, warm_indexes=False).agent
     if settings.embedded and settings.model_path is None:  # reuse the server's assembled model file
-        settings.model_path = bundled_model_path(Path(os.environ.get("VOICESHOP_DATA_DIR") or "var"))
-    database = Database(settings.resolved_database_url)
+        settings.model_path = bundled_model_path(load_settings().agent.data_dir)
+    database = Database(shop_database_url(settings))
     database.create_schema()
     seed_database(database, products=2000, customers=200, seed=7)  # the demo shop `voiceshop serve` seeds
     database.engine.dispose()

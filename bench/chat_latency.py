@@ -17,18 +17,14 @@ from pathlib import Path
 
 import httpx
 
-from agent.config import Settings
+from app.settings import load_settings
+from evals.metrics import percentile
 
 MESSAGES = [
     "show me running shoes", "add the first one", "what's in my cart", "find wireless headphones under 50 dollars",
     "hi there", "where is my order", "what is your return policy", "recommend something for my mom who likes gardening",
     "show me a waterproof jacket", "remove the running shoes",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(rounds: int) -> None:
@@ -41,8 +37,8 @@ async def run(rounds: int) -> None:
         seed_database(Database(f"sqlite:///{data_dir / 'shop.db'}"), products=2000, customers=200, seed=7)
         model = Path("var/models/gemma3-270m-q4_k_m.gguf")
         # No background catalog embedding: it would compete for the cores with the turns being timed.
-        settings = Settings.from_env(data_dir=data_dir, model_path=model if model.exists() else None,
-                                     warm_indexes=False)
+        settings = load_settings(data_dir=data_dir, model_path=model if model.exists() else None,
+                                 warm_indexes=False)
         started = time.perf_counter()
         app = create_app(settings)
         async with app.router.lifespan_context(app), httpx.AsyncClient(
@@ -65,7 +61,7 @@ async def run(rounds: int) -> None:
           f"{len(stages['total'])} turns, LLM_THREADS={settings.llm_threads}")
     print("| stage | p50 s | p95 s | mean s |\n|---|---|---|---|")
     for stage, values in stages.items():
-        print(f"| {stage} | {statistics.median(values):.2f} | {percentile(values, 0.95):.2f} | "
+        print(f"| {stage} | {statistics.median(values):.2f} | {percentile(values, 95):.2f} | "
               f"{statistics.fmean(values):.2f} |")
 
 

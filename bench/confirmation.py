@@ -76,7 +76,7 @@ def load_answers(path: Path | None = None) -> list[ConfirmationAnswer]:
 def classify_all(answers: list[ConfirmationAnswer]) -> list[Label]:
     # Imported here, so tests can load the set without the agent.
     from agent.consent import classify_consent, default_rules
-    from agent.prompts import PROMPTS_DIR
+    from prompts import PROMPTS_DIR
 
     rules = default_rules(PROMPTS_DIR / "confirmation.yaml")
     got: list[Label] = []

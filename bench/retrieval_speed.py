@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import threading
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from evals.metrics import percentile
 
 DATA_DIR = Path(__file__).parent / "data"
 BENCH_ROOT = Path("var") / "bench"
@@ -51,10 +52,6 @@ def _disk_mb(path: Path) -> float:
     if path.is_file():
         return path.stat().st_size / 2**20
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
-
-
-def _percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
@@ -147,12 +144,12 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
                     latencies = list(pool.map(lambda text: one(search, text), workload))
             wall = time.perf_counter() - started
             results[f"{mode}/{n_clients}"] = {
-                "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
+                "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
                 "qps": len(workload) / wall, "n": len(workload),
             }
             if n_clients == 1:
                 # Alone, a query's CPU time is what it would take on an idle core: the machine is shared.
-                results[f"{mode}/{n_clients}"].update(cpu_p50_ms=_percentile(cpu_ms, 50), cpu_p95_ms=_percentile(cpu_ms, 95))
+                results[f"{mode}/{n_clients}"].update(cpu_p50_ms=percentile(cpu_ms, 50), cpu_p95_ms=percentile(cpu_ms, 95))
     return {"rss_mb": _rss_mb(), "rss_growth_mb": _rss_mb() - rss_start, "peak_rss_mb": _peak_rss_mb(),
             "latency": results}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -30,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.config import Settings
 from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine, make_client
 from agent.prompts import Prompts
 from agent.understand import DEFAULT_FEW_SHOT, Understander, UnderstandOptions
+from app.settings import load_settings
 from training.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
 from training.taskdata import generate
 
@@ -46,7 +47,7 @@ class Setup:
     name: str
     adapter: bool
     few_shot: int
-    server: bool = False  # the model behind LLM_BASE_URL, configured as the app would be (Settings.from_env)
+    server: bool = False  # the model behind LLM_BASE_URL, configured as the app would be (app.settings)
 
 
 SETUPS = {"zero-shot": Setup("zero-shot", False, 0), "few-shot": Setup("few-shot", False, DEFAULT_FEW_SHOT),
@@ -105,7 +106,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
 
 def _server_client() -> tuple[ChatClient, UnderstandOptions]:
     """The client and options the app itself would use for LLM_BASE_URL (vLLM: LLM_FINETUNED=1, LLM_MODEL=<lora>)."""
-    settings = Settings.from_env(llm_timeout_s=BENCH_TIMEOUT_S)
+    settings = dataclasses.replace(load_settings().agent, llm_timeout_s=BENCH_TIMEOUT_S)
     if not settings.llm_base_url:
         raise SystemExit("the server setup needs LLM_BASE_URL (e.g. vLLM serving the adapter: `make vllm-check`)")
     client = make_client(settings)

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
+from agent.state import ActionRecord  # the product's own record of a chosen action
+
 SCHEMA = "voiceshop-eval/1"
 STAGES = ("asr", "llm", "tools", "total")  # latency stages reported, in pipeline order
 
@@ -22,20 +24,6 @@ class Check(BaseModel):
     expected: str
     passed: bool
     reason: str = ""
-
-
-class ActionTaken(BaseModel):
-    """An action the assistant chose, as the chat API reports it."""
-
-    tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    status: str = "done"
-    error: str | None = None
-
-    def brief(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
-        suffix = f" [{self.status}{': ' + self.error if self.error else ''}]" if self.status != "done" else ""
-        return f"{self.tool}({args}){suffix}"
 
 
 class ShownProduct(BaseModel):
@@ -53,8 +41,8 @@ class TurnResult(BaseModel):
     transcript: str | None = None  # what ASR heard, for voice turns
     wer: float | None = None
     reply: str = ""
-    actions: list[ActionTaken] = Field(default_factory=list)
-    confirmed: ActionTaken | None = None  # a checkout/cancel that this turn's "yes" (or "no") settled
+    actions: list[ActionRecord] = Field(default_factory=list)
+    confirmed: ActionRecord | None = None  # a checkout/cancel that this turn's "yes" (or "no") settled
     shown: list[ShownProduct] = Field(default_factory=list)  # products shown this turn, in order
     checks: list[Check] = Field(default_factory=list)
     actions_checked: bool = False  # the scenario listed `actions` for this turn

@@ -27,7 +27,8 @@ from evals.client import AssistantClient
 from evals.fresh_shop import SeedOptions, ShopTemplate
 from evals.matchers import RefContext
 from evals.metrics import summarize
-from evals.results import ActionTaken, RunConfig, RunReport, ScenarioResult, ShownProduct, TrialResult, TurnResult
+from agent.state import ActionRecord
+from evals.results import RunConfig, RunReport, ScenarioResult, ShownProduct, TrialResult, TurnResult
 from evals.scenario import Scenario, Turn
 from evals.scoring import check_final, score_turn
 from evals.speech import Recording, SpeechSynthesizer, word_error_rate
@@ -81,7 +82,7 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
     what does not depend on the shop's state (the assembled model, indexes, the conversation store,
     whose conversation ids are unique), so it is built once per run, not per trial.
     """
-    from agent.config import Settings
+    from app.settings import load_settings
 
     overrides: dict[str, Any] = {"shop_url": None, "llm_timeout_s": options.turn_timeout_s, "data_dir": data_dir}
     if options.llm_url:
@@ -93,7 +94,7 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
     # Trials share one process: indexes and models built per trial would dominate the run (lexical search,
     # recommender fitted on first use).
     overrides.setdefault("warm_indexes", False)
-    settings = Settings.from_env(**overrides)
+    settings = load_settings(**overrides).agent
     return replace(settings, llm_base_url=None) if scripted else settings
 
 
@@ -176,9 +177,9 @@ class Runner:
             return result
         elapsed = time.perf_counter() - started
         result.reply = response.get("reply", "")
-        result.actions = [ActionTaken(**a) for a in response.get("actions", []) if a.get("tool") != "reply"]
+        result.actions = [ActionRecord(**a) for a in response.get("actions", []) if a.get("tool") != "reply"]
         if response.get("confirmed"):
-            result.confirmed = ActionTaken(**response["confirmed"])
+            result.confirmed = ActionRecord(**response["confirmed"])
         result.shown = [ShownProduct(id=str(p["id"]), name=p.get("name", "")) for p in response.get("products", [])]
         result.timings = {k: float(v) for k, v in (response.get("timings") or {}).items()}
         result.timings.setdefault("total", elapsed)

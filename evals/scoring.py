@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.matchers import MISSING, RefContext, assign
-from evals.results import ActionTaken, Check
+from agent.state import ActionRecord
+from evals.results import Check
 from evals.scenario import ActionExpectation, CartLineExpectation, FinalExpectations, TurnExpectations
 
 
@@ -28,16 +29,16 @@ def describe_action(expected: ActionExpectation) -> str:
     return f"{expected.tool}({args})"
 
 
-def _action_list(actions: Sequence[ActionTaken]) -> str:
+def _action_list(actions: Sequence[ActionRecord]) -> str:
     return "[" + ", ".join(a.brief() for a in actions) + "]"
 
 
-def _arg_failures(expected: ActionExpectation, actual: ActionTaken, refs: RefContext) -> list[str]:
+def _arg_failures(expected: ActionExpectation, actual: ActionRecord, refs: RefContext) -> list[str]:
     return [f"{name}: {reason}" for name, matcher in expected.args.items()
             if (reason := matcher.check(actual.args.get(name, MISSING), refs)) is not None]
 
 
-def check_actions(expected: Sequence[ActionExpectation], actual: Sequence[ActionTaken],
+def check_actions(expected: Sequence[ActionExpectation], actual: Sequence[ActionRecord],
                   refs: RefContext) -> tuple[Check, int, int]:
     """The contract's rule: same actions, same order, listed arguments matching.
 
@@ -77,7 +78,7 @@ def check_reply(expect: TurnExpectations, reply: str) -> list[Check]:
     return checks
 
 
-def score_turn(expect: TurnExpectations, actions: Sequence[ActionTaken], reply: str,
+def score_turn(expect: TurnExpectations, actions: Sequence[ActionRecord], reply: str,
                refs: RefContext) -> TurnScore:
     """All checks of one turn. ``actions`` are the chosen ones (no plain reply, no confirmed action)."""
     score = TurnScore()

@@ -12,11 +12,10 @@ customer's row, which cart writes take too), may be repeated safely with an ``Id
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -27,13 +26,17 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from shop import schemas, strict_json
+from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, live_session, needs_rehash,
+                       password_matches, start_session)
 from shop.db import Database, begin_write
-from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, Order, OrderLine, OrderStatus,
-                         Product, User, utcnow)
+from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Order, OrderLine,
+                         OrderStatus, Product, User, UserRole, utcnow)
 from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
 
+if TYPE_CHECKING:
+    from shop.helpcenter.store import FaqStore
+
 MAX_LINE_QUANTITY = 99
-Recommender = Callable[..., list[tuple[Product, str]]]
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
@@ -59,17 +62,25 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False)  # we answer 401 ourselves, with a message
 
 
-def current_user(session: SessionDep,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
-    """The customer whose bearer token came with the request (401 when missing or unknown)."""
+def current_session(session: SessionDep,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> LoginSession:
+    """The live session whose bearer token came with the request (401 when missing, unknown, expired or revoked)."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>' (POST /login gives one)",
                             headers=challenge)
-    user = session.execute(select(User).where(User.token == credentials.credentials)).scalar_one_or_none()
-    if user is None:
-        raise HTTPException(401, "Unknown or expired token: log in again", headers=challenge)
-    return user
+    signed_in = live_session(session, credentials.credentials)
+    if signed_in is None:
+        raise HTTPException(401, "Unknown, expired or signed-out token: sign in again", headers=challenge)
+    return signed_in
+
+
+SignedInDep = Annotated[LoginSession, Depends(current_session)]
+
+
+def current_user(signed_in: SignedInDep) -> User:
+    """The customer (or owner) signed in with the request's token."""
+    return signed_in.user
 
 
 UserDep = Annotated[User, Depends(current_user)]
@@ -190,50 +201,101 @@ def lock_customer(session: Session, user: User) -> None:
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def popular_fallback(session: Session, *, user_id: int, query: str | None = None, product_id: str | None = None,
-                     limit: int = 5, search: CatalogSearch | None = None) -> list[tuple[Product, str]]:
-    """Stand-in until ``shop.recsys.service`` exists: popular in-stock products near the request.
-
-    "Near" is the given product's category, else the category of the query's best match, else the whole
-    shop; popularity is rating * log(1 + reviews) among its most reviewed products.
-    """
-    del user_id  # no personalisation in the stand-in
-    anchor = session.get(Product, product_id) if product_id else None
-    if anchor is None and query:
-        _, hits = (search or CatalogSearch()).search_products(session, parse_query(query, limit=1))
-        anchor = hits[0][0] if hits else None
-    statement = select(Product).where(Product.stock > 0)
-    if anchor is not None:
-        statement = statement.where(Product.category == anchor.category)
-    if product_id:
-        statement = statement.where(Product.id != product_id)
-    candidates = session.execute(statement.order_by(Product.review_count.desc()).limit(200)).scalars().all()
-    ranked = sorted(candidates, key=lambda product: product.rating * math.log1p(product.review_count), reverse=True)
-    return [(product, f"popular in {product.category}") for product in ranked[:limit]]
-
-
-def load_recommender() -> Recommender:
-    """``shop.recsys.service.recommend`` when that module exists, else :func:`popular_fallback`."""
-    try:
-        from shop.recsys.service import recommend  # imported lazily: written separately, may be absent
-    except ModuleNotFoundError as error:
-        if error.name != "shop.recsys.service":
-            raise  # the recommender exists but one of its own imports is missing: that is a real error
-        return popular_fallback
-    return recommend
-
-
 # --- routes: auth and catalog ----------------------------------------------------------------------------
 
 router = APIRouter()
 
 
+def _refusal(error: SignInRefused) -> HTTPException:
+    return HTTPException(error.status, error.detail, headers=error.headers)
+
+
+def _user_by_login(session: Session, login: str) -> User | None:
+    return session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
+
+
+def _authenticate(session: Session, body: schemas.LoginRequest, options: AuthOptions) -> User:
+    """The user ``body`` proves to be; raises :class:`SignInRefused` (401) otherwise."""
+    user = _user_by_login(session, body.login)
+    if body.password is None:
+        if body.login.lower() != DEMO_LOGIN:
+            raise SignInRefused(401, "Sign in with your login and password")
+        if not options.demo_login:
+            raise SignInRefused(401, "The demo sign-in is off (DEMO_LOGIN=0): sign in with a password")
+        if user is None:
+            raise SignInRefused(401, "This shop has no demo customer: seed it with `voiceshop seed`")
+        return user
+    if not password_matches(user, body.password):
+        raise SignInRefused(401, "Wrong login or password")
+    return user
+
+
 @router.post("/login", response_model=schemas.LoginResponse)
-def login(body: schemas.LoginRequest, session: SessionDep) -> schemas.LoginResponse:
-    user = session.execute(select(User).where(func.lower(User.login) == body.login.lower())).scalar_one_or_none()
+def login(body: schemas.LoginRequest, request: Request) -> schemas.LoginResponse:
+    """Sign in with login and password (or as ``demo`` without one, while the demo login is on).
+
+    The password check runs outside the write transaction: argon2 is slow on purpose and must not hold
+    SQLite's only write lock. Failures count towards the per-address-and-login limit (429 past it).
+    """
+    options: AuthOptions = request.app.state.auth
+    database: Database = request.app.state.db
+    client = request.client.host if request.client else "unknown"
+    try:
+        options.limiter.check(client, body.login)
+        with database.sessions() as session:
+            try:
+                user_id = _authenticate(session, body, options).id
+            except SignInRefused:
+                options.limiter.failed(client, body.login)
+                raise
+    except SignInRefused as error:
+        raise _refusal(error) from error
+    with database.sessions() as session:
+        begin_write(session)
+        user = session.get(User, user_id)
+        if body.password is not None and needs_rehash(user):
+            user.password_hash = hash_password(body.password)
+        token, started = start_session(session, user, options.session_ttl)
+        session.commit()
+        return schemas.LoginResponse(token=token, user=schemas.User.model_validate(user), expires_at=started.expires_at)
+
+
+@router.post("/logout")
+def logout(signed_in: SignedInDep, session: SessionDep) -> dict[str, str]:
+    """End the session whose token came with the request; the token is refused from now on."""
+    signed_in.revoked_at = utcnow()
+    session.commit()
+    return {"status": "signed out"}
+
+
+@router.post("/session/jwt", response_model=schemas.LoginResponse)
+def shop_token_session(body: schemas.ShopTokenRequest, request: Request, session: SessionDep) -> schemas.LoginResponse:
+    """Exchange a JWT signed by the shop that owns the accounts for a session of the customer it names.
+
+    ``sub`` is the customer's login here; a login seen for the first time becomes a new customer (named by
+    the ``name`` claim) who can sign in only this way. Owners never sign in with a shop token.
+    """
+    options: AuthOptions = request.app.state.auth
+    if options.jwt is None:
+        raise HTTPException(404, "Sign-in with a shop token is off: the shop has no SHOP_JWT_KEY")
+    try:
+        named = options.jwt.customer(body.token)
+    except SignInRefused as error:
+        raise _refusal(error) from error
+    user = _user_by_login(session, named.login)
     if user is None:
-        raise HTTPException(404, f"No customer with login '{body.login}'")
-    return schemas.LoginResponse(token=user.token, user=schemas.User.model_validate(user))
+        user = User(login=named.login, name=named.name, role=UserRole.customer)
+        session.add(user)
+    elif user.role is not UserRole.customer:
+        raise HTTPException(403, "A shop token signs in customers only")
+    try:
+        session.flush()
+        token, started = start_session(session, user, options.session_ttl)
+        session.commit()
+    except IntegrityError as error:  # the same new customer signed in by a simultaneous request
+        session.rollback()
+        raise HTTPException(409, "You were signed in at the same time elsewhere; please try again") from error
+    return schemas.LoginResponse(token=token, user=schemas.User.model_validate(user), expires_at=started.expires_at)
 
 
 @router.get("/me", response_model=schemas.User)
@@ -531,12 +593,29 @@ def recommendations(
     product_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> schemas.RecommendationList:
+    from shop.recsys.service import recommend  # lazy: the recommender's libraries load on first use
+
     anchor = product_or_404(session, product_id).id if product_id else None
-    pairs = load_recommender()(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit,
-                               search=search)
+    pairs = recommend(session, user_id=user.id, query=query or None, product_id=anchor, limit=limit, search=search)
     return schemas.RecommendationList(
         items=[to_schema(schemas.RecommendedProduct, product, reason=reason) for product, reason in pairs]
     )
+
+
+# --- routes: help center --------------------------------------------------------------------------------
+
+@router.get("/help", response_model=schemas.HelpAnswer, response_model_exclude_none=True)
+def help_answer(request: Request, q: Annotated[str, Query(min_length=1, max_length=500)]) -> schemas.HelpAnswer:
+    """The help center's answer to a question, or ``found: false`` when no entry is close enough."""
+    store: FaqStore | None = request.app.state.help_center
+    if store is None:
+        raise HTTPException(503, "the help center is not available")
+    if not q.strip():
+        raise HTTPException(422, "q is blank: ask a question")
+    answer = store.answer(q)
+    if answer is None:  # below the calibrated threshold: the assistant says so instead of guessing
+        return schemas.HelpAnswer(found=False)
+    return schemas.HelpAnswer(found=True, **answer.model_dump())
 
 
 # --- the app ---------------------------------------------------------------------------------------------
@@ -549,18 +628,23 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
-def create_shop_app(db: Database, search: CatalogSearch | None = None) -> FastAPI:
+def create_shop_app(db: Database, search: CatalogSearch | None = None, help_center: FaqStore | None = None, *,
+                    auth: AuthOptions | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
     ``search`` is the product search the API answers with (default: lexical); the server keeps it to make
-    it hybrid once product vectors are ready. Set-up runs here rather than in a lifespan hook because a
-    mounted sub-app's lifespan never runs.
+    it hybrid once product vectors are ready. ``help_center`` answers ``GET /help``; it may also be set
+    later on ``app.state.help_center`` (it takes a while to index). ``auth``: how people sign in (default:
+    :class:`AuthOptions`). Set-up runs here rather than in a lifespan hook because a mounted sub-app's
+    lifespan never runs.
     """
     db.create_schema()
     ensure_search_index(db.engine)
     app = FastAPI(title="voiceshop reference shop", description="See docs/shop-api.md", version="1")
     app.state.db = db
+    app.state.auth = auth or AuthOptions()
     app.state.search = search or CatalogSearch()
+    app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
     strict_json.install(app)

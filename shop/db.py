@@ -1,13 +1,12 @@
 """Database engine and sessions for the reference shop.
 
-SQLite under ``var/`` by default; set ``DATABASE_URL`` (any SQLAlchemy URL, e.g.
+SQLite under ``var/`` by default; pass any SQLAlchemy URL (``DATABASE_URL`` in ``app.settings``, e.g.
 ``postgresql+psycopg://user:pw@host/db``) to use Postgres. The schema comes from the Alembic migrations in
 ``shop/migrations/`` (:meth:`Database.create_schema` upgrades to the newest at start-up).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -20,15 +19,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DATA_DIR = Path(os.environ.get("VOICESHOP_DATA_DIR", "var"))
+DEFAULT_DATA_DIR = Path("var")  # the app passes its own (settings.agent.data_dir)
 WRITE_LOCK = "voiceshop_write_lock"  # execution option: this transaction will write, so lock before reading
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"  # Alembic's record of the revision a database is at
 
 
 def default_database_url() -> str:
-    """The shop database URL: ``DATABASE_URL`` or a SQLite file in the data directory."""
-    return os.environ.get("DATABASE_URL") or sqlite_url(DEFAULT_DATA_DIR)
+    """The shop database URL when none is given: a SQLite file in the default data directory."""
+    return sqlite_url(DEFAULT_DATA_DIR)
 
 
 def sqlite_url(data_dir: Path) -> str:

@@ -54,13 +54,36 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class UserRole(str, enum.Enum):
+    customer = "customer"
+    owner = "owner"  # runs the shop (the studio); has no cart or orders of its own
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    token: Mapped[str] = mapped_column(String(64), unique=True)  # bearer token of the demo login
+    role: Mapped[UserRole] = mapped_column(Enum(UserRole, native_enum=False), default=UserRole.customer)
+    # An argon2 hash (shop.auth); None: no password sign-in (seeded customers, customers from a shop's JWT).
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+
+
+class LoginSession(Base):
+    """A signed-in client. Only the SHA-256 of its bearer token is stored, so a copy of the database signs no
+    one in; a session ends at ``expires_at`` or when revoked (logout, password change)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class CartLine(Base):

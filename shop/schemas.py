@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
 
-from shop.models import CANCELLABLE, OrderStatus
+from shop.auth import MAX_PASSWORD_CHARS
+from shop.models import CANCELLABLE, OrderStatus, UserRole
 
 ProductIdText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -30,15 +31,23 @@ class User(BaseModel):
     id: int
     login: str
     name: str
+    role: UserRole
 
 
 class LoginRequest(BaseModel):
     login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    # Left out only by the demo login; never stripped: spaces are part of a password.
+    password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_CHARS)] | None = None
+
+
+class ShopTokenRequest(BaseModel):
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
 
 
 class LoginResponse(BaseModel):
-    token: str
+    token: str  # the session's bearer token: shown once, stored only as a hash
     user: User
+    expires_at: datetime
 
 
 class ProductSummary(BaseModel):
@@ -79,6 +88,16 @@ class RecommendedProduct(ProductSummary):
 
 class RecommendationList(BaseModel):
     items: list[RecommendedProduct]
+
+
+class HelpAnswer(BaseModel):
+    """The help center's answer to a question; only ``found: false`` when nothing is close enough."""
+
+    found: bool
+    answer: str | None = None
+    source: str | None = None  # "<file>#<entry id>"
+    score: float | None = None
+    matched_question: str | None = None
 
 
 class AddToCart(BaseModel):

@@ -4,15 +4,20 @@
 gives the same products, customers and order lines (order timestamps are relative to "now"). Rows go in
 through SQLAlchemy Core ``executemany`` in batches, so a million products take a minute, not an hour.
 
+Sign-in: no seeded customer has a password. ``demo`` signs in without one while the demo login is on
+(``DEMO_LOGIN``, default on); any customer can be given a password with ``voiceshop users set-password LOGIN``.
+One owner account (login ``owner``) is added after the customers, with the password ``owner_password``
+(``OWNER_PASSWORD``) or, without one, a random password that the seeding CLIs print once.
+
 CLI: ``python -m shop.seed --products N --customers M --seed S --database-url URL --reset``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import random
+import secrets
 import sys
 import time
 import unicodedata
@@ -23,14 +28,15 @@ from itertools import accumulate
 
 from sqlalchemy import Connection, insert
 
+from shop.auth import DEMO_LOGIN, hash_password
 from shop.catalog_data import CATEGORIES, FIRST_NAMES, LAST_NAMES, CategorySpec
 from shop.db import Database
-from shop.models import Order, OrderLine, OrderStatus, Product, User
+from shop.models import Order, OrderLine, OrderStatus, Product, User, UserRole
 from shop.search import drop_search_index, ensure_search_index
 
-DEMO_LOGIN = "demo"
 DEMO_NAME = "Demo Customer"
-DEMO_TOKEN = "demo-token"
+OWNER_LOGIN = "owner"  # not a first.last login, so no generated customer can take it
+OWNER_NAME = "Shop Owner"
 # The demo customer's history, oldest first: (age in days, status). The latest order is still pending so
 # "where is my order" and "cancel my last order" both have something to act on.
 DEMO_ORDER_PLAN = ((200, OrderStatus.delivered), (120, OrderStatus.returned), (60, OrderStatus.cancelled),
@@ -62,6 +68,7 @@ class SeedSummary:
     customers: int = 0
     orders: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per phase: products, index, customers
+    owner_password: str | None = None  # the owner's password when it was generated: show it once
 
 
 @dataclass(frozen=True)
@@ -199,9 +206,9 @@ def _ascii_login(first: str, last: str) -> str:
 
 
 def generate_customers(seed: int, count: int) -> list[dict]:
-    """``demo`` first, then ``alice.nguyen``-style logins; tokens derive from seed and login."""
+    """``demo`` first, then ``alice.nguyen``-style logins; none with a password (see the module docs)."""
     rng = random.Random(f"{seed}:customers")
-    rows = [{"login": DEMO_LOGIN, "name": DEMO_NAME, "token": DEMO_TOKEN}]
+    rows = [{"login": DEMO_LOGIN, "name": DEMO_NAME}]
     taken = {DEMO_LOGIN}
     while len(rows) < count:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -211,8 +218,7 @@ def generate_customers(seed: int, count: int) -> list[dict]:
             suffix += 1
             login = f"{base}{suffix}"
         taken.add(login)
-        token = hashlib.sha256(f"{seed}:{login}".encode()).hexdigest()[:32]
-        rows.append({"login": login, "name": f"{first} {last}", "token": token})
+        rows.append({"login": login, "name": f"{first} {last}"})
     return rows
 
 
@@ -323,17 +329,25 @@ def _insert_returning_ids(connection: Connection, model: type[User | Order], row
 
 def seed_database(db: Database, products: int = 2000, customers: int = 200, seed: int = 7, *,
                   reset: bool = False, now: datetime | None = None, batch_size: int = 20_000,
-                  progress: Progress | None = None) -> SeedSummary:
-    """Fill ``db`` with a deterministic catalog, customers and order history.
+                  progress: Progress | None = None, owner_password: str | None = None) -> SeedSummary:
+    """Fill ``db`` with a deterministic catalog, customers, their order history and the owner account.
 
     Refuses a database that already has products unless ``reset`` (which drops and recreates every shop
-    table). Rebuilds the search index afterwards.
+    table). Rebuilds the search index afterwards. Without ``owner_password`` the owner gets a random one,
+    returned in the summary.
     """
     if products < 1 or customers < 1:
         raise SeedError("need at least one product and one customer (the demo login)")
     options = SeedOptions(products=products, customers=customers, seed=seed, batch_size=batch_size)
     now = now or datetime.now(UTC)
     summary = SeedSummary()
+    if owner_password is None:
+        owner_password = summary.owner_password = secrets.token_urlsafe(12)
+    try:  # before any write: a bad password must leave the database as it was
+        owner = {"login": OWNER_LOGIN, "name": OWNER_NAME, "role": UserRole.owner,
+                 "password_hash": hash_password(owner_password)}
+    except ValueError as error:
+        raise SeedError(f"the owner's password (OWNER_PASSWORD): {error}") from error
     if reset:
         db.reset_schema()
     elif not db.is_empty():
@@ -371,9 +385,18 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
         connection.execute(insert(OrderLine), [{**line, "order_id": order_id}
                                                for order_id, order in zip(order_ids, orders, strict=True)
                                                for line in order.lines])
+        connection.execute(insert(User), [owner])
     summary.customers, summary.orders = len(customer_rows), len(orders)
     summary.seconds["customers"] = time.perf_counter() - started
     return summary
+
+
+def owner_notice(summary: SeedSummary) -> str:
+    """What the seeding CLIs print about the owner account; a generated password is shown only here."""
+    if summary.owner_password is None:
+        return f"Owner account '{OWNER_LOGIN}': the password from OWNER_PASSWORD."
+    return (f"Owner account '{OWNER_LOGIN}', password {summary.owner_password} (shown once; set OWNER_PASSWORD "
+            f"to choose it, or `voiceshop users set-password {OWNER_LOGIN}`).")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -382,8 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=2000, help="catalog size (default 2000)")
     parser.add_argument("--customers", type=int, default=200, help="customers incl. 'demo' (default 200)")
     parser.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (default 7)")
-    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: DATABASE_URL or var/shop.db)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: var/shop.db)")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the shop tables first")
+    parser.add_argument("--owner-password", default=None, help="the seeded owner's password (default: random, printed once)")
     args = parser.parse_args(argv)
 
     db = Database(args.database_url)
@@ -391,7 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         summary = seed_database(db, args.products, args.customers, args.seed, reset=args.reset,
-                                progress=lambda line: print(line, flush=True))
+                                progress=lambda line: print(line, flush=True),
+                                owner_password=args.owner_password)
     except SeedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -400,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.seconds.items())
     print(f"done in {time.perf_counter() - started:.1f} s ({phases}): {summary.products:,} products, "
           f"{summary.customers:,} customers, {summary.orders:,} orders")
+    print(owner_notice(summary))
     return 0
 
 

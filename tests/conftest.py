@@ -66,7 +66,7 @@ def scripted_llm() -> ScriptedLLM:
 
 @pytest.fixture
 def settings(data_dir: Path, scripted_llm: ScriptedLLM) -> Settings:
-    return Settings(data_dir=data_dir, llm_transport=scripted_llm, max_tool_steps=3)
+    return Settings(data_dir=data_dir, llm_transport=scripted_llm, max_tool_steps=3, warm_indexes=False)
 
 
 @pytest.fixture(scope="session")

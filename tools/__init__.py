@@ -4,6 +4,7 @@
 from tools import catalog, cart, orders, help, conversation  # noqa: F401, I001
 from tools.base import (TOOLS, Action, Confirmation, ShopClient, ShopError, ToolContext, ToolOutcome, parse_action,
                         run_action)
+from tools.cart import read_cart
 
 __all__ = ["TOOLS", "Action", "Confirmation", "ShopClient", "ShopError", "ToolContext", "ToolOutcome", "parse_action",
-           "run_action"]
+           "read_cart", "run_action"]

@@ -147,17 +147,18 @@ class Tool:
     run: ToolFn | None  # None for conversational actions (reply, clarify, handoff): nothing to call
     needs_confirmation: bool = False
     description: str = field(default="")
+    label: str = "Working…"  # shown to the customer while it runs (the live event's ``label``)
 
 
 TOOLS: dict[str, Tool] = {}
 
 
-def tool(model: type[Action], *, needs_confirmation: bool = False) -> Callable[[ToolFn], ToolFn]:
+def tool(model: type[Action], *, label: str, needs_confirmation: bool = False) -> Callable[[ToolFn], ToolFn]:
     """Register ``fn`` as the tool for ``model``; its docstring is the model-facing description."""
 
     def register(fn: ToolFn) -> ToolFn:
         name = _action_name(model)
-        TOOLS[name] = Tool(name, model, fn, needs_confirmation, _describe(model))
+        TOOLS[name] = Tool(name, model, fn, needs_confirmation, _describe(model), label)
         return fn
 
     return register

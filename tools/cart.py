@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tools.base import Action, ProductId, Quantity, ToolContext, tool
+from tools.base import Action, ProductId, Quantity, ToolContext, run_action, tool
 
 
 class AddToCart(Action):
@@ -40,21 +40,27 @@ class ViewCart(Action):
     action: Literal["view_cart"] = "view_cart"
 
 
-@tool(AddToCart)
+@tool(AddToCart, label="Adding to your cart…")
 async def add_to_cart(args: AddToCart, ctx: ToolContext) -> dict[str, Any]:
     return {"cart": await ctx.shop.post("/cart/items", json=args.args())}
 
 
-@tool(UpdateCartItem)
+@tool(UpdateCartItem, label="Updating your cart…")
 async def update_cart_item(args: UpdateCartItem, ctx: ToolContext) -> dict[str, Any]:
     return {"cart": await ctx.shop.patch(f"/cart/items/{args.product_id}", json={"quantity": args.quantity})}
 
 
-@tool(RemoveFromCart)
+@tool(RemoveFromCart, label="Updating your cart…")
 async def remove_from_cart(args: RemoveFromCart, ctx: ToolContext) -> dict[str, Any]:
     return {"cart": await ctx.shop.delete(f"/cart/items/{args.product_id}")}
 
 
-@tool(ViewCart)
+@tool(ViewCart, label="Opening your cart…")
 async def view_cart(args: ViewCart, ctx: ToolContext) -> dict[str, Any]:
     return {"cart": await ctx.shop.get("/cart")}
+
+
+async def read_cart(ctx: ToolContext) -> tuple[dict[str, Any] | None, str | None]:
+    """The customer's cart as the shop has it now, or ``None`` and why not: the one way the agent reads it."""
+    outcome = await run_action(ViewCart(), ctx)
+    return (outcome.data.get("cart"), None) if outcome.ok else (None, outcome.error)

@@ -51,7 +51,7 @@ class Recommend(Action):
 DEFAULT_RESULTS = 5  # a spoken answer can only carry a few products
 
 
-@tool(SearchProducts)
+@tool(SearchProducts, label="Searching the catalog…")
 async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, Any]:
     params = args.args()
     params["q"] = params.pop("query")
@@ -59,20 +59,20 @@ async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, A
     return await ctx.shop.get("/products", **params)
 
 
-@tool(GetProduct)
+@tool(GetProduct, label="Looking up the product…")
 async def get_product(args: GetProduct, ctx: ToolContext) -> dict[str, Any]:
     product = await ctx.shop.get(f"/products/{args.product_id}")
     return {"items": [product]}
 
 
-@tool(CompareProducts)
+@tool(CompareProducts, label="Comparing products…")
 async def compare_products(args: CompareProducts, ctx: ToolContext) -> dict[str, Any]:
     ids = list(dict.fromkeys(args.product_ids))
     products = await asyncio.gather(*(ctx.shop.get(f"/products/{pid}") for pid in ids))
     return {"items": list(products)}
 
 
-@tool(Recommend)
+@tool(Recommend, label="Finding recommendations…")
 async def recommend(args: Recommend, ctx: ToolContext) -> dict[str, Any]:
     params = args.args()
     params.setdefault("limit", DEFAULT_RESULTS)

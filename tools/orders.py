@@ -55,22 +55,22 @@ def _confirmed(ctx: ToolContext) -> dict[str, Any]:
             "json": {"expected_fingerprint": confirmation.fingerprint}}
 
 
-@tool(Checkout, needs_confirmation=True)
+@tool(Checkout, label="Placing your order…", needs_confirmation=True)
 async def checkout(args: Checkout, ctx: ToolContext) -> dict[str, Any]:
     return {"order": await ctx.shop.post("/checkout", **_confirmed(ctx))}
 
 
-@tool(OrderStatus)
+@tool(OrderStatus, label="Checking your order…")
 async def order_status(args: OrderStatus, ctx: ToolContext) -> dict[str, Any]:
     path = _order_path(args.order_id) if args.order_id else "/orders/latest"
     return {"order": await ctx.shop.get(path)}
 
 
-@tool(ListOrders)
+@tool(ListOrders, label="Looking up your orders…")
 async def list_orders(args: ListOrders, ctx: ToolContext) -> dict[str, Any]:
     return {"orders": await ctx.shop.get("/orders")}
 
 
-@tool(CancelOrder, needs_confirmation=True)
+@tool(CancelOrder, label="Cancelling the order…", needs_confirmation=True)
 async def cancel_order(args: CancelOrder, ctx: ToolContext) -> dict[str, Any]:
     return {"order": await ctx.shop.post(f"{_order_path(args.order_id)}/cancel", **_confirmed(ctx))}

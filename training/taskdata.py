@@ -10,6 +10,7 @@ Every phrasing template has an id; one in five (``HELD_OUT_EVERY``) is kept out 
 appears in the ``heldout`` split, so the held-out evaluation measures new wordings, not memorised ones.
 
     python -m training.taskdata --split train --count 4000 --out var/finetune/train.jsonl
+    python -m training.taskdata --fewshot-pool     # rewrite agent/compact/fewshot_pool.jsonl
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any, Literal
 
 from num2words import num2words
 
+from agent.compact import fewshot
 from agent.compact.codec import Screen, decode
-from agent.compact.prompt import PromptInput, spoken_form
+from agent.compact.prompt import Example, PromptInput, spoken_form
 from shop.catalog_data import CATEGORIES, CategorySpec
 from tools import Action
 
@@ -699,6 +701,19 @@ def generate(count: int, split: Split = "train", seed: int = 0) -> list[TaskExam
     return examples
 
 
+FEWSHOT_POOL_SIZE = 2000
+FEWSHOT_POOL_SEED = 7
+
+
+def fewshot_pool(count: int = FEWSHOT_POOL_SIZE, seed: int = FEWSHOT_POOL_SEED) -> list[Example]:
+    """The serving few-shot pool: distinct spoken-form wordings of the training split, one line each."""
+    seen: dict[str, Example] = {}
+    for example in generate(count, "train", seed):
+        text = spoken_form(example.utterance)
+        seen.setdefault(text, Example(text, example.line))
+    return list(seen.values())
+
+
 def write_jsonl(examples: list[TaskExample], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
@@ -716,8 +731,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=["train", "heldout"], default="train")
     parser.add_argument("--count", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--fewshot-pool", action="store_true",
+                        help=f"write the serving few-shot pool ({fewshot.POOL_FILE.name}) instead")
     args = parser.parse_args(argv)
+    if args.fewshot_pool:
+        pool = fewshot_pool()
+        fewshot.write_pool(pool, args.out or fewshot.POOL_FILE)
+        print(f"wrote {len(pool)} few-shot examples to {args.out or fewshot.POOL_FILE}")
+        return 0
+    if args.out is None:
+        parser.error("--out is required")
     examples = generate(args.count, args.split, args.seed)
     write_jsonl(examples, args.out)
     print(f"wrote {len(examples)} {args.split} examples to {args.out}")

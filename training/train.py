@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from agent.compact.prompt import render
+from agent.llm import DEFAULT_ADAPTER, bundled_model_path
 from training.export import BASE_MODEL_NAME, export_gguf_adapter, export_peft_adapter, peft_dir_for
 from training.taskdata import TaskExample, generate
 
 log = logging.getLogger("training.train")
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_ADAPTER = REPO / "agent" / "adapters" / "gemma3-270m-shop-lora.gguf"
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -165,8 +165,6 @@ def train(options: TrainOptions) -> dict[str, Any]:
     """Run (or resume) training and export the adapter; returns the run's record."""
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
-
-    from agent.llm import bundled_model_path
 
     torch.manual_seed(options.seed)
     torch.set_num_threads(options.threads)

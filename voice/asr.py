@@ -12,10 +12,8 @@ budget (``cpu_threads``) and queued requests wait for the lock rather than fight
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -36,7 +34,7 @@ Backend = Literal["faster-whisper", "openai-whisper"]
 
 @dataclass(frozen=True)
 class AsrOptions:
-    """How to run speech recognition; :meth:`from_env` reads the ``VOICESHOP_ASR_*`` variables."""
+    """How to run speech recognition (``VOICESHOP_ASR_*`` in ``app.settings``)."""
 
     backend: Backend = "faster-whisper"
     model: str | None = None
@@ -55,43 +53,11 @@ class AsrOptions:
     correct_names: bool = True
     """Put misheard brand names right after recognition (``voice/names.py``); needs the catalog vocabulary."""
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, **defaults: Any) -> AsrOptions:
-        """Options from ``VOICESHOP_ASR_BACKEND``, ``_MODEL``, ``_LANGUAGE``, ``_COMPUTE_TYPE``, ``_THREADS``,
-        ``_BEAM_SIZE``, ``_VAD``, ``_DOMAIN_PROMPT``, ``_PROMPT_FILE`` and ``_CORRECT_NAMES``; unset ones take ``defaults``
-        (e.g. the app's own thread plan), then the field defaults."""
-        values: dict[str, Any] = dict(defaults)
-        readers: dict[str, tuple[str, Any]] = {
-            "BACKEND": ("backend", str),
-            "MODEL": ("model", str),
-            "LANGUAGE": ("language", str),
-            "COMPUTE_TYPE": ("compute_type", str),
-            "THREADS": ("cpu_threads", int),
-            "BEAM_SIZE": ("beam_size", int),
-            "VAD": ("vad", _parse_flag),
-            "DOMAIN_PROMPT": ("domain_prompt", _parse_flag),
-            "PROMPT_FILE": ("prompt_file", Path),
-            "CORRECT_NAMES": ("correct_names", _parse_flag),
-        }
-        for suffix, (name, parse) in readers.items():
-            raw = environ.get(f"VOICESHOP_ASR_{suffix}")
-            if raw is not None and raw.strip():
-                values[name] = parse(raw.strip())
-        if values.get("language") == "auto":
-            values["language"] = None
-        options = cls(**values)
-        if options.backend not in ("faster-whisper", "openai-whisper"):
-            raise ValueError(f"VOICESHOP_ASR_BACKEND must be faster-whisper or openai-whisper, not {options.backend!r}")
-        return options
-
-
-def _parse_flag(raw: str) -> bool:
-    """Read an on/off environment value."""
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"Expected an on/off value, got {raw!r}")
+    def __post_init__(self) -> None:
+        if self.language == "auto":  # what VOICESHOP_ASR_LANGUAGE says for "detect it"
+            object.__setattr__(self, "language", None)
+        if self.backend not in ("faster-whisper", "openai-whisper"):
+            raise ValueError(f"VOICESHOP_ASR_BACKEND must be faster-whisper or openai-whisper, not {self.backend!r}")
 
 
 @dataclass(frozen=True)
@@ -324,18 +290,3 @@ def _shared_backend(options: AsrOptions) -> AsrBackend:
         if options not in _loaded_backends:
             _loaded_backends[options] = _BACKENDS[options.backend](options)
         return _loaded_backends[options]
-
-
-_app_state_lock = threading.Lock()
-
-
-def get_transcriber(app_state: Any) -> Transcriber:
-    """The app's shared :class:`Transcriber`, created on first use from ``app_state.asr_options``
-    (an :class:`AsrOptions`) or, when that is absent, from the ``VOICESHOP_ASR_*`` environment."""
-    with _app_state_lock:
-        transcriber = getattr(app_state, "transcriber", None)
-        if transcriber is None:
-            options = getattr(app_state, "asr_options", None) or AsrOptions.from_env()
-            transcriber = Transcriber(options=options)
-            app_state.transcriber = transcriber
-        return transcriber

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 
-DEFAULT_PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "asr_prompt.txt"
+from prompts import PROMPTS_DIR
+
+DEFAULT_PROMPT_FILE = PROMPTS_DIR / "asr_prompt.txt"
 
 WHISPER_PROMPT_TOKEN_LIMIT = 223
 """Whisper keeps only the last 223 tokens of a prompt (half its 448-token text context, minus one)."""

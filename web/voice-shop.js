@@ -1,29 +1,17 @@
 // <voice-shop>: an embeddable voice shopping assistant. Plain ES module, no build step.
 //
 // Usage:  <script type="module" src="/web/voice-shop.js"></script>  <voice-shop></voice-shop>
-// Attributes: api-base (default: same origin), heading (default "Shopping assistant").
-// The customer must already be signed in (the vs_token cookie set by POST /api/login).
+// Attributes: api-base (default: same origin), heading (default "Shopping assistant"),
+//   shop-token: a JWT the host shop signed for its signed-in customer; the widget exchanges it for a session
+//   (POST /api/session/jwt) before the first turn. Without it the customer must already be signed in
+//   (the vs_token cookie set by POST /api/login).
+// Writes send the vs_csrf cookie back in X-CSRF-Token: the server refuses cookie-authenticated writes without it.
 // Turns go over the live WebSocket (/api/live) so progress shows while the assistant works;
 // when it cannot open, the widget falls back to POST /api/chat and POST /api/voice.
 
 const MAX_RECORDING_MS = 30_000; // the server refuses longer turns
 const TAP_MS = 300; // a shorter press is a tap: record until the next tap (hands-free, easier on touch)
 const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
-const TOOL_LABELS = {
-  search_products: "Searching the catalog…",
-  get_product: "Looking up the product…",
-  compare_products: "Comparing products…",
-  recommend: "Finding recommendations…",
-  add_to_cart: "Adding to your cart…",
-  update_cart_item: "Updating your cart…",
-  remove_from_cart: "Updating your cart…",
-  view_cart: "Opening your cart…",
-  checkout: "Placing your order…",
-  order_status: "Checking your order…",
-  list_orders: "Looking up your orders…",
-  cancel_order: "Cancelling the order…",
-  search_faq: "Checking the help center…",
-};
 
 // Inline SVG icons: they render the same everywhere, with no emoji font needed.
 const svg = (body) => `<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" fill="none"
@@ -129,6 +117,7 @@ class VoiceShop extends HTMLElement {
       this.ui.mic.disabled = true;
       this.ui.mic.title = "This browser cannot record audio: type instead";
     }
+    this.ready = this.signInWithShopToken(this.getAttribute("shop-token"));
     this.refreshCart();
     this.say("assistant", "Hi! Ask me for products, your cart or your orders. Hold the microphone button to talk, or type below.");
   }
@@ -139,6 +128,16 @@ class VoiceShop extends HTMLElement {
   }
 
   get apiBase() { return (this.getAttribute("api-base") || "").replace(/\/$/, ""); }
+
+  /** Start a session from the host shop's signed token (also for hosts that get the token later). */
+  async signInWithShopToken(token) {
+    if (!token) return;
+    try {
+      await this.postJson("/api/session/jwt", { token });
+    } catch (error) {
+      this.showError(`Could not sign you in to the assistant: ${error.message}`);
+    }
+  }
 
   // ── turns ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -166,6 +165,7 @@ class VoiceShop extends HTMLElement {
   async runTurn(message, audio, overHttp) {
     this.setBusy(true);
     try {
+      await this.ready;
       let response;
       const socket = await this.liveSocket();
       if (socket) {
@@ -214,7 +214,7 @@ class VoiceShop extends HTMLElement {
       case "transcribing": this.setStatus("Transcribing…"); break;
       case "transcript": this.showTranscript(event.text); break;
       case "thinking": this.setStatus("Thinking…"); break;
-      case "action": this.setStatus(TOOL_LABELS[event.tool] || "Working…"); break;
+      case "action": this.setStatus(event.label); break; // the server names what the tool is doing
       case "reply": turn.replyShown = true; this.reply(event.text); break;
       case "done": turn.resolve({ ...event.response, replyShown: turn.replyShown }); break;
       case "error": turn.reject(new Error(event.detail)); break;
@@ -344,6 +344,7 @@ class VoiceShop extends HTMLElement {
   // ── cart ─────────────────────────────────────────────────────────────────────────────────────────
 
   async refreshCart() {
+    await this.ready;
     try { this.showCart(await this.request("/api/cart")); } catch { /* signed out: the badge stays at 0 */ }
   }
 
@@ -471,7 +472,12 @@ class VoiceShop extends HTMLElement {
   }
 
   async request(path, options = {}) {
-    const response = await fetch(this.apiBase + path, { credentials: "include", ...options });
+    const headers = new Headers(options.headers);
+    if (!["GET", "HEAD", "OPTIONS"].includes((options.method || "GET").toUpperCase())) {
+      const csrf = cookieValue("vs_csrf");
+      if (csrf) headers.set("X-CSRF-Token", csrf);
+    }
+    const response = await fetch(this.apiBase + path, { credentials: "include", ...options, headers });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       const detail = typeof body.detail === "string" ? body.detail : `The request failed (${response.status}).`;
@@ -484,6 +490,11 @@ class VoiceShop extends HTMLElement {
 // localStorage throws in sandboxed frames and some private modes: the widget then just forgets.
 function remembered(key) { try { return localStorage.getItem(key); } catch { return null; } }
 function remember(key, value) { try { localStorage.setItem(key, value); } catch { /* not persisted */ } }
+
+function cookieValue(name) {
+  const pair = document.cookie.split("; ").find((entry) => entry.startsWith(name + "="));
+  return pair ? decodeURIComponent(pair.slice(name.length + 1)) : "";
+}
 
 function extensionFor(type) {
   if (type.includes("ogg")) return ".ogg";

@@ -33,9 +33,10 @@ from typing import Any
 
 import yaml
 
+from prompts import PROMPTS_DIR
 from tools import Action, parse_action
 
-CODES_FILE = Path(__file__).resolve().parents[2] / "prompts" / "understand_codes.yaml"
+CODES_FILE = PROMPTS_DIR / "understand_codes.yaml"
 REPLY_CODES = ("hello", "thanks", "bye", "help", "offtopic", "ack", "abuse")
 CLARIFY_CODES = ("what", "product", "order", "quantity")
 HANDOFF_CODES = ("person", "complaint")

@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 from text_to_num import alpha2digit
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+from prompts import PROMPTS_DIR
+
 TEMPLATE = "understand_compact.j2"
 BOT_WORDS = 8  # of the assistant's last message: enough for "Which order number is it?"; the products are listed anyway
 PRIOR_MESSAGES = 2  # the customer's previous message and the assistant's answer: enough for "in red then"

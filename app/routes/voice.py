@@ -5,34 +5,32 @@
 - ``WS /api/live``: the same turns with progress events while the assistant works (protocol below).
 
 The app provides ``app.state.assistant`` (``agent.assistant.Assistant``), ``app.state.customers``
-(for ``app.auth.current_customer``) and optionally ``app.state.transcriber`` / ``app.state.asr_options``
-(see :func:`voice.asr.get_transcriber`) and ``app.state.audio_limits`` (:class:`voice.audio.AudioLimits`).
+(for ``app.auth.current_customer``), ``app.state.transcriber`` (the one :class:`voice.asr.Transcriber`),
+``app.state.metrics`` (:class:`app.metrics.TurnMetrics`) and optionally ``app.state.audio_limits``
+(:class:`voice.audio.AudioLimits`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
 from starlette.datastructures import UploadFile
 from starlette.requests import HTTPConnection
 
-from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS
 from agent.customer import Customer
+from agent.events import Done, LiveEvent, TurnFailed
 from app.auth import current_customer
-from app.turns import run_voice_turn
+from app.schemas import ChatRequest, TurnRequest, parse_turn
+from app.turns import run_text_turn, run_voice_turn
 from shop import strict_json
-from voice.asr import AsrUnavailable, get_transcriber
+from voice.asr import AsrUnavailable
 from voice.audio import AudioError, AudioLimits
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["voice"])
-
-# The rules of /api/chat's ChatRequest, so a conversation can move between typed and live turns.
-_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
 
 # Multipart framing around the recording: boundaries, part headers, the conversation id.
 _MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -59,15 +57,6 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
         },
     }
 }
-
-
-def _conversation_id(value: object) -> str | None:
-    """A client's conversation id, checked by the same rule as ``/api/chat``; empty means a new one."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _CONVERSATION_ID.fullmatch(value):
-        raise HTTPException(422, "conversation_id must be 1-64 letters, digits, '_' or '-'.")
-    return value
 
 
 def _limits(connection: HTTPConnection) -> AudioLimits:
@@ -99,13 +88,14 @@ async def voice_turn(
         upload = form.get("audio")
         if not isinstance(upload, UploadFile):
             raise HTTPException(422, "The form has no file in the field 'audio'.")
-        conversation_id = _conversation_id(form.get("conversation_id"))
+        conversation_id = parse_turn(TurnRequest, conversation_id=form.get("conversation_id")).conversation_id
         data = await upload.read(limits.max_bytes + 1)
         content_type = upload.content_type
     try:
         return await run_voice_turn(
             assistant=request.app.state.assistant,
-            transcriber=get_transcriber(request.app.state),
+            metrics=request.app.state.metrics,
+            transcriber=request.app.state.transcriber,
             customer=customer,
             data=data,
             content_type=content_type,
@@ -128,10 +118,11 @@ async def live_turns(
       ``{"type": "text", "text": str, "conversation_id"?: str}``, or
       ``{"type": "audio", "content_type": str, "conversation_id"?: str}`` followed by one binary message
       holding the whole recording.
-    Server → client: ``transcribing``, ``transcript`` {text} (audio turns), then the assistant's own
-    ``thinking`` / ``action`` {tool, args} / ``tool_result`` {tool, ok} / ``reply`` {text}, and finally
-    ``done`` {response} with the same body ``/api/voice`` or ``/api/chat`` returns, or ``error``
-    {status, detail} when the turn could not run. The socket stays open for the next turn.
+    Server → client: the models of :mod:`agent.events`: ``transcribing``, ``transcript`` {text} (audio
+    turns), then the assistant's own ``thinking`` / ``action`` {tool, args, label} / ``tool_result``
+    {tool, ok} / ``reply`` {text}, and finally ``done`` {response} with the same body ``/api/voice`` or
+    ``/api/chat`` returns, or ``error`` {status, detail} when the turn could not run. The socket stays
+    open for the next turn.
     """
     await websocket.accept()
     try:
@@ -159,14 +150,25 @@ def _parse_turn_request(message: dict[str, Any]) -> dict[str, Any] | None:
 async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict[str, Any]) -> None:
     """Answer one turn request on the socket; failures become ``error`` events, never a dropped socket."""
     state = websocket.app.state
+
+    async def send(event: LiveEvent) -> None:
+        await _send(websocket, event)
+
     turn_type = request.get("type")
     # Take the recording off the socket before any check, so a refused turn leaves nothing behind.
     recording = await _receive_recording(websocket) if turn_type == "audio" else None
     try:
-        conversation_id = _conversation_id(request.get("conversation_id"))
+        # The rules of /api/chat's body, so a conversation can move between typed, spoken and live turns.
+        conversation_id = parse_turn(TurnRequest, conversation_id=request.get("conversation_id")).conversation_id
         if turn_type == "text":
-            response = await state.assistant.chat(
-                customer, _typed_text(request.get("text")), conversation_id, websocket.send_json
+            text = parse_turn(ChatRequest, text=request.get("text"), conversation_id=conversation_id).text
+            response = await run_text_turn(
+                assistant=state.assistant,
+                metrics=state.metrics,
+                customer=customer,
+                text=text,
+                conversation_id=conversation_id,
+                on_event=send,
             )
             body = response.model_dump()
         elif turn_type == "audio":
@@ -174,13 +176,14 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
                 raise HTTPException(400, "After an 'audio' message, send the recording as one binary message.")
             body = await run_voice_turn(
                 assistant=state.assistant,
-                transcriber=get_transcriber(state),
+                metrics=state.metrics,
+                transcriber=state.transcriber,
                 customer=customer,
                 data=recording,
                 content_type=request.get("content_type"),
                 conversation_id=conversation_id,
                 limits=_limits(websocket),
-                on_event=websocket.send_json,
+                on_event=send,
             )
         else:
             raise HTTPException(400, "Unknown turn type: use 'text' or 'audio'.")
@@ -196,7 +199,7 @@ async def _run_live_turn(websocket: WebSocket, customer: Customer, request: dict
         log.exception("live turn failed")
         await _send_error(websocket, 500, "The assistant failed on this turn; please try again.")
         return
-    await websocket.send_json({"type": "done", "response": body})
+    await send(Done(response=body))
 
 
 async def _receive_recording(websocket: WebSocket) -> bytes | None:
@@ -207,16 +210,10 @@ async def _receive_recording(websocket: WebSocket) -> bytes | None:
     return message.get("bytes")
 
 
-def _typed_text(value: object) -> str:
-    """A typed message, held to the rules of ``/api/chat``: not blank, at most 1,000 characters."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise HTTPException(422, "The message is empty: type something to ask.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise HTTPException(422, f"The message is longer than {MAX_TEXT_CHARS} characters.")
-    return text
-
-
 async def _send_error(websocket: WebSocket, status: int, detail: str) -> None:
     """Tell the client why its turn did not run."""
-    await websocket.send_json({"type": "error", "status": status, "detail": detail})
+    await _send(websocket, TurnFailed(status=status, detail=detail))
+
+
+async def _send(websocket: WebSocket, event: LiveEvent) -> None:
+    await websocket.send_json(event.model_dump(mode="json"))

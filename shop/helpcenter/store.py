@@ -19,10 +19,9 @@ says it does not know and offers a person instead of guessing.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,12 +40,6 @@ log = logging.getLogger(__name__)
 #: maximises mean("answered with a right entry", "correctly abstained") on the *dev* half of
 #: bench/data/faq_queries.yaml (0.46). The *test* half's figures at this value are in docs/retrieval.md.
 DEFAULT_THRESHOLD = 0.46
-
-#: What the assistant says when the store abstains (kept here so the wording matches the behaviour).
-ABSTAIN_REPLY = (
-    "I'm not sure about that one and I'd rather not guess. Would you like me to connect you with a person "
-    "from our support team?"
-)
 
 HELPCENTER_DIR = Path(__file__).resolve().parent
 _PHRASING = "phrasing"
@@ -149,11 +142,9 @@ class FaqAnswer(BaseModel):
 class FaqStoreOptions:
     """Where the content and the index live, and how the store answers."""
 
-    helpcenter_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("VOICESHOP_HELPCENTER_DIR", HELPCENTER_DIR))
-    )
-    chroma_path: Path = field(default_factory=lambda: DEFAULT_DATA_DIR / "chroma")
-    chroma_url: str | None = field(default_factory=lambda: os.environ.get("CHROMA_URL") or None)
+    helpcenter_dir: Path = HELPCENTER_DIR
+    chroma_path: Path | None = None  # None: ``chroma`` in the default data dir (the app passes its own)
+    chroma_url: str | None = None  # a Chroma server instead of the files
     collection: str = "helpcenter"
     threshold: float = DEFAULT_THRESHOLD
     follow_edits: bool = True  # re-sync when the files change while running
@@ -172,7 +163,8 @@ class FaqStore:
     ) -> None:
         self.options = options or FaqStoreOptions()
         # Each entry is several documents; their metadata names the entry and the hash of its content.
-        self._store = VectorStore(self.options.collection, self.options.chroma_path, self.options.chroma_url,
+        self._store = VectorStore(self.options.collection, self.options.chroma_path or DEFAULT_DATA_DIR / "chroma",
+                                  self.options.chroma_url,
                                   client=client, encoder=encoder, hash_key="entry_hash", record_key="entry_id")
         self._snapshot: tuple[tuple[str, int, int, int], ...] | None = None
         self._checked_at = 0.0

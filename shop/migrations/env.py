@@ -1,6 +1,6 @@
 """Alembic environment for the reference shop's schema (``shop/models.py`` is the target).
 
-Runs from the command line (``alembic upgrade head`` with ``DATABASE_URL``, see alembic.ini) and from
+Runs from the command line (``alembic -x url=<database URL> upgrade head``, see alembic.ini) and from
 :meth:`shop.db.Database.create_schema`, which hands over its own open connection.
 """
 
@@ -38,7 +38,10 @@ def run_migrations_online() -> None:
     if connection is not None:  # Database.create_schema: its connection and transaction
         run_migrations(connection)
         return
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or default_database_url())
+    # The command line names the database: `alembic -x url=postgresql+psycopg://… upgrade head` (default:
+    # var/shop.db). Settings come from the environment only through app.settings, which the shop cannot import.
+    url = context.get_x_argument(as_dictionary=True).get("url") or default_database_url()
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             run_migrations(connection)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +34,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from shop.db import DEFAULT_DATA_DIR, Database
+from shop.db import DEFAULT_DATA_DIR, Database, sqlite_url
 from shop.models import Product
 from shop.recsys.catalog import CatalogItem, CatalogModel, CatalogOptions, ScoringRequest
 from shop.recsys.embeddings import EmbeddingCache, Encoder, product_text
@@ -66,14 +65,6 @@ class RecommenderOptions:
     sync_encode_limit: int = 200  # a blocking first fit encodes at most this many texts; the rest in background
     content: bool = True  # text-embedding similarity (False: collaborative and popularity only)
     embedding_cache: Path | None = None  # .npz file keeping product embeddings across restarts
-
-    @classmethod
-    def from_env(cls) -> RecommenderOptions:
-        """Options for the server: ``VOICESHOP_RECOMMEND_REFIT_S`` (seconds, 0 = off) and a cache in the data dir."""
-        return cls(
-            refit_interval_s=float(os.environ.get("VOICESHOP_RECOMMEND_REFIT_S", "600")),
-            embedding_cache=DEFAULT_DATA_DIR / "recommend-embeddings.npz",
-        )
 
 
 @dataclass(frozen=True)
@@ -378,13 +369,25 @@ def _engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-def get_recommender(engine: Engine) -> Recommender:
-    """The recommender of the database behind ``engine`` (options from the environment), created on first use."""
-    key = engine.url.render_as_string(hide_password=False)
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def configure(engine: Engine, options: RecommenderOptions) -> None:
+    """The options of the database's recommender (the app's ``settings.recommender``); call before serving."""
     with _instances_lock:
-        if key not in _instances:
-            _instances[key] = Recommender(RecommenderOptions.from_env())
-        return _instances[key]
+        current = _instances.get(_key(engine))
+        if current is None or current.options != options:
+            _instances[_key(engine)] = Recommender(options)
+
+
+def get_recommender(engine: Engine) -> Recommender:
+    """The recommender of the database behind ``engine`` (as :func:`configure` said), created on first use."""
+    with _instances_lock:
+        if _key(engine) not in _instances:
+            _instances[_key(engine)] = Recommender(RecommenderOptions(
+                embedding_cache=DEFAULT_DATA_DIR / "recommend-embeddings.npz"))
+        return _instances[_key(engine)]
 
 
 def recommend(session: Session, user_id: int, query: str | None, product_id: str | None,
@@ -410,7 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m shop.recsys.service --retrain``: fit on the shop database, warm the embedding cache, report."""
     parser = argparse.ArgumentParser(prog="python -m shop.recsys.service", description=__doc__.splitlines()[0])
     parser.add_argument("--retrain", action="store_true", help="fit now and save the product embedding cache")
-    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: DATABASE_URL or var/shop.db)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: shop.db in --data-dir)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="where the product embedding cache lives (default: %(default)s)")
     parser.add_argument("--user-id", type=int, default=None, help="also print this customer's recommendations")
     parser.add_argument("--query", default=None, help="with --user-id: narrow to these words")
     parser.add_argument("--product-id", default=None, help="with --user-id: what goes with this product")
@@ -420,9 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("nothing to do: pass --retrain and/or --user-id")
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    database = Database(args.database_url)
-    recommender = Recommender(RecommenderOptions(
-        embedding_cache=RecommenderOptions.from_env().embedding_cache, refit_interval_s=0))
+    database = Database(args.database_url or sqlite_url(args.data_dir))
+    recommender = Recommender(RecommenderOptions(embedding_cache=args.data_dir / "recommend-embeddings.npz",
+                                                 refit_interval_s=0))
     try:
         with database.sessions() as session:
             report = recommender.fit(session)

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,8 +62,8 @@ def product_text(name: str, category: str, brand: str, description: str) -> str:
 class DenseIndexOptions:
     """Where the vectors live and how big the write batches are."""
 
-    chroma_path: Path = field(default_factory=lambda: DEFAULT_DATA_DIR / "chroma")
-    chroma_url: str | None = field(default_factory=lambda: os.environ.get("CHROMA_URL") or None)
+    chroma_path: Path | None = None  # None: ``chroma`` in the default data dir (the app passes its own)
+    chroma_url: str | None = None  # a Chroma server instead of the files
     collection: str = "products"
     batch_size: int = 512  # products read, embedded and written at a time
     refresh_interval_s: float = 5.0  # how often follow() looks for changed products
@@ -97,7 +96,8 @@ class DenseIndex:
     ) -> None:
         self.options = options or DenseIndexOptions()
         # One document per product, under the product's id; its metadata holds only the text's hash.
-        self._store = VectorStore(self.options.collection, self.options.chroma_path, self.options.chroma_url,
+        self._store = VectorStore(self.options.collection, self.options.chroma_path or DEFAULT_DATA_DIR / "chroma",
+                                  self.options.chroma_url,
                                   client=client, encoder=encoder, hash_key="text_hash",
                                   batch_size=self.options.batch_size)
 

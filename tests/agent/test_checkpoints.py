@@ -41,7 +41,7 @@ async def test_two_app_instances_on_postgres_share_conversations(postgres_url: s
 
     def instance(name: str) -> Settings:
         return Settings(data_dir=tmp_path / name, database_url=postgres_url, checkpoint_url=postgres_url,
-                        llm_transport=scripted_llm, max_tool_steps=3)
+                        llm_transport=scripted_llm, max_tool_steps=3, warm_indexes=False)
 
     async with running_app(instance("a")) as first, running_app(instance("b")) as second:
         scripted_llm.script({"action": "search_products", "query": "running shoes"})

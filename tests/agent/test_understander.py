@@ -87,17 +87,17 @@ def test_default_options_follow_the_engine() -> None:
     assert UnderstandOptions.for_client(served_tuned) == UnderstandOptions("compact", 0, False)
 
 
-def test_llm_finetuned_marks_the_server_model_as_the_tuned_one(monkeypatch) -> None:
+def test_llm_finetuned_marks_the_server_model_as_the_tuned_one() -> None:
     from agent.config import Settings
     from agent.llm import make_client
+    from app.settings import load_settings
 
     tuned = make_client(Settings(llm_base_url="http://vllm:8000/v1", llm_model="shop-lora", llm_finetuned=True))
     plain = make_client(Settings(llm_base_url="http://vllm:8000/v1"))
     assert not tuned.embedded and tuned.adapter == DEFAULT_ADAPTER and tuned.model == "shop-lora"
     assert plain.adapter is None
     for value, expected in (("1", True), ("0", False), ("", False)):
-        monkeypatch.setenv("LLM_FINETUNED", value)
-        assert Settings.from_env().llm_finetuned is expected
+        assert load_settings({"LLM_FINETUNED": value}).agent.llm_finetuned is expected
 
 
 def test_adapter_resolution() -> None:
@@ -112,14 +112,14 @@ def test_settings_choose_the_understand_mode_and_few_shot(monkeypatch, tmp_path:
     import pytest
 
     from agent.assistant import Assistant
-    from agent.config import Settings
+    from app.settings import load_settings
 
     def understander_options(**env: str) -> UnderstandOptions:
         for name in ("UNDERSTAND_MODE", "UNDERSTAND_FEW_SHOT"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        settings = Settings.from_env(data_dir=tmp_path, llm_transport=ScriptedLLM())
+        settings = load_settings(data_dir=tmp_path, llm_transport=ScriptedLLM()).agent
         return Assistant(settings, httpx.AsyncClient()).understander.options
 
     assert understander_options().mode == "instruct"  # a server (here a scripted one) gets the instruct mode

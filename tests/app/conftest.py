@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
+from app.metrics import TurnMetrics
 from app.routes.voice import router
 from tests.app.doubles import ScriptedAssistantDouble, StaticCustomersDouble
 from voice.asr import Transcriber
@@ -23,4 +24,5 @@ def voice_app(assistant: ScriptedAssistantDouble, transcriber: Transcriber) -> F
     app.state.assistant = assistant
     app.state.customers = StaticCustomersDouble()
     app.state.transcriber = transcriber
+    app.state.metrics = TurnMetrics()
     return app

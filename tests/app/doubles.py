@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.assistant import ActionView, ChatResponse
+from agent.assistant import ChatResponse
+from agent.events import Reply, Thinking, ToolResult, ToolRunning
+from agent.state import ActionRecord
 from agent.customer import Customer
 
 DEMO_TOKEN = "test-token-demo"
@@ -42,15 +44,14 @@ class ScriptedAssistantDouble:
             raise RuntimeError("scripted failure")
         self.heard.append((text, conversation_id))
         args = {"query": text}
-        for event in ({"type": "thinking"}, {"type": "action", "tool": "search_products", "args": args},
-                      {"type": "tool_result", "tool": "search_products", "ok": True},
-                      {"type": "reply", "text": "I found 1 product."}):
+        for event in (Thinking(), ToolRunning(tool="search_products", args=args, label="Searching the catalog…"),
+                      ToolResult(tool="search_products", ok=True), Reply(text="I found 1 product.")):
             if on_event is not None:
                 await on_event(event)
         return ChatResponse(
             conversation_id=conversation_id or "conversation-1",
             reply="I found 1 product.",
-            actions=[ActionView(tool="search_products", args=args, status="done")],
+            actions=[ActionRecord(tool="search_products", args=args, status="done")],
             products=[RUNNING_SHOE],
             timings={"llm": 0.01, "tools": 0.01, "total": 0.02},
         )

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from agent.config import Settings
+from app.settings import load_settings
 from tests.conftest import running_app
 from tools import TOOLS
 
@@ -20,7 +21,7 @@ async def test_chat_needs_a_signed_in_customer(settings: Settings) -> None:
         assert (await client.get("/api/cart")).status_code == 401
         bad = await client.post("/api/chat", json={"text": "hi"}, headers={"Authorization": "Bearer forged"})
         assert bad.status_code == 401
-        assert (await client.post("/api/login", json={"login": "nobody-here"})).status_code == 404
+        assert (await client.post("/api/login", json={"login": "nobody-here", "password": "x" * 12})).status_code == 401
 
 
 async def test_login_cookie_is_a_session(settings: Settings) -> None:
@@ -135,7 +136,7 @@ async def test_a_hung_llm_server_gets_a_spoken_apology_within_seconds(data_dir: 
     async with SilentLLMServer() as llm:
         monkeypatch.setenv("LLM_BASE_URL", llm.url)
         monkeypatch.setenv("LLM_TIMEOUT", "2")
-        settings = Settings.from_env(data_dir=data_dir, database_url=None, shop_url=None, warm_indexes=False)
+        settings = load_settings(data_dir=data_dir, database_url=None, shop_url=None, warm_indexes=False).agent
         assert settings.llm_timeout_s == 2.0
         async with running_app(settings) as client:
             started = time.perf_counter()
@@ -170,24 +171,29 @@ async def test_ready_with_every_dependency_up(settings: Settings, scripted_llm) 
 
 def test_llm_timeout_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.delenv("LLM_TIMEOUT", raising=False)
-    assert Settings.from_env().llm_timeout_s == 4.0
+    assert load_settings().agent.llm_timeout_s == 4.0
     monkeypatch.setenv("LLM_TIMEOUT", "0.5")
-    assert Settings.from_env().llm_timeout_s == 0.5
+    assert load_settings().agent.llm_timeout_s == 0.5
     for bad in ("0", "-1", "nan"):
         monkeypatch.setenv("LLM_TIMEOUT", bad)
         with pytest.raises(ValueError, match="LLM_TIMEOUT"):
-            Settings.from_env()
+            load_settings()
 
 
 async def _login_other_customer(client) -> str:
+    from sqlalchemy import select
+
+    from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
-    from sqlalchemy import select
 
     database: Database = client.app.state.database
     with database.session() as session:
-        login = session.scalars(select(User.login).where(User.login != "demo").limit(1)).one()
-    response = await client.post("/api/login", json={"login": login})
+        customer = session.scalars(select(User).where(User.login != "demo", User.role == "customer").limit(1)).one()
+        set_password(session, customer, "the other customer's password")
+        login = customer.login
+    response = await client.post("/api/login", json={"login": login, "password": "the other customer's password"})
+    assert response.status_code == 200, response.text
     return response.json()["token"]
 
 
@@ -195,7 +201,7 @@ async def _login_other_customer(client) -> str:
 async def test_one_turn_through_the_real_embedded_model(data_dir: Path) -> None:
     """The bundled GGUF in llama.cpp answers with a valid action (its choice may be wrong at this size)."""
     # Generous: this test is about the answer; on a busy two-core machine the first turn can be slow.
-    settings = Settings(data_dir=data_dir, llm_threads=2, llm_timeout_s=60)
+    settings = Settings(data_dir=data_dir, llm_threads=2, llm_timeout_s=60, warm_indexes=False)
     async with running_app(settings) as client:
         response = await client.post("/api/chat", json={"text": "show me running shoes"})
         assert response.status_code == 200, response.text

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from starlette.testclient import WebSocketDenialResponse
 
+from agent.events import LiveEvent
 from app.turns import SILENCE_REPLY
 from evals.synthetic_speech import Encoding, encode
 from tests.app.doubles import DEMO_TOKEN, RUNNING_SHOE, ScriptedAssistantDouble
@@ -130,7 +132,7 @@ def test_live_audio_turn_streams_its_stages(
         socket.send_json({"type": "audio", "content_type": "audio/webm", "conversation_id": "c-7"})
         socket.send_bytes(recording("webm"))
         events = receive_turn(socket)
-    kinds = [event["type"] for event in events]
+    kinds = [TypeAdapter(LiveEvent).validate_python(event).type for event in events]  # each one a typed event
     assert kinds == ["transcribing", "transcript", "thinking", "action", "tool_result", "reply", "done"]
     transcript = events[1]["text"]
     assert "running shoes" in transcript.lower()
@@ -179,3 +181,20 @@ def test_live_socket_needs_a_signed_in_customer(voice_app: FastAPI) -> None:
             http.websocket_connect("/api/live"):
         pass
     assert refused.value.status_code == 401
+
+
+@pytest.mark.parametrize(("origin", "status"), [("http://testserver", None), ("https://evil.example", 403)])
+def test_a_live_socket_signed_in_by_cookie_must_come_from_our_own_origin(
+    voice_app: FastAPI, origin: str, status: int | None
+) -> None:
+    """Browsers send cookies with a WebSocket from any site; its Origin tells whose page opened it."""
+    with TestClient(voice_app, cookies={"vs_token": DEMO_TOKEN}) as http:
+        if status is None:
+            with http.websocket_connect("/api/live", headers={"Origin": origin}) as socket:
+                socket.send_json({"type": "text", "text": "running shoes"})
+                assert receive_turn(socket)[-1]["type"] == "done"
+            return
+        with pytest.raises(WebSocketDenialResponse) as refused, \
+                http.websocket_connect("/api/live", headers={"Origin": origin}):
+            pass
+        assert refused.value.status_code == status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.asr_bench import digit_error_rate, percentile, word_error_rate
+from bench.asr_bench import digit_error_rate, word_error_rate
 
 
 @pytest.mark.parametrize(("reference", "hypothesis"), [
@@ -25,8 +25,3 @@ def test_digits_are_compared_however_they_are_written() -> None:
     reference = "one zero zero zero one nine oh two one oh"
     assert digit_error_rate(reference, "1-0-0-0-1, 90210.") == 0.0
     assert digit_error_rate(reference, "10001 90211") == pytest.approx(1 / 10)
-
-
-def test_percentile_is_nearest_rank() -> None:
-    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.9) == 5.0
-    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0

@@ -9,7 +9,6 @@ The screenshot lands in ``var/screenshots/`` (what CI keeps as evidence).
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -20,12 +19,17 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, expect, sync_playwright
+from pydantic import TypeAdapter
 from starlette.routing import NoMatchFound
 
 from agent.config import Settings
+from agent.events import LiveEvent, ToolRunning
 from evals.synthetic_speech import encode, missing_tools, speak, with_silence
 from tests.scripted_llm import ScriptedLLM
+from tools import TOOLS
 from voice.audio import SAMPLE_RATE
+
+LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +111,9 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         live_events: list[str] = []  # what the server streamed over the live WebSocket
+        cart_writes: list[dict[str, str]] = []  # headers of the widget's own cart writes
+        page.on("request", lambda request: cart_writes.append(request.headers)
+                if request.method == "POST" and request.url.endswith("/api/cart/items") else None)
         page.on("websocket", lambda socket: socket.on(
             "framereceived", lambda frame: live_events.append(frame if isinstance(frame, str) else "")))
         page.goto(live_server)
@@ -129,8 +136,11 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
         assert cards.count() >= 1
         assert "running shoes" in str(scripted_llm.requests[-1]["messages"]).lower(), \
             "the model was not given the transcript"
-        streamed = [json.loads(frame)["type"] for frame in live_events if frame]
+        events = [LIVE_EVENT.validate_json(frame) for frame in live_events if frame]  # every frame is a typed event
+        streamed = [event.type for event in events]
         assert streamed[:3] == ["transcribing", "transcript", "thinking"] and streamed[-1] == "done", streamed
+        running = [event for event in events if isinstance(event, ToolRunning)]
+        assert [event.label for event in running] == [TOOLS["search_products"].label], running  # the widget's status
         first = cards.first
         expect(first.locator("h3")).not_to_be_empty()
         expect(first.locator(".price")).to_contain_text("$")
@@ -138,6 +148,8 @@ def test_spoken_command_shows_products_and_add_to_cart_updates_the_badge(
 
         first.get_by_role("button", name="Add").click()
         expect(badge).to_have_text("1", timeout=15_000)
+        csrf = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "vs_csrf")
+        assert [headers.get("x-csrf-token") for headers in cart_writes] == [csrf], "the widget must echo vs_csrf"
         cart = page.request.get(f"{live_server}/api/cart").json()
         assert cart["item_count"] == 1, cart
         widget.locator(".cart-toggle").click()
@@ -160,9 +172,11 @@ def test_typed_checkout_waits_for_the_confirm_button(
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 360, "height": 740})
         # Sign in and fill the cart through the page's own cookie jar before the widget loads.
-        assert page.request.post(f"{live_server}/api/login", data={"login": "demo"}).ok
+        signed_in = page.request.post(f"{live_server}/api/login", data={"login": "demo"})
+        assert signed_in.ok
         product = page.request.get(f"{live_server}/shop/products?in_stock=true&limit=1").json()["items"][0]
-        assert page.request.post(f"{live_server}/api/cart/items", data={"product_id": product["id"]}).ok
+        assert page.request.post(f"{live_server}/api/cart/items", data={"product_id": product["id"]},
+                                 headers={"X-CSRF-Token": signed_in.json()["csrf_token"]}).ok
         orders_before = page.request.get(f"{live_server}/api/orders").json()  # the seeded order history
         page.goto(live_server)
         widget = page.locator("voice-shop")
@@ -184,3 +198,42 @@ def test_typed_checkout_waits_for_the_confirm_button(
         assert len(orders) == len(orders_before) + 1
         assert [line["product_id"] for line in orders[0]["lines"]] == [product["id"]]
 
+
+
+DEMO_PASSWORD = "demo password for the browser test"
+
+
+@pytest.fixture
+def server_without_demo_login(request: pytest.FixtureRequest, settings: Settings, browser_tools: None) -> str:
+    """The live server with DEMO_LOGIN=0 and a password for the demo customer."""
+    from sqlalchemy import select
+
+    from app.main import shop_database_url
+    from shop.auth import set_password
+    from shop.db import Database
+    from shop.models import User
+
+    settings.demo_login = False
+    database = Database(shop_database_url(settings))
+    with database.session() as session:
+        set_password(session, session.execute(select(User).where(User.login == "demo")).scalar_one(), DEMO_PASSWORD)
+    database.engine.dispose()
+    return request.getfixturevalue("live_server")
+
+
+def test_without_the_demo_login_the_page_asks_for_a_password(server_without_demo_login: str) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.goto(server_without_demo_login)
+        form = page.get_by_role("form", name="Sign in")
+        expect(form).to_be_visible(timeout=30_000)
+        expect(page.locator("#who")).to_have_text("Please sign in")
+        form.get_by_label("Login").fill("demo")
+        form.get_by_label("Password").fill("not the password")
+        form.get_by_role("button", name="Sign in").click()
+        expect(form.get_by_role("alert")).to_have_text("Wrong login or password", timeout=15_000)
+        form.get_by_label("Password").fill(DEMO_PASSWORD)
+        form.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#who")).to_have_text("Signed in as Demo Customer", timeout=30_000)
+        expect(form).to_be_hidden()
+        expect(page.locator("voice-shop").get_by_test_id("cart-badge")).to_have_text("0")

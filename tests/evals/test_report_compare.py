@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from agent.state import ActionRecord
 from evals.cli import main
 from evals.compare import CompareOptions, compare, render
 from evals.metrics import summarize
 from evals.report import ReportError, headline, read_report, render_html, render_markdown, write_reports
 from evals.results import (
-    ActionTaken,
     Check,
     RunConfig,
     RunReport,
@@ -26,13 +26,13 @@ from evals.results import (
 
 def trial(passed: bool, llm_s: float = 1.0, wer: float = 0.1) -> TrialResult:
     search = TurnResult(index=0, kind="say", text="find <b>running</b> shoes", reply="I found 3 matches.",
-                        actions=[ActionTaken(tool="search_products", args={"query": "running shoes"})],
+                        actions=[ActionRecord(tool="search_products", args={"query": "running shoes"})],
                         shown=[ShownProduct(id="p1", name="Trail Running Shoe")],
                         checks=[Check(name="actions", expected="[search_products(query contains 'shoe')]", passed=True)],
                         actions_checked=True, args_expected=1, args_matched=1,
                         timings={"llm": llm_s, "tools": 0.05, "total": llm_s + 0.1})
     add = TurnResult(index=1, kind="speak", text="add the first one", transcript="add the first one.", wer=wer,
-                     reply="Added to your cart.", actions=[ActionTaken(tool="add_to_cart", args={"product_id": "p1"})],
+                     reply="Added to your cart.", actions=[ActionRecord(tool="add_to_cart", args={"product_id": "p1"})],
                      checks=[Check(name="actions", expected="[add_to_cart(product_id results[0])]", passed=passed,
                                    reason="" if passed else "action 1 add_to_cart: product_id: expected p1, got p2")],
                      actions_checked=True, args_expected=1, args_matched=int(passed),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.matchers import RefContext
-from evals.results import ActionTaken
+from agent.state import ActionRecord
 from evals.scenario import FinalExpectations, TurnExpectations
 from evals.scoring import check_final, score_turn
 
@@ -14,8 +14,8 @@ def expect(**raw: object) -> TurnExpectations:
     return TurnExpectations.model_validate(raw)
 
 
-def act(tool: str, **args: object) -> ActionTaken:
-    return ActionTaken(tool=tool, args=args)
+def act(tool: str, **args: object) -> ActionRecord:
+    return ActionRecord(tool=tool, args=args)
 
 
 SEARCH_THEN_ADD = expect(actions=[

@@ -7,6 +7,7 @@ The seeded template (300 products, 20 customers, seed 7) and its per-test copy c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shop.api import create_shop_app
+from shop.auth import DEMO_LOGIN, start_session
 from shop.db import Database
 from shop.models import Order, Product, User
 from shop.vectors import TextEncoder, get_encoder
@@ -40,10 +42,17 @@ class ShopState:
         self.client = client
 
     def login(self, login: str) -> dict[str, str]:
-        """Authorization headers for a seeded customer, obtained through POST /login."""
-        response = self.client.post("/login", json={"login": login})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['token']}"}
+        """Authorization headers for a seeded customer: ``demo`` through the demo login (POST /login), anyone
+        else through a session made in the database, as a password sign-in would (seeded customers have no
+        password; password sign-in itself is tested in test_shop_auth.py)."""
+        if login == DEMO_LOGIN:
+            response = self.client.post("/login", json={"login": login})
+            assert response.status_code == 200, response.text
+            return {"Authorization": f"Bearer {response.json()['token']}"}
+        with self.db.session() as session:
+            user = session.execute(select(User).where(User.login == login)).scalar_one()
+            token, _ = start_session(session, user, timedelta(hours=1))
+        return {"Authorization": f"Bearer {token}"}
 
     def product(self, product_id: str) -> Product:
         """A fresh read of one product straight from the database (not through the API)."""

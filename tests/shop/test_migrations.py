@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from shop.db import VERSION_TABLE, Database, migration_config
 from shop.migrations import include_name
-from shop.models import Base, IdempotencyKey
+from shop.models import Base, IdempotencyKey, User, UserRole
 from shop.search import ensure_search_index
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,10 +115,27 @@ def test_a_database_made_before_migrations_is_adopted(database: Database) -> Non
     assert revision(database) == HEAD and schema_diff(database) == []
 
 
-def test_the_alembic_command_line_config_uses_database_url(database_url: str,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    command.upgrade(Config(str(REPO / "alembic.ini")), "head")
+def test_a_database_from_before_sign_in_is_migrated(database: Database) -> None:
+    """What create_all() made before sign-in (revision 0001's tables: a fixed token per customer, no migration
+    record) keeps its customers, now with roles and sessions. Such databases used to be refused."""
+    config = migration_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO users (id, login, name, token) VALUES (1, 'ada', 'Ada', 'old-1'), "
+                                "(2, 'bo', 'Bo', 'old-2')"))
+        connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))  # as create_all() left it: no migration record
+    database.create_schema()
+    assert revision(database) == HEAD and schema_diff(database) == []
+    with database.sessions() as session:
+        users = session.execute(select(User.login, User.role, User.password_hash).order_by(User.id)).all()
+    assert users == [("ada", UserRole.customer, None), ("bo", UserRole.customer, None)]
+    assert "token" not in {column["name"] for column in inspect(database.engine).get_columns("users")}
+
+
+def test_the_alembic_command_line_migrates_the_database_it_is_given(database_url: str) -> None:
+    # What `alembic -x url=... upgrade head` does from the repository root.
+    command.upgrade(Config(str(REPO / "alembic.ini"), cmd_opts=Namespace(x=[f"url={database_url}"])), "head")
     database = Database(database_url)
     try:
         assert revision(database) == HEAD and schema_diff(database) == []

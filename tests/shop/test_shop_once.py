@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,9 @@ from sqlalchemy import func, select
 
 from shop import schemas
 from shop.api import create_shop_app
+from shop.auth import hash_token
 from shop.db import Database
-from shop.models import CartLine, IdempotencyKey, Order, OrderStatus, Product, User
+from shop.models import CartLine, IdempotencyKey, LoginSession, Order, OrderStatus, Product, User, utcnow
 
 CONCURRENT_REQUESTS = 8
 
@@ -256,7 +258,9 @@ def race_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     database = Database(url)
     app = create_shop_app(database)
     with database.session() as session:
-        session.add(User(id=1, login="racer", name="Racer", token="token-racer"))
+        session.add(User(id=1, login="racer", name="Racer"))
+        session.add(LoginSession(token_hash=hash_token(RACER_TOKEN), user_id=1,
+                                 expires_at=utcnow() + timedelta(hours=1)))
         for product_id, price in (("p1", 20.0), ("p2", 7.5)):
             session.add(Product(id=product_id, name=f"Product {product_id}", brand="B", category="C", price=price,
                                 stock=STOCK, colors=[], sizes=[]))
@@ -267,7 +271,8 @@ def race_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     database.engine.dispose()
 
 
-RACER = {"Authorization": "Bearer token-racer"}
+RACER_TOKEN = "token-racer"  # its session is made in the database; tests/shop/test_shop_auth.py signs in for real
+RACER = {"Authorization": f"Bearer {RACER_TOKEN}"}
 
 
 async def all_at_once(app: FastAPI, path: str, headers: list[dict[str, str]]) -> list[httpx.Response]:

@@ -178,9 +178,9 @@ def test_orders_need_a_token(client) -> None:
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_latest_order_404_for_a_customer_without_orders(client, db) -> None:
+def test_latest_order_404_for_a_customer_without_orders(client, db, state) -> None:
     with db.session() as session:
-        session.add(User(login="new.customer", name="New Customer", token="token-of-new-customer"))
-    headers = {"Authorization": "Bearer token-of-new-customer"}
+        session.add(User(login="new.customer", name="New Customer"))
+    headers = state.login("new.customer")
     assert client.get("/orders", headers=headers).json() == []
     assert client.get("/orders/latest", headers=headers).status_code == 404

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from shop.db import Database
-from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User
+from shop.auth import password_matches
+from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User, UserRole
 from shop.search import CatalogSearch, parse_query
 from shop.seed import SeedError, main, seed_database
 
@@ -35,7 +36,7 @@ def snapshot(database: Database) -> tuple[list[tuple], list[tuple], list[tuple]]
     with database.session() as session:
         products = [tuple(getattr(p, c) for c in PRODUCT_COLUMNS)
                     for p in session.execute(select(Product).order_by(Product.id)).scalars()]
-        users = session.execute(select(User.id, User.login, User.name, User.token).order_by(User.id)).all()
+        users = session.execute(select(User.id, User.login, User.name, User.role).order_by(User.id)).all()
         orders = session.execute(select(Order.id, Order.user_id, Order.status, Order.total, Order.tracking_number,
                                         Order.created_at).order_by(Order.id)).all()
     return products, [tuple(u) for u in users], [tuple(o) for o in orders]
@@ -86,7 +87,7 @@ def test_demo_customer_history(catalog: Database) -> None:
         demo = session.execute(select(User).where(User.login == "demo")).scalar_one()
         orders = session.execute(select(Order).where(Order.user_id == demo.id)).scalars().all()
         cart = session.execute(select(CartLine).where(CartLine.user_id == demo.id)).scalars().all()
-    assert (demo.id, demo.name, demo.token) == (1, "Demo Customer", "demo-token")
+    assert (demo.id, demo.name, demo.role, demo.password_hash) == (1, "Demo Customer", UserRole.customer, None)
     assert len({order.status for order in orders}) >= 5
     assert cart == []
 
@@ -97,8 +98,11 @@ def test_orders_are_consistent_and_show_taste(catalog: Database) -> None:
         orders = session.execute(select(Order)).scalars().all()
         categories = dict(session.execute(select(Product.id, Product.category)).all())
         lines = session.execute(select(OrderLine)).scalars().all()
-    assert len(users) == 60 and len({u.login for u in users}) == 60 and len({u.token for u in users}) == 60
+    assert len(users) == 61 and len({u.login for u in users}) == 61  # 60 customers and the owner
     assert all(u.login == u.login.lower() and " " not in u.login for u in users)
+    # No seeded customer can sign in with a password until one is set; nothing derives a credential.
+    assert [u.login for u in users if u.role is UserRole.owner] == ["owner"]
+    assert all(u.password_hash is None for u in users if u.role is UserRole.customer)
     assert {order.status for order in orders} == set(OrderStatus)
     for order in orders:
         assert order.lines and 0 < order.total == round(sum(line.unit_price * line.quantity for line in order.lines), 2)
@@ -125,10 +129,32 @@ def test_refuses_a_seeded_database_without_reset(tmp_path: Path) -> None:
         assert len(session.execute(select(Product.id)).all()) == 40
 
 
-def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def owner(database: Database) -> User:
+    with database.session() as session:
+        return session.execute(select(User).where(User.role == UserRole.owner)).scalar_one()
+
+
+def test_owner_password_is_the_one_given_or_a_random_one_reported_once(tmp_path: Path) -> None:
+    given = seeded(tmp_path / "given.db", products=30, customers=2, owner_password="correct horse battery")
+    assert password_matches(owner(given), "correct horse battery")
+    assert not password_matches(owner(given), "correct horse battery!")
+
+    first = seed_database(Database(f"sqlite:///{tmp_path / 'a.db'}"), products=30, customers=2)
+    second = seed_database(Database(f"sqlite:///{tmp_path / 'b.db'}"), products=30, customers=2)
+    assert first.owner_password and second.owner_password and first.owner_password != second.owner_password
+    assert password_matches(owner(Database(f"sqlite:///{tmp_path / 'a.db'}")), first.owner_password)
+    with pytest.raises(SeedError, match="OWNER_PASSWORD"):
+        seeded(tmp_path / "short.db", products=30, customers=2, owner_password="short")
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OWNER_PASSWORD", raising=False)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["--products", "50", "--customers", "4", "--seed", "2", "--database-url", url]) == 0
-    assert "50 products" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "50 products" in out
+    printed = out.split("Owner account 'owner', password ", 1)[1].split(" ", 1)[0]
+    assert password_matches(owner(Database(url)), printed)
     assert main(["--products", "50", "--database-url", url]) == 1
     assert "--reset" in capsys.readouterr().err
     assert main(["--products", "60", "--customers", "4", "--database-url", url, "--reset"]) == 0

@@ -50,3 +50,13 @@ def test_jsonl_round_trip(tmp_path) -> None:
     write_jsonl(examples, tmp_path / "x.jsonl")
     assert read_jsonl(tmp_path / "x.jsonl") == examples
     assert isinstance(read_jsonl(tmp_path / "x.jsonl")[0], TaskExample)
+
+
+def test_the_committed_few_shot_pool_is_what_the_generator_makes() -> None:
+    """Serving reads the pool from a file instead of running the generator; the file must not go stale."""
+    from agent.compact.fewshot import read_pool
+    from training.taskdata import fewshot_pool
+
+    pool = read_pool()
+    assert len(pool) > 1000 and len({e.utterance for e in pool}) == len(pool)
+    assert pool == fewshot_pool(), "stale few-shot pool: run python -m training.taskdata --fewshot-pool"

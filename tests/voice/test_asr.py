@@ -14,7 +14,7 @@ import pytest
 
 from evals.synthetic_speech import Encoding, speak, with_silence
 from tests.speech import SHARED_SPEECH
-from voice.asr import AsrOptions, AsrUnavailable, OpenAIWhisperBackend, Transcriber, get_transcriber
+from voice.asr import AsrOptions, AsrUnavailable, OpenAIWhisperBackend, Transcriber
 from voice.audio import AudioLimits, decode_audio
 from voice.prompt import CatalogVocabulary
 
@@ -112,29 +112,10 @@ def test_transcriptions_from_many_threads_are_serialised_and_all_right(
     assert len(results) == 3 and all("running" in words(text) for text in results), results
 
 
-def test_one_transcriber_per_app_created_lazily_from_the_app_options() -> None:
-    state = types.SimpleNamespace(asr_options=AsrOptions(beam_size=2, cpu_threads=1))
-    first = get_transcriber(state)
-    assert first is get_transcriber(state) is state.transcriber
-    assert first.options.beam_size == 2
-    assert first._backend is None, "the model must load on first use, not when the app starts"
-
-
-def test_options_from_the_environment() -> None:
-    options = AsrOptions.from_env({
-        "VOICESHOP_ASR_MODEL": "/models/whisper-small-ct2", "VOICESHOP_ASR_THREADS": "2",
-        "VOICESHOP_ASR_LANGUAGE": "auto", "VOICESHOP_ASR_VAD": "off", "VOICESHOP_ASR_BEAM_SIZE": "1",
-        "VOICESHOP_ASR_PROMPT_FILE": "/etc/voiceshop/asr_prompt.txt",
-    })
-    assert options == AsrOptions(model="/models/whisper-small-ct2", cpu_threads=2, language=None, vad=False,
-                                 beam_size=1, prompt_file=Path("/etc/voiceshop/asr_prompt.txt"))
-    assert AsrOptions.from_env({}) == AsrOptions()
-    assert AsrOptions.from_env({}, cpu_threads=2).cpu_threads == 2, "the app's thread plan is the default"
-    assert AsrOptions.from_env({"VOICESHOP_ASR_THREADS": "1"}, cpu_threads=2).cpu_threads == 1
-    with pytest.raises(ValueError, match="VOICESHOP_ASR_BACKEND"):
-        AsrOptions.from_env({"VOICESHOP_ASR_BACKEND": "vosk"})
-    with pytest.raises(ValueError, match="on/off"):
-        AsrOptions.from_env({"VOICESHOP_ASR_VAD": "maybe"})
+def test_a_transcriber_loads_its_model_on_first_use_not_when_made() -> None:
+    transcriber = Transcriber(AsrOptions(beam_size=2, cpu_threads=1))
+    assert transcriber.options.beam_size == 2
+    assert transcriber._backend is None, "the model must load on first use (or load()), not when the app is built"
 
 
 def test_a_missing_model_is_reported_clearly(tmp_path: Path) -> None:

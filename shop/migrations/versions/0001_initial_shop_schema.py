@@ -1,4 +1,4 @@
-"""Initial shop schema: products, users, cart lines, orders, order lines, idempotency keys.
+"""Initial shop schema: products, users, cart lines, orders, order lines, idempotency keys (as before sign-in).
 
 Revision ID: 0001
 Revises:

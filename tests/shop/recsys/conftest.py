@@ -78,7 +78,7 @@ def _build(path: Path) -> SmallShop:
                                 price=20.0, rating=4.0, review_count=10, stock=25, colors=[], sizes=[]))
         session.flush()
         for number, (login, orders) in enumerate(ORDERS.items()):
-            user = User(login=login, name=login.title(), token=f"token-{login}")
+            user = User(login=login, name=login.title())
             session.add(user)
             session.flush()
             users[login] = user.id

@@ -286,7 +286,6 @@ def test_module_recommend_keeps_one_recommender_per_database(shop: SmallShop, tm
 
     monkeypatch.setattr(module, "_instances", {})
     monkeypatch.setattr(module, "DEFAULT_DATA_DIR", tmp_path / "var")
-    monkeypatch.setenv("VOICESHOP_RECOMMEND_REFIT_S", "0")
     other = _build(tmp_path / "other.db")
     with other.session() as session:
         set_stock(session, "p2", 0)  # differs from the first shop: its grinder is sold out

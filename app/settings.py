@@ -1,0 +1,252 @@
+"""The app's settings: one tree, read from the environment here and nowhere else.
+
+Each part declares its own typed options with their defaults (``agent.config.Settings``, ``voice.asr.AsrOptions``,
+``shop.search.dense.DenseIndexOptions``, ...); :class:`Settings` composes them into one pydantic-settings tree,
+and :data:`VARIABLES` maps the documented flat environment names onto its fields, each documented once.
+Every part then receives its section through its constructor.
+
+``python -m app.settings --markdown`` prints README's configuration table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.config import Settings as AgentSettings
+from shop.helpcenter.store import FaqStoreOptions
+from shop.recsys.service import RecommenderOptions
+from shop.search.dense import DenseIndexOptions
+from shop.vectors import EncoderOptions
+from voice.asr import AsrOptions
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the tree fields it sets and what it means (README's table row)."""
+
+    names: tuple[str, ...]
+    paths: tuple[tuple[str, str], ...]  # (section, field) pairs; one name may feed several sections
+    default: str
+    meaning: str
+
+    def pairs(self) -> list[tuple[str, tuple[str, str]]]:
+        """(name, path) pairs: one name per path, or a single name feeding every path."""
+        names = self.names * len(self.paths) if len(self.names) == 1 else self.names
+        return list(zip(names, self.paths, strict=True))
+
+
+def _one(name: str, section: str, field_name: str, default: str, meaning: str) -> Variable:
+    return Variable((name,), ((section, field_name),), default, meaning)
+
+
+_ASR = {"BACKEND": "backend", "MODEL": "model", "LANGUAGE": "language", "COMPUTE_TYPE": "compute_type",
+        "THREADS": "cpu_threads", "BEAM_SIZE": "beam_size", "VAD": "vad", "DOMAIN_PROMPT": "domain_prompt",
+        "PROMPT_FILE": "prompt_file", "CORRECT_NAMES": "correct_names"}
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(("LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY"),
+             (("agent", "llm_base_url"), ("agent", "llm_model"), ("agent", "llm_api_key")),
+             "embedded llama.cpp", "any OpenAI-compatible server, e.g. vLLM"),
+    _one("LLM_FINETUNED", "agent", "llm_finetuned", "`0`",
+         "`1`: the server runs the bundled model with the committed adapter (vLLM, "
+         "[docs/deployment.md](docs/deployment.md)); asked in the compact mode it was trained on"),
+    Variable(("MODEL_PATH", "LORA_PATH"), (("agent", "model_path"), ("agent", "lora_path")),
+             "bundled Gemma 3 270M", "another GGUF for the embedded engine / a GGUF LoRA adapter"),
+    _one("LLM_TIMEOUT", "agent", "llm_timeout_s", "`4`",
+         "seconds one model request may take; a timeout or connection error is retried once, then the turn "
+         "answers \"Sorry, I can't think right now…\" with `error` set (so at most about twice this per turn)"),
+    _one("LLM_THREADS", "agent", "llm_threads", "all usable cores",
+         "engine threads (Whisper and the LLM take turns on the cores)"),
+    _one("LLM_CONTEXT", "agent", "context_tokens", "`2048`", "context window of the embedded engine, in tokens"),
+    _one("MAX_TOOL_STEPS", "agent", "max_tool_steps", "1 embedded, 3 remote", "tools one customer turn may chain"),
+    Variable(("UNDERSTAND_MODE", "UNDERSTAND_FEW_SHOT"),
+             (("agent", "understand_mode"), ("agent", "understand_few_shot")),
+             "compact when embedded or `LLM_FINETUNED`, else instruct / 4 without an adapter, 0 with one",
+             "how actions are asked for ([docs/understanding.md](docs/understanding.md))"),
+    _one("REPLY_MODE", "agent", "reply_mode", "`template`",
+         "`llm` lets a capable model phrase replies from the tool results"),
+    _one("DATABASE_URL", "agent", "database_url", "`sqlite:///var/shop.db`",
+         "the reference shop's database (`postgresql+psycopg://…` with the `postgres` extra)"),
+    _one("SHOP_URL", "agent", "shop_url", "in-process reference shop",
+         "point the tools at another shop implementing [docs/shop-api.md](docs/shop-api.md)"),
+    _one("WARM_INDEXES", "agent", "warm_indexes", "`1`",
+         "at start, in the background: embed the catalog for hybrid search, fit the recommender and refit it "
+         "on a schedule"),
+    _one("CHECKPOINT_URL", "agent", "checkpoint_url", "`var/conversations.db` (SQLite)",
+         "where conversations live between turns; `postgresql://…` (the `postgres` extra) shares them between "
+         "API replicas ([docs/deployment.md](docs/deployment.md))"),
+    Variable(("CHROMA_URL",), (("search", "chroma_url"), ("help_center", "chroma_url")),
+             "persistent client in `var/chroma`", "a Chroma server for the product vectors and the help center"),
+    _one("VOICESHOP_EMBED_THREADS", "encoder", "intra_op_threads", "`1`",
+         "threads of the text encoder (search and help-center embeddings)"),
+    _one("VOICESHOP_RECOMMEND_REFIT_S", "recommender", "refit_interval_s", "`600`",
+         "seconds between scheduled recommender refit checks; 0 turns the schedule off"),
+    _one("VOICESHOP_HELPCENTER_DIR", "help_center", "helpcenter_dir", "`shop/helpcenter`",
+         "the help-center articles indexed at start"),
+    Variable(tuple(f"VOICESHOP_ASR_{suffix}" for suffix in _ASR), tuple(("asr", name) for name in _ASR.values()),
+             "tiny.en int8, VAD, beam 5",
+             "Whisper model path/size, backend, prompt; see [docs/voice.md](docs/voice.md)"),
+    _one("VOICESHOP_DATA_DIR", "agent", "data_dir", "`var`", "conversations, shop database, Chroma, assembled model"),
+    _one("DEMO_LOGIN", "agent", "demo_login", "`1`",
+         "the seeded `demo` customer signs in without a password; `0` turns that off (then `demo` too needs one)"),
+    _one("SESSION_TTL", "agent", "session_ttl_s", "`43200` (12 h)",
+         "seconds a session lasts from sign-in (it ends earlier at logout or a password change)"),
+    _one("LOGIN_RATE_LIMIT", "agent", "login_rate_limit", "`5/minute`",
+         "failed sign-ins per client address and login before 429; counted per process, so each replica allows "
+         "this much"),
+    _one("OWNER_PASSWORD", "agent", "owner_password", "random, printed once by the seeder",
+         "password of the seeded owner account `owner`"),
+    _one("SHOP_JWT_KEY", "agent", "shop_jwt_key", "off",
+         "sign-in with a JWT your shop signs (`POST /api/session/jwt`): an HS256 secret of 32+ bytes or a PEM "
+         "public key (RS256, ES256)"),
+    Variable(("SHOP_JWT_ISSUER", "SHOP_JWT_AUDIENCE"),
+             (("agent", "shop_jwt_issuer"), ("agent", "shop_jwt_audience")),
+             "not checked", "the `iss` / `aud` such tokens must carry"),
+    _one("LOG_FORMAT", "agent", "log_format", "`text`",
+         "`text` for a terminal; `json` (one object a line, with `turn_id`, for a log collector) in production"),
+)
+
+
+def _variable_of(section: str, field_name: str) -> str | None:
+    for variable in VARIABLES:
+        for name, path in variable.pairs():
+            if path == (section, field_name):
+                return name
+    return None
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """The documented flat variable names, placed on the tree's nested fields; empty values count as unset."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ builds the whole tree at once
+
+    def __call__(self) -> dict[str, Any]:
+        tree: dict[str, dict[str, Any]] = {}
+        for variable in VARIABLES:
+            for name, (section, field_name) in variable.pairs():
+                raw = self.environ.get(name, "").strip()
+                if raw:
+                    tree.setdefault(section, {})[field_name] = raw
+        return tree
+
+
+class Settings(BaseSettings):
+    """How the whole app runs: one section per part, each the part's own options."""
+
+    model_config = SettingsConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    agent: AgentSettings = field(default_factory=AgentSettings)
+    asr: AsrOptions = field(default_factory=AsrOptions)
+    encoder: EncoderOptions = field(default_factory=EncoderOptions)
+    search: DenseIndexOptions = field(default_factory=DenseIndexOptions)
+    recommender: RecommenderOptions = field(default_factory=RecommenderOptions)
+    help_center: FaqStoreOptions = field(default_factory=FaqStoreOptions)
+
+    environ: ClassVar[Mapping[str, str]] = os.environ  # the one place the environment is read
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **_: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _FlatEnvironment(settings_cls, cls.environ)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share_the_thread_plan(cls, values: Any) -> Any:
+        # Whisper and llama.cpp take turns on the cores (one lock), so ASR may use the LLM's threads.
+        if isinstance(values, dict):
+            asr = values.get("asr") or {}
+            if isinstance(asr, dict) and "cpu_threads" not in asr:
+                agent = values.get("agent") or {}
+                threads = agent.llm_threads if isinstance(agent, AgentSettings) else agent.get("llm_threads")
+                if not str(threads).strip().isdigit():  # unset, or a bad LLM_THREADS reported on its own
+                    threads = AgentSettings().llm_threads
+                values["asr"] = {**asr, "cpu_threads": threads}
+        return values
+
+    @model_validator(mode="after")
+    def _follow_the_data_dir(self) -> Settings:
+        # Every data path follows the data dir unless set on its own: an eval run's own data dir holds it all.
+        data_dir = self.agent.data_dir
+        chroma = data_dir / "chroma"
+        if self.search.chroma_path is None:
+            self.search = dataclasses.replace(self.search, chroma_path=chroma)
+        if self.help_center.chroma_path is None:
+            self.help_center = dataclasses.replace(self.help_center, chroma_path=chroma)
+        if self.recommender.embedding_cache is None:
+            self.recommender = dataclasses.replace(self.recommender,
+                                                   embedding_cache=data_dir / "recommend-embeddings.npz")
+        return self
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **agent: Any) -> Settings:
+    """The tree from the environment (``environ``, default ``os.environ``), ``agent`` fields on top.
+
+    A bad value raises ``ValueError`` naming the variable that holds it."""
+    source = os.environ if environ is None else environ
+    tree = type("_Settings", (Settings,), {"environ": source})
+    try:
+        return tree(**({"agent": agent} if agent else {}))
+    except ValidationError as exc:
+        raise ValueError(_explain(exc)) from None
+
+
+def settings_around(agent: AgentSettings, environ: Mapping[str, str] | None = None) -> Settings:
+    """The tree for given agent settings (tests, eval trials); the other sections as the environment says."""
+    return load_settings(environ, **{f.name: getattr(agent, f.name) for f in dataclasses.fields(agent)})
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        location = tuple(str(part) for part in error["loc"])
+        name = _variable_of(*location[:2]) if len(location) >= 2 else None
+        where = name or ".".join(location) or "settings"
+        lines.append(f"{where}: {error['msg']} (got {error.get('input')!r})")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def markdown_table() -> str:
+    """README's configuration table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for variable in VARIABLES:
+        if variable.names[0].startswith("VOICESHOP_ASR_"):
+            names = "`VOICESHOP_ASR_*`"
+        else:
+            names = (" / " if variable.names[0] in ("MODEL_PATH", "UNDERSTAND_MODE") else ", ").join(
+                f"`{name}`" for name in variable.names)
+        rows.append(f"| {names} | {variable.default} | {variable.meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.settings", description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true",
+                        help="print README's configuration table (default: the settings the environment gives)")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown_table(), end="")
+    else:
+        settings = load_settings()
+        if settings.agent.llm_api_key:  # the tree is for reading over; the key stays off the screen
+            settings.agent = dataclasses.replace(settings.agent, llm_api_key="***")
+        print(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
