@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from agent.llm import DEFAULT_TIMEOUT_S
+from agent.llm import DEFAULT_QUEUE_TIMEOUT_S, DEFAULT_SLOTS, DEFAULT_TIMEOUT_S
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -34,7 +34,9 @@ class Settings:
     model_path: Path | None = None  # MODEL_PATH: a GGUF for the embedded engine (default: the bundled Gemma 3 270M)
     lora_path: Path | None = None  # LORA_PATH: a GGUF LoRA adapter applied by the embedded engine
     llm_threads: int = field(default_factory=_cores)  # LLM_THREADS: engine threads (stages take turns on the cores)
-    context_tokens: int = 2048  # LLM_CONTEXT
+    # LLM_SLOTS: conversations the embedded engine computes at once, batched into one pass (docs/architecture.md)
+    llm_slots: int = DEFAULT_SLOTS
+    context_tokens: int = 2048  # LLM_CONTEXT: context per slot
     reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
     # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
@@ -49,6 +51,9 @@ class Settings:
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
+    # LLM_QUEUE_TIMEOUT: seconds a request may wait for a free slot of the embedded engine before LLM_TIMEOUT
+    # starts counting: under load, requests queue; only a machine far past its capacity gives up on one.
+    llm_queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -64,6 +69,7 @@ class Settings:
             "model_path": Path(p) if (p := _env("MODEL_PATH")) else None,
             "lora_path": Path(p) if (p := _env("LORA_PATH")) else None,
             "llm_threads": int(_env("LLM_THREADS", str(_cores()))),
+            "llm_slots": int(_env("LLM_SLOTS", str(DEFAULT_SLOTS))),
             "context_tokens": int(_env("LLM_CONTEXT", "2048")),
             "reply_mode": _env("REPLY_MODE", "template"),
             "max_tool_steps": int(s) if (s := _env("MAX_TOOL_STEPS")) else None,
@@ -71,6 +77,7 @@ class Settings:
             "understand_mode": _env("UNDERSTAND_MODE"),
             "understand_few_shot": int(k) if (k := _env("UNDERSTAND_FEW_SHOT")) else None,
             "llm_timeout_s": float(_env("LLM_TIMEOUT", str(DEFAULT_TIMEOUT_S))),
+            "llm_queue_timeout_s": float(_env("LLM_QUEUE_TIMEOUT", str(DEFAULT_QUEUE_TIMEOUT_S))),
         }
         values.update(overrides)
         return cls(**values)
@@ -82,6 +89,10 @@ class Settings:
             raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
+        if not self.llm_queue_timeout_s >= 0:
+            raise ValueError(f"LLM_QUEUE_TIMEOUT must be 0 or more seconds, not {self.llm_queue_timeout_s}")
+        if self.llm_slots < 1:
+            raise ValueError(f"LLM_SLOTS must be 1 or more, not {self.llm_slots}")
 
     @property
     def embedded(self) -> bool:

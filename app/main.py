@@ -24,7 +24,7 @@ from sqlalchemy import text
 from agent.assistant import CONVERSATION_ID_PATTERN, MAX_TEXT_CHARS, Assistant, ChatResponse
 from agent.config import Settings
 from agent.customer import Customer
-from agent.llm import COMPUTE_LOCK
+from agent.llm import CORES
 from app.auth import COOKIE, Customers, current_customer
 from app.routes import voice as voice_routes
 from shop import strict_json
@@ -100,8 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Talk to the shop: chat and voice turns, typed tools over the shop API.")
     strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
-    # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
-    app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads), lock=COMPUTE_LOCK)
+    # Whisper and llama.cpp take turns on the cores (Whisper alone, the LLM's slots together), so each may
+    # use all of them.
+    app.state.transcriber = Transcriber(AsrOptions.from_env(cpu_threads=settings.llm_threads),
+                                        lock=CORES.exclusive)
     app.mount("/shop", shop_app)
 
     @app.get("/health", tags=["meta"])
