@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -84,10 +85,12 @@ class Assistant:
                                                serde=CHECKPOINT_SERDE)
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
-            # Evaluate the static prompt prefix once now, so the first customer doesn't pay for it.
+            # Evaluate the static prompt prefix now, so the first customers don't pay for it: once per slot,
+            # at once, so that each slot takes one and caches it.
             try:
-                await self.understander.choose([], [], None, [])
-            except LLMTimeout:  # a slow machine: the engine finishes the prefix in the background
+                await asyncio.gather(*(self.understander.choose([], [], None, [])
+                                       for _ in range(self.settings.llm_slots)))
+            except LLMTimeout:  # a slow machine: turns still work, the first ones pay for the prefix
                 log.warning("the embedded model's warm-up took over %g s", self.settings.llm_timeout_s)
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from agent.llm import DEFAULT_TIMEOUT_S
+from agent.llm import DEFAULT_QUEUE_TIMEOUT_S, DEFAULT_SLOTS, DEFAULT_TIMEOUT_S
 
 
 def _cores() -> int:
@@ -35,7 +35,9 @@ class Settings:
     model_path: Path | None = None  # MODEL_PATH: a GGUF for the embedded engine (default: the bundled Gemma 3 270M)
     lora_path: Path | None = None  # LORA_PATH: a GGUF LoRA adapter applied by the embedded engine
     llm_threads: int = field(default_factory=_cores)  # LLM_THREADS: engine threads (stages take turns on the cores)
-    context_tokens: int = 2048  # LLM_CONTEXT
+    # LLM_SLOTS: conversations the embedded engine computes at once, batched into one pass (docs/architecture.md)
+    llm_slots: int = DEFAULT_SLOTS
+    context_tokens: int = 2048  # LLM_CONTEXT: context per slot
     reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
     # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
@@ -63,6 +65,9 @@ class Settings:
     owner_password: str | None = None  # OWNER_PASSWORD: the seeded owner's (default: random, printed at seed)
     # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
     log_format: Literal["text", "json"] = "text"
+    # LLM_QUEUE_TIMEOUT: seconds a request may wait for a free slot of the embedded engine before LLM_TIMEOUT
+    # starts counting: under load, requests queue; only a machine far past its capacity gives up on one.
+    llm_queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -75,6 +80,10 @@ class Settings:
             raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
+        if not self.llm_queue_timeout_s >= 0:
+            raise ValueError(f"LLM_QUEUE_TIMEOUT must be 0 or more seconds, not {self.llm_queue_timeout_s}")
+        if self.llm_slots < 1:
+            raise ValueError(f"LLM_SLOTS must be 1 or more, not {self.llm_slots}")
 
     @property
     def embedded(self) -> bool:

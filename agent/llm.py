@@ -6,7 +6,8 @@ transport the same way.
 
 Every request is bounded by ``timeout_s`` whatever the transport, and retried once when the server could
 not be reached or did not answer in time, so an outage costs a turn seconds, not minutes (see
-:meth:`ChatClient._post`).
+:meth:`ChatClient._post`). The embedded engine counts ``timeout_s`` from when it starts on a request; the
+wait for a free slot before that is load, not an outage, and has its own bound (``queue_timeout_s``).
 """
 
 from __future__ import annotations
@@ -16,20 +17,53 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import fasteners
 import httpx
 
 log = logging.getLogger(__name__)
 
-# Whisper and llama.cpp share the machine's cores; each uses all of them, so they must take turns.
-# Spinning llama.cpp threads next to a busy core slow it down twentyfold (see docs/architecture.md).
-COMPUTE_LOCK = threading.Lock()
+
+class CoreShare:
+    """Who computes on the machine's cores: any number of LLM completions at once (the engine batches them
+    into one pass over the model), or one speech recognition alone.
+
+    Whisper and llama.cpp each use all the cores; two thread pools spinning on two cores slow each other down
+    twentyfold (see docs/architecture.md), so they take turns. Writers go first: a recognition that asks
+    waits for the completions already running (each at most a few dozen tokens), and no new one starts
+    until it is done.
+    """
+
+    def __init__(self) -> None:
+        self._lock = fasteners.ReaderWriterLock()
+        self.exclusive = _Exclusive(self._lock)  # a reusable ``with`` block: voice.asr.Transcriber's lock
+
+    def shared(self) -> Any:
+        """Held while one LLM completion computes, alongside the others."""
+        return self._lock.read_lock()
+
+
+class _Exclusive:
+    def __init__(self, lock: fasteners.ReaderWriterLock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire_write_lock()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release_write_lock()
+
+
+CORES = CoreShare()
 
 
 DEFAULT_TIMEOUT_S = 4.0  # LLM_TIMEOUT's default (agent/config.py)
+DEFAULT_QUEUE_TIMEOUT_S = 30.0  # LLM_QUEUE_TIMEOUT's
+DEFAULT_SLOTS = 4  # LLM_SLOTS'
 
 
 class LLMError(RuntimeError):
@@ -62,13 +96,18 @@ class ChatClient:
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 embedded: bool = False, adapter: Path | None = None) -> None:
+                 queue_timeout_s: float = 0.0, embedded: bool = False, adapter: Path | None = None) -> None:
+        """``queue_timeout_s``: how long a request may wait for a free slot of the embedded engine before its
+        ``timeout_s`` starts (httpx's *pool* timeout, which :class:`EmbeddedTransport` reads); 0: no
+        separate wait, the whole exchange fits in ``timeout_s``."""
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
         self.embedded = embedded
         self.adapter = adapter
         self.timeout_s = timeout_s
-        self.http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s, headers=headers)
+        self.queue_timeout_s = queue_timeout_s
+        self.http = httpx.AsyncClient(base_url=base_url, transport=transport, headers=headers,
+                                      timeout=httpx.Timeout(timeout_s, pool=queue_timeout_s or timeout_s))
 
     async def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
                        max_tokens: int = 128, temperature: float = 0.0) -> Completion:
@@ -128,8 +167,8 @@ class ChatClient:
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST with one retry when the server was unreachable or too slow.
 
-        Except for the embedded engine's timeouts: llama.cpp cannot be interrupted mid-completion, so the
-        abandoned one keeps the compute lock until it finishes and a retry would only queue behind it.
+        Except for the embedded engine's timeouts: it timed out because no slot came free in time (a retry
+        only adds to the queue) or because it stalled between tokens (a retry would stall too).
         """
         try:
             return await self._post_once(path, body)
@@ -142,9 +181,11 @@ class ChatClient:
     async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             # wait_for bounds the whole exchange on every transport: httpx's own timeouts apply per phase
-            # (connect, each read) and only to its network transports, not to the embedded engine's. Past
-            # the deadline the embedded engine's thread still finishes its completion in the background.
-            response = await asyncio.wait_for(self.http.post(path, json=body), self.timeout_s)
+            # (connect, each read) and only to transports that read them (its network ones and the embedded
+            # engine's). Past the deadline the embedded engine still finishes its completion in the background.
+            response = await asyncio.wait_for(self.http.post(path, json=body), self.timeout_s + self.queue_timeout_s)
+        except httpx.PoolTimeout as exc:  # the embedded engine's queue: every slot stayed busy
+            raise LLMTimeout(f"the model is overloaded: {exc}") from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise LLMTimeout(f"the model did not answer within {self.timeout_s:g} s") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -167,15 +208,27 @@ def _describe(error: Exception) -> str:
 
 
 class EmbeddedEngine:
-    """llama.cpp in-process through xllamacpp's server engine (no HTTP server, no port)."""
+    """llama.cpp in-process through xllamacpp's server engine (no HTTP server, no port).
 
-    def __init__(self, model_path: Path, *, threads: int, context_tokens: int, lora_path: Path | None = None) -> None:
+    ``slots`` conversations are computed at once: llama.cpp batches their tokens into one pass over the
+    model (continuous batching: a finished slot takes the next request while the others go on). Each slot
+    has ``context_tokens`` of context and its own prompt cache. The engine's calls block a thread until the
+    answer is complete, so they run in a pool of ``slots`` threads; further requests wait in the pool's
+    queue. Answers are streamed token by token inside the engine, so the caller sees progress and a
+    request whose caller gave up stops at its next token, freeing its slot.
+    """
+
+    def __init__(self, model_path: Path, *, threads: int, context_tokens: int, slots: int = 1,
+                 lora_path: Path | None = None) -> None:
         import xllamacpp
 
+        if slots < 1:
+            raise ValueError(f"the engine needs at least one slot, not {slots}")
         params = xllamacpp.CommonParams()
         params.model.path = str(model_path)
-        params.n_ctx = context_tokens
-        params.n_parallel = 1  # one slot: its prompt cache keeps the static prompt prefix warm
+        params.n_parallel = slots
+        params.n_ctx = context_tokens * slots  # llama.cpp splits the context evenly between the slots
+        params.cont_batching = True
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.warmup = False
@@ -188,27 +241,65 @@ class EmbeddedEngine:
             params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(lora_path), 1.0)]
         self.model_path = model_path
         self.lora_path = lora_path
+        self.slots = slots
         self.server = xllamacpp.Server(params)
+        self.pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="llm-slot")
 
-    def chat_completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
-        with COMPUTE_LOCK:
-            if abandoned is not None and abandoned.is_set():
+    def complete(self, chat: bool, body: dict[str, Any], progress: Any = None,
+                 abandoned: threading.Event | None = None) -> dict[str, Any]:
+        """Blocking (a pool thread): one completion alongside the other slots', as the OpenAI API answers it
+        unstreamed. ``progress()`` is called when it starts and at every token; once ``abandoned`` is set it
+        stops (before it starts, or at its next token)."""
+        def gave_up() -> bool:
+            return abandoned is not None and abandoned.is_set()
+
+        chunks: list[dict[str, Any]] = []
+
+        def take(chunk: dict[str, Any]) -> bool:  # True stops the completion
+            if gave_up():
+                return True
+            chunks.append(chunk)
+            if progress is not None:
+                progress()
+            return False
+
+        handle = self.server.handle_chat_completions if chat else self.server.handle_completions
+        with CORES.shared():
+            if gave_up():
                 return ABANDONED
-            return self.server.handle_chat_completions(body)
-
-    def completions(self, body: dict[str, Any], abandoned: threading.Event | None = None) -> dict[str, Any]:
-        with COMPUTE_LOCK:
-            if abandoned is not None and abandoned.is_set():
-                return ABANDONED
-            return self.server.handle_completions(body)
+            if progress is not None:
+                progress()
+            handle({**body, "stream": True, "stream_options": {"include_usage": True}}, take)
+        return ABANDONED if gave_up() else _unstreamed(chunks, chat)
 
 
-# What the engine answers a request whose caller stopped waiting before its turn on the cores came.
+def _unstreamed(chunks: list[dict[str, Any]], chat: bool) -> dict[str, Any]:
+    """The answer the engine streamed, as one unstreamed completion (or its error)."""
+    for chunk in chunks:
+        if "error" in chunk:
+            return chunk
+    choices = [choice for chunk in chunks for choice in chunk.get("choices") or []]
+    finish = next((choice["finish_reason"] for choice in reversed(choices) if choice.get("finish_reason")), None)
+    usage = next((chunk["usage"] for chunk in reversed(chunks) if chunk.get("usage")), {})
+    if chat:
+        content = "".join((choice.get("delta") or {}).get("content") or "" for choice in choices)
+        choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
+    else:
+        choice = {"index": 0, "text": "".join(choice.get("text") or "" for choice in choices), "finish_reason": finish}
+    return {"object": "chat.completion" if chat else "text_completion", "choices": [choice], "usage": usage}
+
+
+# What the engine answers a request whose caller stopped waiting.
 ABANDONED: dict[str, Any] = {"error": "abandoned: the caller stopped waiting"}
 
 
 class EmbeddedTransport(httpx.AsyncBaseTransport):
-    """Answers ``POST /chat/completions`` and ``POST /completions`` from an :class:`EmbeddedEngine`."""
+    """Answers ``POST /chat/completions`` and ``POST /completions`` from an :class:`EmbeddedEngine`.
+
+    Honours httpx's timeouts the way a server connection does: *pool* bounds the wait for a free slot,
+    *read* the wait for each next token (the first one included) once a slot has the request. So a
+    queue under load is no timeout, and a stalled engine is.
+    """
 
     def __init__(self, engine: EmbeddedEngine) -> None:
         self.engine = engine
@@ -220,21 +311,36 @@ class EmbeddedTransport(httpx.AsyncBaseTransport):
         if request.method != "POST" or not path.endswith("/completions"):
             return httpx.Response(404, json={"error": f"embedded engine serves only completions, not {path}"})
         body = json.loads(await request.aread())
-        handler = self.engine.chat_completions if path.endswith("/chat/completions") else self.engine.completions
+        timeouts = request.extensions.get("timeout") or {}
+        loop = asyncio.get_running_loop()
+        beats: asyncio.Queue[None] = asyncio.Queue()
         abandoned = threading.Event()
+        answer = loop.run_in_executor(self.engine.pool, self.engine.complete, path.endswith("/chat/completions"),
+                                      body, lambda: loop.call_soon_threadsafe(beats.put_nowait, None), abandoned)
+        limit, timeout, waiting = timeouts.get("pool"), httpx.PoolTimeout, "no slot came free"
         try:
-            result = await asyncio.to_thread(handler, body, abandoned)  # off the event loop
-        except asyncio.CancelledError:
-            # The caller's timeout. A completion already running cannot be stopped, but one still waiting for
-            # the compute lock is skipped, so abandoned requests don't pile up work behind a slow one.
+            while not answer.done():
+                beat = asyncio.ensure_future(beats.get())
+                try:
+                    done, _ = await asyncio.wait({beat, answer}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    beat.cancel()
+                if not done:
+                    raise timeout(f"{waiting} within {limit:g} s", request=request)
+                limit, timeout, waiting = timeouts.get("read"), httpx.ReadTimeout, "no next token"
+            result = answer.result()
+        except BaseException:
+            # The caller's timeout or cancellation: a queued request is dropped, a running one stops at its
+            # next token, so abandoned requests don't hold slots or pile up work.
             abandoned.set()
+            answer.cancel()
             raise
         if "error" in result:
             return httpx.Response(500, json=result)
         return httpx.Response(200, json=result)
 
 
-_engines: dict[tuple[str, str | None, int, int], EmbeddedEngine] = {}
+_engines: dict[tuple[str, str | None, int, int, int], EmbeddedEngine] = {}
 _engines_lock = threading.Lock()
 
 
@@ -252,13 +358,14 @@ def bundled_model_path(data_dir: Path) -> Path:
     return path
 
 
-def embedded_engine(model_path: Path, *, threads: int, context_tokens: int, lora_path: Path | None) -> EmbeddedEngine:
+def embedded_engine(model_path: Path, *, threads: int, context_tokens: int, lora_path: Path | None,
+                    slots: int = 1) -> EmbeddedEngine:
     """A process-wide engine per model: loading takes seconds and hundreds of MB, so it is shared."""
-    key = (str(model_path), str(lora_path) if lora_path else None, threads, context_tokens)
+    key = (str(model_path), str(lora_path) if lora_path else None, threads, context_tokens, slots)
     with _engines_lock:
         if key not in _engines:
             _engines[key] = EmbeddedEngine(model_path, threads=threads, context_tokens=context_tokens,
-                                           lora_path=lora_path)
+                                           slots=slots, lora_path=lora_path)
         return _engines[key]
 
 
@@ -289,6 +396,7 @@ def make_client(settings: Any) -> ChatClient:
     model_path = settings.model_path or bundled_model_path(settings.data_dir)
     lora = resolve_adapter(settings.lora_path, custom_model=settings.model_path is not None)
     engine = embedded_engine(model_path, threads=settings.llm_threads, context_tokens=settings.context_tokens,
-                             lora_path=lora)
+                             lora_path=lora, slots=settings.llm_slots)
     return ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
-                      timeout_s=settings.llm_timeout_s, embedded=True, adapter=lora)
+                      timeout_s=settings.llm_timeout_s, queue_timeout_s=settings.llm_queue_timeout_s,
+                      embedded=True, adapter=lora)

@@ -26,7 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from agent.assistant import Assistant, ChatResponse
 from agent.config import Settings as AgentSettings
 from agent.customer import Customer
-from agent.llm import COMPUTE_LOCK
+from agent.llm import CORES
 from app import logs
 from app.auth import (Customers, clear_session_cookies, current_customer, customer_view, request_token,
                       set_session_cookies)
@@ -111,8 +111,9 @@ def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
     strict_json.install(app)  # the mounted shop installs the same rules for its own routes
     app.state.database = database
     app.state.metrics = TurnMetrics()
-    # Whisper and llama.cpp take turns on the cores (one lock), so each may use all of them.
-    app.state.transcriber = Transcriber(config.asr, lock=COMPUTE_LOCK)
+    # Whisper and llama.cpp take turns on the cores (Whisper alone, the LLM's slots together), so each may
+    # use all of them.
+    app.state.transcriber = Transcriber(config.asr, lock=CORES.exclusive)
     app.mount("/shop", shop_app)
 
     @app.get("/health", tags=["meta"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -210,9 +211,10 @@ class Transcriber:
     """
 
     options: AsrOptions = field(default_factory=AsrOptions)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    """Held while recognising. Pass the LLM engine's compute lock so recognition and generation take turns
-    on the cores instead of competing (then ``cpu_threads`` may be every core)."""
+    lock: AbstractContextManager[Any] = field(default_factory=threading.Lock, repr=False)
+    """Held while recognising (any reusable ``with`` block). Pass the LLM engine's exclusive hold on the cores
+    (``agent.llm.CORES.exclusive``) so recognition and generation take turns on the cores instead of
+    competing (then ``cpu_threads`` may be every core)."""
     _backend: AsrBackend | None = field(default=None, init=False, repr=False)
     _vocabulary: CatalogVocabulary = field(default_factory=CatalogVocabulary, init=False)
     _prompt: str | None = field(default=None, init=False)
@@ -226,7 +228,7 @@ class Transcriber:
     def use_vocabulary(self, vocabulary: CatalogVocabulary) -> None:
         """Prime recognition with the catalog's names; the prompt is rebuilt on the next transcription.
 
-        A plain assignment, deliberately without the lock: it may be the LLM's compute lock, and the event
+        A plain assignment, deliberately without the lock: it may be the LLM's hold on the cores, and the event
         loop must not wait for a running turn."""
         self._vocabulary = vocabulary
 
