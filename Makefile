@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: setup run test system-deps docs
+.PHONY: setup run test system-deps docs vllm-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,8 @@ test: $(VENV)/.installed-test system-deps
 
 docs: setup
 	$(PY) -m tools.docs > docs/actions.md
+
+# Opt-in, never in CI: the fine-tuned model served by vLLM's CPU build, checked through LLM_BASE_URL
+# (~4 min install, ~3 min start, ~9 GB RAM; figures in docs/deployment.md).
+vllm-check: $(VENV)/.installed-test
+	bash scripts/vllm-check.sh

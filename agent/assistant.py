@@ -9,13 +9,12 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
-import aiosqlite
 import httpx
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
+from agent.checkpoints import open_checkpointer
 from agent.config import Settings
 from agent.customer import Customer
 from agent.events import EventSink, Reply, emit
@@ -62,7 +61,8 @@ class ChatResponse(BaseModel):
 class Assistant:
     """Owns the graph, its checkpointer and the LLM client; ``chat`` runs one customer turn.
 
-    Use as an async context manager (or ``start``/``close``): the checkpointer holds a SQLite connection.
+    Use as an async context manager (or ``start``/``close``): the checkpointer holds database connections
+    (a SQLite file, or Postgres with ``CHECKPOINT_URL``: see ``agent/checkpoints.py``).
     """
 
     def __init__(self, settings: Settings, shop_http: httpx.AsyncClient, help_center: Any = None) -> None:
@@ -81,9 +81,8 @@ class Assistant:
 
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.settings.data_dir / "conversations.db"
-        connection = await self._stack.enter_async_context(aiosqlite.connect(str(path)))
-        checkpointer = AsyncSqliteSaver(connection, serde=CHECKPOINT_SERDE)
+        checkpointer = await open_checkpointer(self.settings.checkpoint_url, self.settings.data_dir, self._stack,
+                                               serde=CHECKPOINT_SERDE)
         self.graph = build_graph(checkpointer)
         if self.settings.embedded:
             # Evaluate the static prompt prefix now, so the first customers don't pay for it: once per slot,

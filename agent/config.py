@@ -23,9 +23,15 @@ class Settings:
     data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
     database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
     shop_url: str | None = None  # SHOP_URL: an external shop API; default: the reference shop in-process
+    # CHECKPOINT_URL: where conversations live between turns: default conversations.db in data_dir; a
+    # postgresql:// URL shares them between API replicas (agent/checkpoints.py, docs/deployment.md)
+    checkpoint_url: str | None = None
     llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
     llm_model: str | None = None  # LLM_MODEL: model name sent to that server
     llm_api_key: str | None = None  # LLM_API_KEY
+    # LLM_FINETUNED: the server's model is the bundled one with the committed adapter (vLLM --lora-modules, see
+    # docs/deployment.md): ask it in the compact mode it was trained on, without action list or examples
+    llm_finetuned: bool = False
     model_path: Path | None = None  # MODEL_PATH: a GGUF for the embedded engine (default: the bundled Gemma 3 270M)
     lora_path: Path | None = None  # LORA_PATH: a GGUF LoRA adapter applied by the embedded engine
     llm_threads: int = field(default_factory=_cores)  # LLM_THREADS: engine threads (stages take turns on the cores)
@@ -36,7 +42,7 @@ class Settings:
     max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
     # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
     # grammar-constrained answer; for the bundled model) or "instruct" (descriptive prompt, JSON schema; for
-    # instruct models behind a server). Default: compact when embedded, instruct with LLM_BASE_URL.
+    # instruct models behind a server). Default: compact when embedded or LLM_FINETUNED, else instruct.
     understand_mode: Literal["compact", "instruct"] | None = None
     # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
     understand_few_shot: int | None = None

@@ -90,7 +90,8 @@ class ChatClient:
     """Sends chat-completion requests with a JSON-schema ``response_format`` to any OpenAI-style endpoint.
 
     ``embedded`` and ``adapter`` tell the understand step what it is talking to: the bundled small model
-    (compact prompt and encoding, see ``agent/understand.py``), fine-tuned or not, or a capable server.
+    (compact prompt and encoding, see ``agent/understand.py``), fine-tuned or not, the fine-tuned model behind
+    a server (``adapter`` set, not embedded), or a capable server.
     """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
@@ -129,13 +130,16 @@ class ChatClient:
                            stop: list[str] | None = None, temperature: float = 0.0) -> Completion:
         """A plain-text completion (``POST /completions``) with an optional GBNF grammar.
 
-        Used by the compact mode of the embedded model, whose prompt is not a chat. llama.cpp's server
-        (embedded or ``llama-server``) takes the ``grammar`` field and keeps the prompt prefix cached.
+        Used by the compact mode (the bundled model, fine-tuned or not), whose prompt is not a chat.
+        llama.cpp's server (embedded or ``llama-server``) reads the grammar from ``grammar`` and keeps the
+        prompt prefix cached (``cache_prompt``); vLLM reads it from ``structured_outputs.grammar`` (its
+        xgrammar backend takes GBNF). Each server ignores the other's fields, so one request suits both.
         """
         body: dict[str, Any] = {"model": self.model, "prompt": prompt, "max_tokens": max_tokens,
                                 "temperature": temperature, "cache_prompt": True}
         if grammar is not None:
             body["grammar"] = grammar
+            body["structured_outputs"] = {"grammar": grammar}
         if stop:
             body["stop"] = stop
         started = time.perf_counter()
@@ -385,8 +389,10 @@ def make_client(settings: Any) -> ChatClient:
         return ChatClient("http://llm/v1", settings.llm_model or "scripted", transport=settings.llm_transport,
                           timeout_s=settings.llm_timeout_s)
     if settings.llm_base_url:
+        # LLM_FINETUNED: the server applies the committed adapter (its PEFT form, vLLM --lora-modules), so the
+        # understand step talks to it as to the fine-tuned embedded model.
         return ChatClient(settings.llm_base_url, settings.llm_model or "default", api_key=settings.llm_api_key,
-                          timeout_s=settings.llm_timeout_s)
+                          timeout_s=settings.llm_timeout_s, adapter=DEFAULT_ADAPTER if settings.llm_finetuned else None)
     model_path = settings.model_path or bundled_model_path(settings.data_dir)
     lora = resolve_adapter(settings.lora_path, custom_model=settings.model_path is not None)
     engine = embedded_engine(model_path, threads=settings.llm_threads, context_tokens=settings.context_tokens,

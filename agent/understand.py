@@ -57,11 +57,12 @@ class UnderstandOptions:
 
     @classmethod
     def for_client(cls, llm: ChatClient, mode: Mode | None = None, few_shot: int | None = None) -> UnderstandOptions:
-        """Defaults from what the client talks to: the embedded model gets the compact mode, with the
-        action codes and retrieved examples when no adapter is loaded; other servers get the instruct mode."""
+        """Defaults from what the client talks to: the embedded model, or the fine-tuned one behind a server
+        (vLLM with the adapter), gets the compact mode, with the action codes and retrieved examples when no
+        adapter is loaded; other servers get the instruct mode."""
         embedded = bool(getattr(llm, "embedded", False))
         tuned = getattr(llm, "adapter", None) is not None
-        mode = mode or ("compact" if embedded else "instruct")
+        mode = mode or ("compact" if embedded or tuned else "instruct")
         if few_shot is None:
             few_shot = 0 if tuned or mode == "instruct" else DEFAULT_FEW_SHOT
         return cls(mode=mode, few_shot=few_shot, explain=not tuned)

@@ -57,6 +57,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(("LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY"),
              (("agent", "llm_base_url"), ("agent", "llm_model"), ("agent", "llm_api_key")),
              "embedded llama.cpp", "any OpenAI-compatible server, e.g. vLLM"),
+    _one("LLM_FINETUNED", "agent", "llm_finetuned", "`0`",
+         "`1`: the server runs the bundled model with the committed adapter (vLLM, "
+         "[docs/deployment.md](docs/deployment.md)); asked in the compact mode it was trained on"),
     Variable(("MODEL_PATH", "LORA_PATH"), (("agent", "model_path"), ("agent", "lora_path")),
              "bundled Gemma 3 270M", "another GGUF for the embedded engine / a GGUF LoRA adapter"),
     _one("LLM_TIMEOUT", "agent", "llm_timeout_s", "`4`",
@@ -72,7 +75,7 @@ VARIABLES: tuple[Variable, ...] = (
     _one("MAX_TOOL_STEPS", "agent", "max_tool_steps", "1 embedded, 3 remote", "tools one customer turn may chain"),
     Variable(("UNDERSTAND_MODE", "UNDERSTAND_FEW_SHOT"),
              (("agent", "understand_mode"), ("agent", "understand_few_shot")),
-             "compact when embedded, instruct with a server / 4 without an adapter, 0 with one",
+             "compact when embedded or `LLM_FINETUNED`, else instruct / 4 without an adapter, 0 with one",
              "how actions are asked for ([docs/understanding.md](docs/understanding.md))"),
     _one("REPLY_MODE", "agent", "reply_mode", "`template`",
          "`llm` lets a capable model phrase replies from the tool results"),
@@ -83,6 +86,9 @@ VARIABLES: tuple[Variable, ...] = (
     _one("WARM_INDEXES", "agent", "warm_indexes", "`1`",
          "at start, in the background: embed the catalog for hybrid search, fit the recommender and refit it "
          "on a schedule"),
+    _one("CHECKPOINT_URL", "agent", "checkpoint_url", "`var/conversations.db` (SQLite)",
+         "where conversations live between turns; `postgresql://…` (the `postgres` extra) shares them between "
+         "API replicas ([docs/deployment.md](docs/deployment.md))"),
     Variable(("CHROMA_URL",), (("search", "chroma_url"), ("help_center", "chroma_url")),
              "persistent client in `var/chroma`", "a Chroma server for the product vectors and the help center"),
     _one("VOICESHOP_EMBED_THREADS", "encoder", "intra_op_threads", "`1`",

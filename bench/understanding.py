@@ -5,7 +5,9 @@
 
 Setups (the embedded Gemma 3 270M, compact prompt and encoding, grammar-constrained decoding):
 zero-shot (base model, action codes listed in the prompt), few-shot (base model + k retrieved examples),
-fine-tuned (the committed LoRA adapter), fine-tuned + few-shot. Test sets: the hand-written dev set
+fine-tuned (the committed LoRA adapter), fine-tuned + few-shot; and ``server``, the model behind
+``LLM_BASE_URL`` configured from the environment as the app would be (``make vllm-check`` runs it
+against vLLM serving the same adapter). Test sets: the hand-written dev set
 (evals/understanding/dev.yaml) and generated examples from templates held out of training.
 
 Figures (definitions in training/scoring.py): exact-action accuracy, tool accuracy, argument
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -28,13 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine
+from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine, make_client
 from agent.prompts import Prompts
 from agent.understand import DEFAULT_FEW_SHOT, Understander, UnderstandOptions
+from app.settings import load_settings
 from training.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
 from training.taskdata import generate
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH_TIMEOUT_S = 600  # a benchmark measures slow answers, it never gives up on them
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,13 @@ class Setup:
     name: str
     adapter: bool
     few_shot: int
+    server: bool = False  # the model behind LLM_BASE_URL, configured as the app would be (app.settings)
 
 
 SETUPS = {"zero-shot": Setup("zero-shot", False, 0), "few-shot": Setup("few-shot", False, DEFAULT_FEW_SHOT),
-          "finetuned": Setup("finetuned", True, 0), "finetuned+few-shot": Setup("finetuned+few-shot", True, DEFAULT_FEW_SHOT)}
+          "finetuned": Setup("finetuned", True, 0), "finetuned+few-shot": Setup("finetuned+few-shot", True, DEFAULT_FEW_SHOT),
+          "server": Setup("server", False, 0, server=True)}
+EMBEDDED_SETUPS = [name for name, setup in SETUPS.items() if not setup.server]
 
 
 def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list[Case]]:
@@ -59,14 +67,17 @@ def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list
 
 async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
                     index: Any) -> dict[str, Any]:
-    model_path = bundled_model_path(REPO / "var")
-    adapter = args.adapter if setup.adapter else None
-    if setup.adapter and not adapter.is_file():
-        raise SystemExit(f"no adapter at {adapter}: train one with `python -m training.train`")
-    engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
-    client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
-                        embedded=True, adapter=adapter, timeout_s=600)  # a benchmark measures, never gives up
-    options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
+    if setup.server:
+        client, options = _server_client()
+    else:
+        model_path = bundled_model_path(REPO / "var")
+        adapter = args.adapter if setup.adapter else None
+        if setup.adapter and not adapter.is_file():
+            raise SystemExit(f"no adapter at {adapter}: train one with `python -m training.train`")
+        engine = embedded_engine(model_path, threads=args.threads, context_tokens=2048, lora_path=adapter)
+        client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
+                            embedded=True, adapter=adapter, timeout_s=BENCH_TIMEOUT_S)
+        options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
     understander = Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None)
     report: dict[str, Any] = {}
     for set_name, cases in sets.items():
@@ -91,6 +102,16 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
               f"p50 {figures['p50_s']:.2f}s p95 {figures['p95_s']:.2f}s ({figures['cases']} cases)", flush=True)
     await client.aclose()
     return report
+
+
+def _server_client() -> tuple[ChatClient, UnderstandOptions]:
+    """The client and options the app itself would use for LLM_BASE_URL (vLLM: LLM_FINETUNED=1, LLM_MODEL=<lora>)."""
+    settings = dataclasses.replace(load_settings().agent, llm_timeout_s=BENCH_TIMEOUT_S)
+    if not settings.llm_base_url:
+        raise SystemExit("the server setup needs LLM_BASE_URL (e.g. vLLM serving the adapter: `make vllm-check`)")
+    client = make_client(settings)
+    return client, UnderstandOptions.for_client(client, settings.understand_mode or "compact",
+                                                settings.understand_few_shot)
 
 
 def _pct(value: float | None) -> str:
@@ -144,7 +165,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="exact-action/tool/argument accuracy and latency of the understand step")
-    parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=list(SETUPS))
+    parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=EMBEDDED_SETUPS,
+                        help="default: the embedded ones; 'server' asks the model at LLM_BASE_URL")
     parser.add_argument("--sets", nargs="+", choices=["dev", "heldout"], default=["dev", "heldout"])
     parser.add_argument("--heldout", type=int, default=150, help="generated held-out cases")
     parser.add_argument("--limit", type=int, default=None, help="at most this many cases per set (smoke runs)")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: speech synthesis for voice tests, Chromium for the browser test and
-# PostgreSQL (initdb/pg_ctl) for the tests that run the shop on a real Postgres server.
+# Debian packages the tests need: speech synthesis for voice tests, Chromium for the browser test,
+# PostgreSQL (initdb/pg_ctl) for the tests that run the shop on a real Postgres server, and nginx with
+# envsubst (gettext-base) for the two-replica deployment test (tests/deploy, deploy/proxy-entrypoint.sh).
 set -euo pipefail
-packages=(espeak-ng sox ffmpeg chromium postgresql)
+packages=(espeak-ng sox ffmpeg chromium postgresql nginx gettext-base)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

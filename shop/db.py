@@ -1,21 +1,28 @@
 """Database engine and sessions for the reference shop.
 
-SQLite under ``var/`` by default; pass any SQLAlchemy URL (``DATABASE_URL`` in ``app.settings``, (any SQLAlchemy URL, e.g.
-``postgresql+psycopg://user:pw@host/db``) to use Postgres.
+SQLite under ``var/`` by default; pass any SQLAlchemy URL (``DATABASE_URL`` in ``app.settings``, e.g.
+``postgresql+psycopg://user:pw@host/db``) to use Postgres. The schema comes from the Alembic migrations in
+``shop/migrations/`` (:meth:`Database.create_schema` upgrades to the newest at start-up).
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATA_DIR = Path("var")  # the app passes its own (settings.agent.data_dir)
 WRITE_LOCK = "voiceshop_write_lock"  # execution option: this transaction will write, so lock before reading
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's record of the revision a database is at
 
 
 def default_database_url() -> str:
@@ -27,6 +34,13 @@ def sqlite_url(data_dir: Path) -> str:
     """The embedded default: ``shop.db`` in the data directory (created if missing)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data_dir / 'shop.db'}"
+
+
+def migration_config() -> Config:
+    """Alembic's configuration for the shop's migrations, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -48,7 +62,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -58,6 +72,19 @@ def make_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, attempts: int = 100) -> None:
+    """``PRAGMA journal_mode=WAL``, retried: processes opening a new file together can each hold a read lock
+    while wanting the write lock for the switch, and SQLite then fails one at once instead of waiting."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def begin_write(session: Session) -> None:
@@ -73,31 +100,7 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_LOCK: True})
 
 
-class SchemaOutdated(RuntimeError):
-    """The database was made by an older version whose tables differ from the models (no migrations yet)."""
-
-
-def check_schema(engine: Engine) -> None:
-    """Raise :class:`SchemaOutdated` when a table lacks a column the models need, or keeps a required one
-    they no longer fill (e.g. ``users.token`` from before real sign-in): queries or inserts would fail later."""
-    from sqlalchemy import inspect
-
-    from shop.models import Base
-
-    inspector = inspect(engine)
-    problems = []
-    for table in Base.metadata.sorted_tables:
-        columns = {column["name"]: column for column in inspector.get_columns(table.name)}
-        missing = sorted(set(table.columns.keys()) - set(columns))
-        leftover = sorted(name for name, column in columns.items() if name not in table.columns
-                          and not column["nullable"] and column.get("default") is None)
-        if missing:
-            problems.append(f"{table.name} lacks {', '.join(missing)}")
-        if leftover:
-            problems.append(f"{table.name} still requires {', '.join(leftover)}")
-    if problems:
-        raise SchemaOutdated(f"The shop database at {engine.url!r} is from an older version ({'; '.join(problems)}). "
-                             "Recreate it with `voiceshop seed` (or `python -m shop.seed --reset`).")
+_MIGRATION_LOCK = threading.Lock()
 
 
 class Database:
@@ -109,18 +112,32 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        """Create missing tables; raises :class:`SchemaOutdated` over tables of an older layout."""
-        from shop.models import Base
+        """Bring the schema up to the newest migration (``alembic upgrade head`` on this engine).
 
-        Base.metadata.create_all(self.engine)
-        check_schema(self.engine)
+        Safe when several processes start at once: on SQLite the migration runs in a ``BEGIN IMMEDIATE``
+        transaction, on Postgres under an advisory lock (``shop/migrations/env.py``); whoever comes second
+        finds the schema current and does nothing. Within one process migrations take turns, because
+        Alembic keeps its running context in a module-level proxy.
+        """
+        from alembic import command
+
+        with _MIGRATION_LOCK, self.engine.connect() as connection:
+            connection.execution_options(**{WRITE_LOCK: True})
+            with connection.begin():
+                config = migration_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
 
     def reset_schema(self) -> None:
-        """Drop and recreate every table (the seeder's ``--reset``)."""
+        """Drop every table and migrate again from an empty database (the seeder's ``--reset``)."""
+        from sqlalchemy import text
+
         from shop.models import Base
 
         Base.metadata.drop_all(self.engine)
-        Base.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
+        self.create_schema()
 
     def is_empty(self) -> bool:
         """True when there is no schema yet or no product in it (a first start)."""

@@ -22,16 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests import ci
 
 SERVER_USER = "postgres"  # who runs the server when the tests run as root
 
 
 def unavailable(reason: str) -> None:
     """Skip locally; fail under CI, where Postgres is part of the set-up (scripts/install-system-deps.sh)."""
-    if os.environ.get("CI"):
-        pytest.fail(f"Postgres is required under CI: {reason}", pytrace=False)
-    pytest.skip(f"Postgres not available: {reason}")
+    ci.unavailable("Postgres", reason)
 
 
 def find_bindir() -> Path | None:

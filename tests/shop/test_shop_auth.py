@@ -4,7 +4,6 @@ rate limit, tokens a shop signs (JWT), and refusing a database from before all t
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import select, update
 
 from shop.api import create_shop_app
 from shop.auth import AuthOptions, JwtVerifier, hash_token, set_password
-from shop.db import Database, SchemaOutdated
+from shop.db import Database
 from shop.models import LoginSession, User, UserRole
 from tests.conftest import SMALL_SHOP
 
@@ -228,16 +227,3 @@ def test_a_key_that_cannot_protect_anything_is_refused_at_start() -> None:
         JwtVerifier.from_setting("too-short")
     with pytest.raises(ValueError):
         JwtVerifier.from_setting("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----")
-
-
-# --- databases from before sign-in -----------------------------------------------------------------------
-
-def test_a_database_from_before_sign_in_is_refused_with_what_to_do(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, login VARCHAR(80) UNIQUE NOT NULL, "
-                           "name VARCHAR(120) NOT NULL, token VARCHAR(64) UNIQUE NOT NULL)")
-    database = Database(f"sqlite:///{path}")
-    with pytest.raises(SchemaOutdated, match=r"users lacks password_hash, role.*users still requires token.*seed"):
-        database.create_schema()
-    database.engine.dispose()
