@@ -1,0 +1,115 @@
+"""The catalog interchange format: what every reader produces and the loader consumes.
+
+It follows the convention of Shopify and most shop systems: a product has named options (any names, any
+number) with ordered values; a variant is one combination of option values with its own SKU, price and
+stock; add-ons that are not variants (an extra shot, gift wrap) are modifiers with their own price. The
+documented file form (docs/catalog-import.md) is this model as JSON or YAML.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Handle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120,
+                                          pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Money = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionSpec(_Strict):
+    """One named option of a product ("Size": Small, Medium, Large), its values in the shop's order."""
+
+    name: Word
+    values: list[Word] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _values_unique(self) -> OptionSpec:
+        folded = [value.casefold() for value in self.values]
+        if len(set(folded)) != len(folded):
+            raise ValueError(f"option {self.name!r} lists a value twice")
+        return self
+
+
+class VariantSpec(_Strict):
+    """One purchasable combination: a value for every option of its product."""
+
+    sku: Word
+    options: dict[Word, Word] = Field(default_factory=dict)  # option name -> value
+    price: Money
+    compare_at_price: Money | None = None  # the "was" price, shown struck through
+    stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    available: bool = True  # False: listed but not for sale (Shopify's unpublished / "deny" oversell)
+
+
+class ModifierSpec(_Strict):
+    """An add-on chosen with a line item that is not a variant (oat milk, gift wrap), priced on its own."""
+
+    name: Word
+    price: Money = 0.0
+    group: Word | None = None  # modifiers of one group exclude each other ("Milk": oat / soy / whole)
+
+
+class ProductSpec(_Strict):
+    handle: Handle  # the shop's stable key: re-importing a handle updates that product
+    title: Name
+    vendor: Word  # the brand
+    category: Word
+    description: str = ""
+    tags: list[Word] = Field(default_factory=list)
+    options: list[OptionSpec] = Field(default_factory=list)
+    variants: list[VariantSpec] = Field(min_length=1)
+    modifiers: list[ModifierSpec] = Field(default_factory=list)
+    rating: Annotated[float, Field(ge=0, le=5)] = 0.0
+    review_count: Annotated[int, Field(ge=0)] = 0
+    published: bool = True
+
+    @model_validator(mode="after")
+    def _variants_fit_options(self) -> ProductSpec:
+        names = [option.name for option in self.options]
+        allowed = {option.name: set(option.values) for option in self.options}
+        seen: set[tuple[str, ...]] = set()
+        for variant in self.variants:
+            if set(variant.options) != set(names):
+                raise ValueError(f"variant {variant.sku!r} must give a value for exactly the options {names}")
+            for name, value in variant.options.items():
+                if value not in allowed[name]:
+                    raise ValueError(f"variant {variant.sku!r}: {value!r} is not a value of option {name!r}")
+            combination = tuple(variant.options[name] for name in names)
+            if combination in seen:
+                raise ValueError(f"two variants share the options {dict(zip(names, combination))}")
+            seen.add(combination)
+        return self
+
+    @property
+    def from_price(self) -> float:
+        """The product's price: its cheapest available variant (or cheapest at all when none is)."""
+        available = [variant.price for variant in self.variants if variant.available] or \
+            [variant.price for variant in self.variants]
+        return min(available)
+
+
+class CatalogFile(_Strict):
+    """A whole import: products, unique by handle, and their SKUs unique across the file."""
+
+    products: list[ProductSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _keys_unique(self) -> CatalogFile:
+        handles: set[str] = set()
+        skus: set[str] = set()
+        for product in self.products:
+            if product.handle in handles:
+                raise ValueError(f"handle {product.handle!r} appears twice")
+            handles.add(product.handle)
+            for variant in product.variants:
+                if variant.sku in skus:
+                    raise ValueError(f"SKU {variant.sku!r} appears twice")
+                skus.add(variant.sku)
+        return self
