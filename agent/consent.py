@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from rapidfuzz.distance import DamerauLevenshtein
 
 Consent = Literal["yes", "no", "unclear", "other"]
 _WORD = re.compile(r"[a-z0-9']+|\?")
 _LONGEST_PHRASE = 5
 # A hedge or question with more words than this is a request of its own ("can you find me a backpack…").
 _WORDS_IN_A_QUESTION_ABOUT_IT = 3
+# A word this long that is one typo away ("confrim", "pleae") from exactly one kind of word reads as that word.
+_TYPO_MIN_LETTERS = 4
+# A typo only ever reads as these; near anything else it stays unknown. Never an action word: "orders" is not
+# "order", and an order number one digit off is another order.
+_TYPO_KINDS = {"yes", "filler"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ..
             kind = next((name for name, lexicon in lexicons if phrase in lexicon), None)
             if kind is None and size == 1:  # "yeahh", "okk": a doubled letter is a slip of the finger
                 kind = next((name for name, lexicon in lexicons if (_single(phrase[0]),) in _singled(lexicon)),
-                            None)
+                            None) or _typo_of(phrase[0], lexicons)
             if kind is not None:
                 kinds.append(kind)
                 i += size
@@ -115,3 +121,20 @@ def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ..
             kinds.append("word")
             i += 1
     return kinds
+
+
+def _typo_of(word: str, lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> str | None:
+    """The kind of word one typo (an edit or a swap) away from ``word``, when all such words are of one kind.
+
+    A word near a no, a hedge or a request word as well as near a yes word stays unknown, so a typo can
+    make an answer less of a yes, never more."""
+    if len(word) < _TYPO_MIN_LETTERS or not word.isalpha():
+        return None
+    near = {name for name, lexicon in lexicons for phrase in _single_words(lexicon)
+            if DamerauLevenshtein.distance(word, phrase, score_cutoff=1) <= 1}
+    return near.pop() if len(near) == 1 and near <= _TYPO_KINDS else None
+
+
+@cache
+def _single_words(lexicon: frozenset[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(phrase[0] for phrase in lexicon if len(phrase) == 1 and len(phrase[0]) >= _TYPO_MIN_LETTERS - 1)

@@ -36,6 +36,7 @@ from app.turns import run_text_turn
 from app.settings import Settings, SignInOptions, load_settings
 from shop import strict_json
 from shop.api import create_shop_app
+from shop.background import run_in_background
 from shop.auth import AuthOptions, JwtVerifier
 from shop.db import Database
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
@@ -84,8 +85,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
-            dense_ready = asyncio.create_task(asyncio.to_thread(_start_dense_search, config.search, database,
-                                                                catalog_search))
+            dense_ready = run_in_background(_start_dense_search, config.search, database, catalog_search,
+                                            name="dense-index-sync")
         # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
         shop_app.state.help_center = await asyncio.to_thread(_open_help_center, config.help_center)
         app.state.shop_app = shop_app

@@ -1,8 +1,10 @@
 """Confirmation benchmark: how the agent reads a customer's answer to a read-back of an irreversible action.
 
     .venv/bin/python -m bench.confirmation [--split dev|heldout|all] [--show-errors]
+    .venv/bin/python -m bench.confirmation --set fresh
 
-Runs every hand-written answer in evals/confirmation/answers.yaml through ``agent.consent.classify_consent``
+Runs every hand-written answer in evals/confirmation/answers.yaml (or, with ``--set fresh``, the second
+held-out set answers_fresh.yaml, written later and blind to the rules; its errors are never shown) through ``agent.consent.classify_consent``
 with the rules the assistant uses,
 ("other" counts as new_request) and prints, per label, how often it was answered each way, then the key figures:
 non-yes accepted as yes (must be 0: each one would place, cancel or refund without consent), plain yes accepted
@@ -20,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ANSWERS = Path(__file__).resolve().parents[1] / "evals" / "confirmation" / "answers.yaml"
+SETS = {"answers": ANSWERS, "fresh": ANSWERS.with_name("answers_fresh.yaml")}
 Label = Literal["yes", "no", "unclear", "new_request"]
 LABELS: tuple[Label, ...] = ("yes", "no", "unclear", "new_request")
 # Each kind belongs to exactly one label, so a mislabelled entry fails to load.
@@ -38,7 +41,7 @@ class ConfirmationAnswer(BaseModel):
     text: str = Field(min_length=1)
     label: Label
     kind: str
-    split: Literal["dev", "heldout"]
+    split: Literal["dev", "heldout", "fresh"]  # fresh: the second held-out set
 
     @model_validator(mode="after")
     def kind_fits_label(self) -> ConfirmationAnswer:
@@ -113,19 +116,23 @@ def report(answers: list[ConfirmationAnswer], got: list[Label], show_errors: boo
         counts, n = by_kind[kind], sum(by_kind[kind].values())
         print(f"{kind:<16}{KIND_LABEL[kind]:<12}{n:>5}{share(counts[KIND_LABEL[kind]], n):>10}{counts['yes']:>8}")
     if show_errors:
-        print("\nerrors (label → answered):")
+        print("\nerrors (label → answered; dev only: held-out errors stay unread):")
         for answer, answered in zip(answers, got):
-            if answered != answer.label:
+            if answered != answer.label and answer.split == "dev":
                 print(f"  [{answer.split}] {answer.question:<13}{answer.label:>11} → {answered:<12}{answer.text!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
-    parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--set", choices=sorted(SETS), default="answers", help="answers.yaml (default) or the "
+                        "fresh held-out set written later, blind to the rules")
+    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all", help="of answers.yaml")
+    parser.add_argument("--show-errors", action="store_true", help="list the dev split's errors")
     args = parser.parse_args()
-    answers = [a for a in load_answers() if args.split in ("all", a.split)]
-    print(f"{len(answers)} answers ({args.split}) from {ANSWERS.relative_to(ANSWERS.parents[2])}\n")
+    path = SETS[args.set]
+    answers = [a for a in load_answers(path) if args.split in ("all", a.split) or args.set == "fresh"]
+    print(f"{len(answers)} answers ({args.split if args.set == 'answers' else 'fresh'}) from "
+          f"{path.relative_to(ANSWERS.parents[2])}\n")
     report(answers, classify_all(answers), args.show_errors)
 
 

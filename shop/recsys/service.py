@@ -34,6 +34,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from shop.background import start_thread
 from shop.db import DEFAULT_DATA_DIR, Database, sqlite_url
 from shop.models import Product
 from shop.recsys.catalog import CatalogItem, CatalogModel, CatalogOptions, ScoringRequest
@@ -197,8 +198,7 @@ class Recommender:
             self._refit_wanted = True
             if self._refit_thread is not None and self._refit_thread.is_alive():
                 return True  # the running thread sees the flag and fits again
-            self._refit_thread = threading.Thread(target=self._refit_loop, name="recommender-refit", daemon=True)
-            self._refit_thread.start()
+            self._refit_thread = start_thread(self._refit_loop, name="recommender-refit")
             return True
 
     def _refit_loop(self) -> None:
@@ -246,8 +246,7 @@ class Recommender:
         with self._state_lock:
             if self._scheduler is not None or self.options.refit_interval_s <= 0:
                 return
-            self._scheduler = threading.Thread(target=self._schedule, name="recommender-schedule", daemon=True)
-            self._scheduler.start()
+            self._scheduler = start_thread(self._schedule, name="recommender-schedule")
 
     def _schedule(self) -> None:
         while not self._stop.wait(self.options.refit_interval_s):

@@ -40,6 +40,7 @@ from chromadb.api import ClientAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shop.background import start_thread
 from shop.db import DEFAULT_DATA_DIR
 from shop.models import Product
 from shop.vectors import TextEncoder, VectorDocument, VectorRecord, VectorStore, VectorSyncReport, content_hash
@@ -163,7 +164,7 @@ class DenseIndex:
                 except Exception:
                     log.exception("dense index refresh failed; retrying in %.0f s", self.options.refresh_interval_s)
 
-        threading.Thread(target=loop, name="dense-index-follow", daemon=True).start()
+        start_thread(loop, name="dense-index-follow")
         return stop
 
     def _records(self, session: Session, changed_after: datetime | None = None) -> Iterator[VectorRecord]:

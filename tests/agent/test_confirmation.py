@@ -37,3 +37,17 @@ def test_no_hand_written_non_yes_answer_is_taken_as_consent() -> None:
     assert accepted == []
     plain = [g for a, g in zip(answers, got, strict=True) if a.kind in ("plain_yes", "polite_yes", "filler_yes")]
     assert plain.count("yes") / len(plain) >= 0.9
+
+
+def test_one_typo_away_reads_as_the_word_only_towards_a_plain_yes() -> None:
+    assert classify_consent("confrim", RULES, "checkout") == "yes"
+    assert classify_consent("yes plaese", RULES, "checkout") == "yes"
+    assert classify_consent("yes cancel order 1043", RULES, "cancel_order", ["1042"]) != "yes"
+    assert classify_consent("cancel all my orders", RULES, "cancel_order", ["1042"]) != "yes"
+    assert classify_consent("yes abrot", RULES, "checkout") != "yes", "one typo from 'abort' must not be a yes"
+    assert classify_consent("yes cancle it", RULES, "checkout") != "yes", "cancel is no action of a checkout"
+
+
+def test_im_good_and_im_fine_are_no_yes() -> None:
+    for text in ("i'm good", "I'm fine thanks", "we're good", "im good"):
+        assert classify_consent(text, RULES, "checkout") != "yes", text
