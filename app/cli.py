@@ -1,4 +1,5 @@
-"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, set passwords."""
+"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, import a shop's own files,
+set passwords."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
+from shop.catalog.files import CATALOG_FORMATS
 
 COMMANDS_GROUP = "voiceshop.commands"
 
@@ -29,6 +32,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed.add_argument("--products", type=int, default=2000)
     seed.add_argument("--customers", type=int, default=200)
     seed.add_argument("--seed", type=int, default=7)
+
+    importing = commands.add_parser(
+        "import", help="import a shop's own files: its catalog, help center or customers (docs/catalog-import.md)")
+    import_commands = importing.add_subparsers(dest="import_command", required=True)
+    import_catalog = import_commands.add_parser(
+        "catalog", help="products with options and variants from Shopify's product CSV export or our JSON/YAML "
+                        "form; re-importing updates by handle and SKU")
+    import_catalog.add_argument("file", type=Path)
+    import_catalog.add_argument("--format", choices=CATALOG_FORMATS,
+                                help="default: by the file's extension, else by its first line")
+    import_help = import_commands.add_parser(
+        "help", help="help-center entries from a YAML topic file or Markdown Q&A (## Question, then the answer); "
+                     "re-importing updates by id or question")
+    import_help.add_argument("file", type=Path)
+    import_customers = import_commands.add_parser(
+        "customers", help="customers, their addresses and past orders from our JSON/YAML form")
+    import_customers.add_argument("file", type=Path)
 
     commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
 
@@ -50,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_chat(args.login))
     if args.command == "seed":
         return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "import":
+        return _import(args)
     if args.command == "users":
         return _set_password(args.login)
     if args.command == "retrain":
@@ -84,6 +106,38 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
           f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
     print(owner_notice(summary), flush=True)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Read and check the whole file first: one with problems prints them all and imports nothing."""
+    from shop.catalog.problems import ImportFileError
+
+    if not args.file.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    try:
+        if args.import_command == "help":
+            return _import_help(args.file)
+        if args.import_command == "catalog":
+            return _import_catalog(args.file, args.format)
+        return _import_customers(args.file)
+    except ImportFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"error: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
+              file=sys.stderr)
+        return 1
+
+
+def _import_help(file: Path) -> int:
+    from shop.helpcenter.importing import import_help
+
+    folder = load_settings().help_center.helpcenter_dir
+    summary = import_help(file, folder)
+    print(f"Help center ({folder}): {summary.created} created, {summary.updated} updated, "
+          f"{summary.unchanged} unchanged. A running shop answers from them on its next question.")
     return 0
 
 

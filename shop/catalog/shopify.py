@@ -208,9 +208,11 @@ class _Reader:
         product.variants.append(_Variant(row.number, spec))
 
     def product(self, draft: _Product) -> ProductSpec | None:
+        rows = {draft.row, *(variant.row for variant in draft.variants)}
+        if any(problem.where in rows for problem in self.problems):
+            return None  # already said what is wrong with its rows; the model would only say it again
         if not draft.variants:
-            if not any(p.row == draft.row for p in self.problems):
-                self.problem(draft.row, PRICE, "the product has no variant (a row with a Variant Price)")
+            self.problem(draft.row, PRICE, "the product has no variant (a row with a Variant Price)")
             return None
         # An option's values in the order the variants first use them (Shopify's order).
         options = [{"name": name, "values": list(dict.fromkeys(variant.spec.options[name]

@@ -61,6 +61,7 @@ def import_help(path: Path, helpcenter_dir: Path) -> HelpImportSummary:
     """Merge ``path``'s entries into ``helpcenter_dir`` (see the module doc); raises :class:`ImportFileError`
     when the file or the resulting help center is invalid, having written nothing."""
     topic = read_help_file(path)
+    _refuse_repeats(path.name, topic)
     folder = _Folder(helpcenter_dir)
     created = updated = unchanged = 0
     for entry in topic.entries:
@@ -77,6 +78,22 @@ def import_help(path: Path, helpcenter_dir: Path) -> HelpImportSummary:
     except HelpCenterError as error:
         raise ImportFileError([Problem(path.name, None, "", f"the help center would not load: {error}")]) from None
     return HelpImportSummary(created, updated, unchanged, written)
+
+
+def _refuse_repeats(name: str, topic: _ImportedTopic) -> None:
+    """Two entries of one file with one id or one question would overwrite each other: say so instead."""
+    problems = []
+    first_of: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(topic.entries):
+        keys = [("id", entry.id)] if entry.id else []
+        keys.append(("question", _folded_question(entry.question)))
+        for field, key in keys:
+            if (field, key) in first_of:
+                problems.append(Problem(name, None, f"entries[{index}].{field}",
+                                        f"the same {field} as entries[{first_of[field, key]}]"))
+            first_of.setdefault((field, key), index)
+    if problems:
+        raise ImportFileError(problems)
 
 
 class _Folder:
@@ -211,11 +228,12 @@ def _sentence(block: str) -> str:
     return block if block[-1] in ".!?:;" else f"{block}."
 
 
-def _same_question(first: str, second: str) -> bool:
-    def folded(text: str) -> str:
-        return _one_line(text).casefold().rstrip("?.! ")
+def _folded_question(text: str) -> str:
+    return _one_line(text).casefold().rstrip("?.! ")
 
-    return folded(first) == folded(second)
+
+def _same_question(first: str, second: str) -> bool:
+    return _folded_question(first) == _folded_question(second)
 
 
 def _same_text(stored: Any, new: Any) -> bool:
