@@ -91,12 +91,10 @@ def _extra_commands() -> list:
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
-    from app.main import shop_database_url
-    from shop.db import Database
     from shop.seed import SeedError, owner_notice, seed_database
 
     settings = load_settings().agent
-    database = Database(shop_database_url(settings))
+    database = _shop_database()
     try:
         summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
                                 progress=lambda line: print(line, flush=True), owner_password=settings.owner_password)
@@ -141,6 +139,52 @@ def _import_help(file: Path) -> int:
     return 0
 
 
+def _shop_database():  # -> shop.db.Database, imported late like the rest of the shop
+    from app.main import shop_database_url
+    from shop.db import Database
+
+    return Database(shop_database_url(load_settings().agent))
+
+
+def _import_catalog(file: Path, file_format: str | None) -> int:
+    from shop.catalog.files import read_catalog
+    from shop.catalog.load import CatalogLoadError, load_catalog
+
+    catalog = read_catalog(file, file_format)
+    variants = sum(len(product.variants) for product in catalog.products)
+    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}; loading them…",
+          flush=True)
+    database = _shop_database()
+    database.create_schema()  # a new data dir gets the schema, an older database its migrations
+    try:
+        summary = load_catalog(database, catalog)
+    except CatalogLoadError as error:
+        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+        return 1
+    print(f"Products: {summary.products_created:,} created, {summary.products_updated:,} updated. "
+          f"Variants: {summary.variants_created:,} created, {summary.variants_updated:,} updated, "
+          f"{summary.variants_retired:,} no longer in the file (now unavailable).")
+    return 0
+
+
+def _import_customers(file: Path) -> int:
+    from shop.catalog.files import read_customers
+    from shop.catalog.load import CatalogLoadError, load_customers
+
+    customers = read_customers(file)
+    database = _shop_database()
+    database.create_schema()
+    try:
+        summary = load_customers(database, customers)
+    except CatalogLoadError as error:
+        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+        return 1
+    print(f"Customers: {summary.customers_created:,} created, {summary.customers_updated:,} updated "
+          f"({summary.addresses:,} addresses). Past orders: {summary.orders_created:,} created, "
+          f"{summary.orders_skipped:,} already there.")
+    return 0
+
+
 def _read_password(prompt: str = "Password: ") -> str:
     """Asked for at a terminal (not echoed), else one line from stdin (for scripts)."""
     if sys.stdin.isatty():
@@ -151,17 +195,14 @@ def _read_password(prompt: str = "Password: ") -> str:
 def _set_password(login: str) -> int:
     from sqlalchemy import func, select
 
-    from app.main import shop_database_url
     from shop.auth import set_password
-    from shop.db import Database
     from shop.models import User
 
-    settings = load_settings().agent
     password = _read_password("New password: ")
     if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
         print("error: the passwords differ", file=sys.stderr)
         return 1
-    with Database(shop_database_url(settings)).session() as session:
+    with _shop_database().session() as session:
         user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
         if user is None:
             print(f"error: no customer or owner with login {login!r}", file=sys.stderr)

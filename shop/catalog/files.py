@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from shop.catalog.format import CatalogFile
+from shop.catalog.format import CatalogFile, CustomersFile
 from shop.catalog.problems import ImportFileError, Problem, pydantic_message
 
 CatalogFormat = Literal["shopify", "json", "yaml"]
@@ -36,6 +36,11 @@ def read_catalog(path: Path, file_format: CatalogFormat | None = None) -> Catalo
 
         return read_shopify_csv(path)
     return read_document(path, CatalogFile, file_format)
+
+
+def read_customers(path: Path) -> CustomersFile:
+    """Customers, addresses and past orders from our JSON/YAML form; raises :class:`ImportFileError`."""
+    return read_document(path, CustomersFile)
 
 
 def sniff_catalog_format(path: Path) -> CatalogFormat:
