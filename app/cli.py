@@ -7,12 +7,19 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
 from shop.catalog.files import CATALOG_FORMATS
+
+if TYPE_CHECKING:
+    from shop.db import Database
+
+Data = TypeVar("Data")
+Summary = TypeVar("Summary")
 
 COMMANDS_GROUP = "voiceshop.commands"
 
@@ -139,27 +146,36 @@ def _import_help(file: Path) -> int:
     return 0
 
 
-def _shop_database():  # -> shop.db.Database, imported late like the rest of the shop
+def _shop_database() -> Database:
     from app.main import shop_database_url
     from shop.db import Database
 
     return Database(shop_database_url(load_settings().agent))
 
 
+def _load_into_shop(file: Path, load: Callable[[Database, Data], Summary], data: Data) -> Summary | None:
+    """One transaction: ``None`` (after saying why) when the shop refuses the file, which then stored nothing."""
+    from shop.catalog.load import CatalogLoadError
+
+    database = _shop_database()
+    database.create_schema()  # a new data dir gets the schema, an older database its migrations
+    try:
+        return load(database, data)
+    except CatalogLoadError as error:
+        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+        return None
+
+
 def _import_catalog(file: Path, file_format: str | None) -> int:
     from shop.catalog.files import read_catalog
-    from shop.catalog.load import CatalogLoadError, load_catalog
+    from shop.catalog.load import load_catalog
 
     catalog = read_catalog(file, file_format)
     variants = sum(len(product.variants) for product in catalog.products)
     print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}; loading them…",
           flush=True)
-    database = _shop_database()
-    database.create_schema()  # a new data dir gets the schema, an older database its migrations
-    try:
-        summary = load_catalog(database, catalog)
-    except CatalogLoadError as error:
-        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+    summary = _load_into_shop(file, load_catalog, catalog)
+    if summary is None:
         return 1
     print(f"Products: {summary.products_created:,} created, {summary.products_updated:,} updated. "
           f"Variants: {summary.variants_created:,} created, {summary.variants_updated:,} updated, "
@@ -169,15 +185,10 @@ def _import_catalog(file: Path, file_format: str | None) -> int:
 
 def _import_customers(file: Path) -> int:
     from shop.catalog.files import read_customers
-    from shop.catalog.load import CatalogLoadError, load_customers
+    from shop.catalog.load import load_customers
 
-    customers = read_customers(file)
-    database = _shop_database()
-    database.create_schema()
-    try:
-        summary = load_customers(database, customers)
-    except CatalogLoadError as error:
-        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+    summary = _load_into_shop(file, load_customers, read_customers(file))
+    if summary is None:
         return 1
     print(f"Customers: {summary.customers_created:,} created, {summary.customers_updated:,} updated "
           f"({summary.addresses:,} addresses). Past orders: {summary.orders_created:,} created, "

@@ -203,7 +203,8 @@ class _Reader:
                                available=available)
         except ValidationError as error:
             for detail in error.errors():
-                self.problem(row.number, _VARIANT_COLUMNS.get(str(detail["loc"][0]), ""), pydantic_message(detail["msg"]))
+                column = _VARIANT_COLUMNS.get(str(detail["loc"][0]), "")
+                self.problem(row.number, column, pydantic_message(detail["msg"]))
             return
         product.variants.append(_Variant(row.number, spec))
 

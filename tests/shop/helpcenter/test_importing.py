@@ -13,7 +13,6 @@ from shop.catalog.problems import ImportFileError
 from shop.db import Database
 from shop.helpcenter.importing import import_help
 from shop.helpcenter.store import FaqStore, FaqStoreOptions, load_helpcenter
-from tests.shop.helpcenter.test_store import RETURNS, SHIPPING, write
 
 FAQ_MARKDOWN = """\
 # Shipping
@@ -31,15 +30,6 @@ Yes, we ship to **Canada** in 5 to 7 business days. See [our rates](https://exam
 
 You can return unused items within *60 days* of delivery.
 """
-
-
-@pytest.fixture
-def helpcenter(tmp_path: Path) -> Path:
-    directory = tmp_path / "helpcenter"
-    directory.mkdir()
-    write(directory, "shipping.yaml", SHIPPING)
-    write(directory, "returns.yaml", RETURNS)
-    return directory
 
 
 def source(tmp_path: Path, name: str, text: str) -> Path:
