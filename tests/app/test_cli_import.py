@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app import cli
+from shop.api import create_shop_app
 from shop.catalog.shopify import read_shopify_csv
 from shop.db import Database
 from shop.helpcenter.store import HELPCENTER_DIR, load_helpcenter
@@ -20,7 +22,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_pr
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def shop_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty data dir the command line's settings point at (no database yet)."""
     directory = tmp_path / "var"
     directory.mkdir()
@@ -51,11 +53,11 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_a_shopify_export_imports_and_importing_it_again_changes_nothing(
-        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        shop_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "catalog", str(FIXTURE))
     assert code == 0
     assert "Products: 3 created, 0 updated. Variants: 6 created" in out
-    first = shop_rows(data_dir)
+    first = shop_rows(shop_dir)
     assert sorted(first) == ["gift-card-box", "house-blend", "travel-mug"]
     coffee = first["house-blend"]
     assert coffee[2] == 9.5  # the "from" price: the cheapest available variant
@@ -63,13 +65,13 @@ def test_a_shopify_export_imports_and_importing_it_again_changes_nothing(
 
     code, out, _ = run(capsys, "catalog", str(FIXTURE))
     assert code == 0 and "Products: 0 created, 3 updated. Variants: 0 created, 6 updated" in out
-    assert shop_rows(data_dir) == first
+    assert shop_rows(shop_dir) == first
 
 
 def test_the_json_and_yaml_forms_of_a_catalog_update_the_same_products(
-        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "catalog", str(FIXTURE))[0] == 0
-    before = shop_rows(data_dir)
+    before = shop_rows(shop_dir)
     catalog = read_shopify_csv(FIXTURE).model_dump()
     as_json = tmp_path / "catalog.json"
     as_json.write_text(json.dumps(catalog), encoding="utf-8")
@@ -79,19 +81,19 @@ def test_the_json_and_yaml_forms_of_a_catalog_update_the_same_products(
 
     code, out, _ = run(capsys, "catalog", str(as_json))
     assert code == 0 and "Products: 0 created, 3 updated" in out
-    assert shop_rows(data_dir) == before
+    assert shop_rows(shop_dir) == before
     code, out, _ = run(capsys, "catalog", str(as_yaml), "--format", "yaml")
     assert code == 0 and "Products: 0 created, 3 updated" in out
-    after = shop_rows(data_dir)
+    after = shop_rows(shop_dir)
     assert after["house-blend"][5][0][2] == 8.75 and after["house-blend"][2] == 8.75
     assert {handle: rows for handle, rows in after.items() if handle != "house-blend"} == \
         {handle: rows for handle, rows in before.items() if handle != "house-blend"}
 
 
 def test_a_malformed_row_is_reported_with_row_and_field_and_nothing_is_imported(
-        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "catalog", str(FIXTURE))[0] == 0
-    before = shop_rows(data_dir)
+    before = shop_rows(shop_dir)
     text = FIXTURE.read_text(encoding="utf-8")
     # A good change (a new price on row 2) and a bad row (row 7's price): the good one must not go in either.
     text = text.replace("deny,manual,9.50,,TRUE,https", "deny,manual,7.00,,TRUE,https", 1)
@@ -104,10 +106,10 @@ def test_a_malformed_row_is_reported_with_row_and_field_and_nothing_is_imported(
     assert "products.csv:7: Variant Price: required: the variant's price" in err.splitlines()
     assert f"error: 1 problem in {bad}; nothing was imported" in err
     assert "created" not in out
-    assert shop_rows(data_dir) == before
+    assert shop_rows(shop_dir) == before
 
 
-def test_a_bad_file_into_an_empty_shop_leaves_it_empty(data_dir: Path, tmp_path: Path,
+def test_a_bad_file_into_an_empty_shop_leaves_it_empty(shop_dir: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "catalog.yaml"
     bad.write_text("products:\n  - handle: Not A Handle\n    title: Mug\n", encoding="utf-8")
@@ -115,7 +117,7 @@ def test_a_bad_file_into_an_empty_shop_leaves_it_empty(data_dir: Path, tmp_path:
     assert code == 1
     assert "catalog.yaml:2: products[0].handle: String should match pattern" in err
     assert "catalog.yaml:2: products[0].vendor: Field required" in err  # every problem, not only the first
-    assert shop_rows(data_dir) == {}
+    assert shop_rows(shop_dir) == {}
     code, _, err = run(capsys, "catalog", str(tmp_path / "missing.csv"))
     assert code == 1 and "no such file" in err
 
@@ -129,7 +131,7 @@ CUSTOMERS = {
 }
 
 
-def test_customers_and_their_past_orders_import_once(data_dir: Path, tmp_path: Path,
+def test_customers_and_their_past_orders_import_once(shop_dir: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "catalog", str(FIXTURE))[0] == 0
     path = tmp_path / "customers.json"
@@ -138,7 +140,7 @@ def test_customers_and_their_past_orders_import_once(data_dir: Path, tmp_path: P
     assert code == 0 and "Customers: 1 created" in out and "Past orders: 1 created, 0 already there" in out
     code, out, _ = run(capsys, "customers", str(path))
     assert code == 0 and "Customers: 0 created, 1 updated" in out and "Past orders: 0 created, 1 already there" in out
-    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    database = Database(f"sqlite:///{shop_dir / 'shop.db'}")
     with database.session() as session:
         ada = session.scalars(select(User).where(User.login == "ada")).one()
         orders = session.scalars(select(Order).where(Order.user_id == ada.id)).all()
@@ -149,7 +151,7 @@ def test_customers_and_their_past_orders_import_once(data_dir: Path, tmp_path: P
 
 
 def test_a_bad_customers_file_names_line_and_field_and_a_sku_the_shop_lacks_stores_nothing(
-        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "catalog", str(FIXTURE))[0] == 0
     bad = json.loads(json.dumps(CUSTOMERS))
     bad["orders"][0]["lines"][0]["quantity"] = 0
@@ -163,7 +165,7 @@ def test_a_bad_customers_file_names_line_and_field_and_a_sku_the_shop_lacks_stor
     path.write_text(json.dumps(bad), encoding="utf-8")
     code, _, err = run(capsys, "customers", str(path))
     assert code == 1 and "NO-SUCH-SKU" in err and "nothing was imported" in err
-    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    database = Database(f"sqlite:///{shop_dir / 'shop.db'}")
     with database.session() as session:
         assert session.scalars(select(User).where(User.login == "ada")).first() is None  # the customer too
     database.engine.dispose()
@@ -182,3 +184,19 @@ def test_help_entries_import_into_the_configured_help_center(tmp_path: Path, mon
     code, out, _ = run(capsys, "help", str(faq))
     assert code == 0 and "0 created, 0 updated, 1 unchanged" in out
     assert len(load_helpcenter(folder)) == before + 1
+
+
+def test_a_running_shop_finds_the_imported_products_without_a_restart(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(data_dir))  # the seeded demo shop (tests/conftest.py)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    with TestClient(create_shop_app(database)) as shop:
+        def found() -> list[tuple[str, str, float]]:
+            items = shop.get("/products", params={"q": "house blend coffee"}).json()["items"]
+            return [(item["name"], item["brand"], item["price"]) for item in items]
+
+        assert ("House Blend Coffee", "Hill Roasters", 9.5) not in found()
+        assert run(capsys, "catalog", str(FIXTURE))[0] == 0
+        assert found()[0] == ("House Blend Coffee", "Hill Roasters", 9.5)
+    database.engine.dispose()
