@@ -24,6 +24,7 @@ CATALOG_FORMATS: tuple[CatalogFormat, ...] = ("shopify", "json", "yaml")
 _BY_SUFFIX: dict[str, CatalogFormat] = {".csv": "shopify", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 Document = TypeVar("Document", bound=BaseModel)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it: same marks
 _Path = tuple[str | int, ...]
 
 
@@ -69,7 +70,7 @@ def read_document(path: Path, model: type[Document], file_format: Literal["json"
     problems: list[Problem] = []
     if file_format == "json":
         data = _parse_json(name, text, problems)
-        lines = _yaml_lines(text, name, []) if not problems else {}  # JSON is YAML: the same marks give lines
+        lines = None  # found only when needed: composing a big file as YAML is slow
     else:
         data, lines = _parse_yaml(name, text, problems)
     if problems:
@@ -79,6 +80,8 @@ def read_document(path: Path, model: type[Document], file_format: Literal["json"
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        if lines is None:
+            lines = _yaml_lines(text, name, [])  # JSON is YAML: the same marks give its lines
         raise ImportFileError(validation_problems(name, error, lines)) from None
 
 
@@ -117,7 +120,7 @@ def _parse_json(name: str, text: str, problems: list[Problem]) -> Any:
 
 
 def _parse_yaml(name: str, text: str, problems: list[Problem]) -> tuple[Any, dict[_Path, int]]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -138,7 +141,7 @@ def _parse_yaml(name: str, text: str, problems: list[Problem]) -> tuple[Any, dic
 
 def _yaml_lines(text: str, name: str, problems: list[Problem]) -> dict[_Path, int]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         return {}  # valid JSON that PyYAML cannot read (a tab, say): the field paths still say where
     return _node_lines(node, (), name, problems) if node is not None else {}

@@ -106,10 +106,13 @@ class _Folder:
         self.files: dict[str, dict[str, Any]] = {}
         for file in sorted(directory.glob("*.yaml")):
             try:
-                self.files[file.name] = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+                data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as error:
-                raise ImportFileError([Problem(str(file), None, "", f"the help center's own file is not valid "
-                                                                    f"YAML: {error}")]) from None
+                data = error
+            if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
+                raise ImportFileError([Problem(str(file), None, "", "this help-center file is not a topic file "
+                                                                    "(fix it first): see shop/helpcenter/README.md")])
+            self.files[file.name] = data
         self.changed: set[str] = set()
 
     def _entries(self) -> list[tuple[str, dict[str, Any]]]:
