@@ -192,11 +192,19 @@ def test_a_running_shop_finds_the_imported_products_without_a_restart(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     database = Database(f"sqlite:///{data_dir / 'shop.db'}")
     with TestClient(create_shop_app(database)) as shop:
-        def found() -> list[tuple[str, str, float]]:
-            items = shop.get("/products", params={"q": "house blend coffee"}).json()["items"]
-            return [(item["name"], item["brand"], item["price"]) for item in items]
+        def found() -> list[dict]:
+            return shop.get("/products", params={"q": "house blend coffee"}).json()["items"]
 
-        assert ("House Blend Coffee", "Hill Roasters", 9.5) not in found()
+        assert "house-blend" not in [item["handle"] for item in found()]
         assert run(capsys, "catalog", str(FIXTURE))[0] == 0
-        assert found()[0] == ("House Blend Coffee", "Hill Roasters", 9.5)
+        coffee = shop.get(f"/products/{found()[0]['id']}").json()
+        assert (coffee["handle"], coffee["name"], coffee["brand"], coffee["price"]) == \
+            ("house-blend", "House Blend Coffee", "Hill Roasters", 9.5)
+        assert coffee["options"] == [{"name": "Size", "values": ["250 g", "1 kg"]},
+                                     {"name": "Grind", "values": ["Whole bean", "Espresso"]}]
+        assert [(v["sku"], v["options"], v["price"], v["available"]) for v in coffee["variants"]] == [
+            ("HB-250-WB", {"Size": "250 g", "Grind": "Whole bean"}, 9.5, True),
+            ("HB-250-ES", {"Size": "250 g", "Grind": "Espresso"}, 9.5, False),
+            ("HB-1K-WB", {"Size": "1 kg", "Grind": "Whole bean"}, 32.0, True)]
+        assert coffee["description"].startswith("Our house blend & everyday cup.")
     database.engine.dispose()
