@@ -104,19 +104,23 @@ def field_path(location: _Path) -> str:
 
 
 def _parse_json(name: str, text: str, problems: list[Problem]) -> Any:
+    repeated: list[str] = []
+
     def no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in seen:
-                problems.append(Problem(name, None, key, "this key is given twice in one object"))
-            seen[key] = value
-        return seen
+        keys = [key for key, _ in pairs]
+        repeated.extend(key for index, key in enumerate(keys) if key in keys[:index])
+        return dict(pairs)
 
     try:
-        return json.loads(text, object_pairs_hook=no_repeated_keys)
+        data = json.loads(text, object_pairs_hook=no_repeated_keys)
     except json.JSONDecodeError as error:
         problems.append(Problem(name, error.lineno, "", f"not valid JSON: {error.msg} (column {error.colno})"))
         return None
+    if repeated:
+        _yaml_lines(text, name, problems)  # says where each repeated key is, with its path
+        if not problems:  # PyYAML could not read this JSON: say which keys, if not where
+            problems.extend(Problem(name, None, key, "this key is given twice in one object") for key in repeated)
+    return data
 
 
 def _parse_yaml(name: str, text: str, problems: list[Problem]) -> tuple[Any, dict[_Path, int]]:

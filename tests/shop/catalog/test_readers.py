@@ -160,8 +160,8 @@ def test_json_problems_name_their_line_too_and_a_repeated_key_is_refused(tmp_pat
     [problem] = raised.value.problems
     line = path.read_text(encoding="utf-8").splitlines()[problem.where - 1]
     assert problem.field == "products[0].variants[1].price" and '"price": -4' in line
-    path.write_text('{"products": [], "products": []}', encoding="utf-8")
-    with pytest.raises(ImportFileError, match="products: this key is given twice"):
+    path.write_text('{"products": [\n  {"handle": "a",\n   "handle": "b"}]}', encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"cafe.json:3: products\[0\].handle: this key is given twice"):
         read_catalog(path)
     repeated = tmp_path / "repeated.yaml"
     repeated.write_text("products: []\nproducts: []\n", encoding="utf-8")
