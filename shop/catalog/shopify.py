@@ -101,7 +101,7 @@ class _Reader:
     # --- cells ---------------------------------------------------------------------------------------------
 
     def money(self, row: _Row, column: str, *, required: bool) -> float | None:
-        text = row[column].replace(",", "")  # "1,299.00"
+        text = row[column]  # Shopify writes "1299.00": a comma is no thousands or decimal mark to guess at
         if not text:
             if required:
                 self.problem(row.number, column, "required: the variant's price")
@@ -119,11 +119,13 @@ class _Reader:
     def quantity(self, row: _Row) -> int:
         text = row[QUANTITY]
         try:
-            # Shopify exports negative quantities for oversold variants: none is in stock.
-            return max(int(float(text)), 0) if text else 0
+            quantity = float(text) if text else 0.0  # a spreadsheet may have written 12 as "12.0"
         except ValueError:
+            quantity = 0.5
+        if not quantity.is_integer():
             self.problem(row.number, QUANTITY, f"{text!r} is not a whole number")
             return 0
+        return max(int(quantity), 0)  # Shopify exports oversold variants' negative quantities: none in stock
 
     def flag(self, row: _Row, column: str, default: bool) -> bool:
         text = row[column].casefold()

@@ -77,12 +77,16 @@ def test_every_malformed_row_is_named_by_its_spreadsheet_row_and_column(tmp_path
         ("HB-1K-WB,1000,shopify,4,deny,manual,32.00", "HB-1K-WB,1000,shopify,4,deny,manual,thirty-two"),
         (",1 kg,,Whole bean,", ",1 kg,,,"),
         ("Sand,,,,,,300", "Sand,,,,,TM-BLK,300"),
+        ("HB-250-ES,250,shopify,0,deny", "HB-250-ES,250,shopify,2.5,deny"),
+        ("manual,9.50,11.00", "manual,9.50,\"11,00\""),
     )
     with pytest.raises(ImportFileError) as raised:
         read_shopify_csv(path)
     # Row 2's body spans two lines of the file; a spreadsheet still shows it as one row, so the 1 kg variant
     # is row 4 (line 5 of the file).
     assert [str(problem) for problem in raised.value.problems] == [
+        "products.csv:3: Variant Compare At Price: '11,00' is not a number",
+        "products.csv:3: Variant Inventory Qty: '2.5' is not a whole number",
         "products.csv:4: Option2 Value: required: this product's option 'Grind' (row 2)",
         "products.csv:4: Variant Price: 'thirty-two' is not a number",
         "products.csv:8: Variant SKU: 'TM-BLK' is already the SKU of row 7",
