@@ -1,4 +1,5 @@
-"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, set passwords."""
+"""``voiceshop``: serve the assistant, talk to it in a terminal, seed the demo shop, import a shop's own files,
+set passwords."""
 
 from __future__ import annotations
 
@@ -6,10 +7,19 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
+from shop.catalog.files import CATALOG_FORMATS
+
+if TYPE_CHECKING:
+    from shop.db import Database
+
+Data = TypeVar("Data")
+Summary = TypeVar("Summary")
 
 COMMANDS_GROUP = "voiceshop.commands"
 
@@ -29,6 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed.add_argument("--products", type=int, default=2000)
     seed.add_argument("--customers", type=int, default=200)
     seed.add_argument("--seed", type=int, default=7)
+
+    importing = commands.add_parser(
+        "import", help="import a shop's own files: its catalog, help center or customers (docs/catalog-import.md)")
+    import_commands = importing.add_subparsers(dest="import_command", required=True)
+    import_catalog = import_commands.add_parser(
+        "catalog", help="products with options and variants from Shopify's product CSV export or our JSON/YAML "
+                        "form; re-importing updates by handle and SKU")
+    import_catalog.add_argument("file", type=Path)
+    import_catalog.add_argument("--format", choices=CATALOG_FORMATS,
+                                help="default: by the file's extension, else by its first line")
+    import_help = import_commands.add_parser(
+        "help", help="help-center entries from a YAML topic file or Markdown Q&A (## Question, then the answer); "
+                     "re-importing updates by id or question")
+    import_help.add_argument("file", type=Path)
+    import_customers = import_commands.add_parser(
+        "customers", help="customers, their addresses and past orders from our JSON/YAML form")
+    import_customers.add_argument("file", type=Path)
 
     commands.add_parser("retrain", help="refit the recommender from the shop's orders and carts")
 
@@ -50,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_chat(args.login))
     if args.command == "seed":
         return _seed(args.products, args.customers, args.seed, reset=True)
+    if args.command == "import":
+        return _import(args)
     if args.command == "users":
         return _set_password(args.login)
     if args.command == "retrain":
@@ -69,11 +98,10 @@ def _extra_commands() -> list:
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
-    from shop.db import Database
     from shop.seed import SeedError, owner_notice, seed_database
 
     settings = load_settings()
-    database = Database(settings.app.shop_database_url)
+    database = _shop_database()
     try:
         summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
                                 progress=lambda line: print(line, flush=True), owner_password=settings.sign_in.owner_password)
@@ -83,6 +111,87 @@ def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
     print(f"Seeded {summary.products:,} products, {summary.customers:,} customers, {summary.orders:,} orders "
           f"in {sum(summary.seconds.values()):.1f}s.", flush=True)
     print(owner_notice(summary), flush=True)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Read and check the whole file first: one with problems prints them all and imports nothing."""
+    from shop.catalog.problems import ImportFileError
+
+    if not args.file.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    try:
+        if args.import_command == "help":
+            return _import_help(args.file)
+        if args.import_command == "catalog":
+            return _import_catalog(args.file, args.format)
+        return _import_customers(args.file)
+    except ImportFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"error: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
+              file=sys.stderr)
+        return 1
+
+
+def _import_help(file: Path) -> int:
+    from shop.helpcenter.importing import import_help
+
+    folder = load_settings().help_center.helpcenter_dir
+    summary = import_help(file, folder)
+    print(f"Help center ({folder}): {summary.created} created, {summary.updated} updated, "
+          f"{summary.unchanged} unchanged. A running shop answers from them on its next question.")
+    return 0
+
+
+def _shop_database() -> Database:
+    from shop.db import Database
+
+    return Database(load_settings().app.shop_database_url)
+
+
+def _load_into_shop(file: Path, load: Callable[[Database, Data], Summary], data: Data) -> Summary | None:
+    """One transaction: ``None`` (after saying why) when the shop refuses the file, which then stored nothing."""
+    from shop.catalog.load import CatalogLoadError
+
+    database = _shop_database()
+    database.create_schema()  # a new data dir gets the schema, an older database its migrations
+    try:
+        return load(database, data)
+    except CatalogLoadError as error:
+        print(f"error: {file}: {error}; nothing was imported", file=sys.stderr)
+        return None
+
+
+def _import_catalog(file: Path, file_format: str | None) -> int:
+    from shop.catalog.files import read_catalog
+    from shop.catalog.load import load_catalog
+
+    catalog = read_catalog(file, file_format)
+    variants = sum(len(product.variants) for product in catalog.products)
+    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}; loading them…",
+          flush=True)
+    summary = _load_into_shop(file, load_catalog, catalog)
+    if summary is None:
+        return 1
+    print(f"Products: {summary.products_created:,} created, {summary.products_updated:,} updated. "
+          f"Variants: {summary.variants_created:,} created, {summary.variants_updated:,} updated, "
+          f"{summary.variants_retired:,} no longer in the file (now unavailable).")
+    return 0
+
+
+def _import_customers(file: Path) -> int:
+    from shop.catalog.files import read_customers
+    from shop.catalog.load import load_customers
+
+    summary = _load_into_shop(file, load_customers, read_customers(file))
+    if summary is None:
+        return 1
+    print(f"Customers: {summary.customers_created:,} created, {summary.customers_updated:,} updated "
+          f"({summary.addresses:,} addresses). Past orders: {summary.orders_created:,} created, "
+          f"{summary.orders_skipped:,} already there.")
     return 0
 
 
@@ -97,15 +206,13 @@ def _set_password(login: str) -> int:
     from sqlalchemy import func, select
 
     from shop.auth import set_password
-    from shop.db import Database
     from shop.models import User
 
-    settings = load_settings()
     password = _read_password("New password: ")
     if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
         print("error: the passwords differ", file=sys.stderr)
         return 1
-    with Database(settings.app.shop_database_url).session() as session:
+    with _shop_database().session() as session:
         user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
         if user is None:
             print(f"error: no customer or owner with login {login!r}", file=sys.stderr)

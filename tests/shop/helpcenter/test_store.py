@@ -48,15 +48,6 @@ def write(directory: Path, name: str, content: str) -> None:
 
 
 @pytest.fixture
-def helpcenter(tmp_path: Path) -> Path:
-    directory = tmp_path / "helpcenter"
-    directory.mkdir()
-    write(directory, "shipping.yaml", SHIPPING)
-    write(directory, "returns.yaml", RETURNS)
-    return directory
-
-
-@pytest.fixture
 def store(tmp_path: Path, helpcenter: Path, encoder) -> FaqStore:
     options = FaqStoreOptions(helpcenter_dir=helpcenter, chroma_path=tmp_path / "chroma", check_interval_s=0)
     faq = FaqStore(options, encoder=encoder)
