@@ -135,6 +135,7 @@ class ToolContext:
     shop: ShopClient
     help_center: Any = None  # a shop.helpcenter.store.FaqStore, when the help center is configured
     confirmation: Confirmation | None = None  # set by the agent when running a confirmed checkout/cancel
+    said: str | None = None  # the customer's own recent words, set by the agent: filters are grounded in them
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]

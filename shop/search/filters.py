@@ -3,18 +3,26 @@
 Category and brand are matched against the shop's own spellings ("running shoe" finds "Running Shoes")
 once, so the filter itself is a plain equality that can use the column's index. A category the shop
 lacks ("shoes") is not an error for a voice user: its words are searched for instead.
+
+What the customer ruled out (``ParsedQuery.exclude``) drops a product when its text mentions it (name,
+brand, category or description; on SQLite through the FTS5 index, so "straws" counts for "straw") unless
+the text itself rules it out too ("BPA-free", "no straw", "without straw" stay for "without straw"), or
+when every value of one of its options is ruled out (a shirt only in black, for "anything but black"; one
+also in navy stays, since a navy variant is what the customer can still have).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, Text, cast, exists, false, func, text
+from sqlalchemy import (ColumnElement, Engine, Text, and_, cast, exists, false, func, literal_column, not_, or_, select,
+                        table, text)
 from sqlalchemy.orm import Session
 
 from shop.models import Product
-from shop.search.query import MAX_TERMS, ParsedQuery, singular
+from shop.search.query import MAX_TERMS, WORD, ParsedQuery, singular
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,53 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
         rows.append(Product.price <= query.max_price)
     if query.in_stock:
         rows.append(Product.stock > 0)
+    rows += exclusion_conditions(session, query.exclude)
     return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms)
+
+
+# How a product's own text says it is free of something: "straw" in "no straw" or "straw-free" is no mention.
+_SELF_NEGATIONS = ("no {}", "without {}", "{} free", "non {}")
+
+
+def exclusion_conditions(session: Session, exclude: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """One condition per ruled-out phrase: the product's text does not mention it and not every value of
+    one of its options is it (see the module docstring)."""
+    if not exclude:
+        return []
+    conditions = [_not_mentioned(session, phrase, f"exclusion_{number}") for number, phrase in enumerate(exclude)]
+    for column in (Product.colors, Product.sizes):
+        conditions.append(not_(_only_values(session, column, exclude)))
+    return conditions
+
+
+def _not_mentioned(session: Session, phrase: str, name: str) -> ColumnElement[bool]:
+    """The product's text does not mention ``phrase`` (``name``: the statement's bind parameter for it)."""
+    words = WORD.findall(phrase)
+    if is_sqlite(session):
+        # Imported here: lexical imports this module. Phrases hold only [a-z0-9] words, so quoting is enough.
+        from shop.search.lexical import FTS_TABLE
+
+        said = " ".join(words)
+        negated = " OR ".join(f'"{form.format(said)}"' for form in _SELF_NEGATIONS)
+        mentions = (select(literal_column("rowid")).select_from(table(FTS_TABLE))
+                    .where(text(f"{FTS_TABLE} MATCH :{name}").bindparams(**{name: f'"{said}" NOT ({negated})'})))
+        return literal_column("products.rowid").not_in(mentions)
+    said = " ".join(words)
+    mentioned = or_(*(column.ilike(f"%{said}%") for column in (Product.name, Product.brand, Product.category,
+                                                                  Product.description)))
+    free_of = or_(*(Product.description.ilike(f"%{form.format(said)}%") for form in _SELF_NEGATIONS))
+    return not_(and_(mentioned, not_(free_of)))
+
+
+def _only_values(session: Session, column: ColumnElement, exclude: tuple[str, ...]) -> ColumnElement[bool]:
+    """``column`` (a JSON list of option values) is not empty and every value in it is ruled out."""
+    ruled_out = [phrase.lower() for phrase in exclude]
+    if is_sqlite(session):
+        element = func.json_each(column).table_valued("value")
+        other = exists().select_from(element).where(func.lower(element.c.value).not_in(ruled_out))
+        return and_(func.json_array_length(column) > 0, not_(other))
+    # Portable fallback, stricter: a list holding a ruled-out value at all.
+    return or_(*(func.lower(cast(column, Text)).contains(f'"{value}"', autoescape=True) for value in ruled_out))
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
@@ -101,5 +155,10 @@ def _distinct_values(session: Session, column: ColumnElement) -> list[str]:
 
 def _canonical(session: Session, column: ColumnElement, value: str) -> str | None:
     """The stored spelling of a category or brand ("running shoe" -> "Running Shoes"), or None if unknown."""
+    return canonical_name(value, _distinct_values(session, column))
+
+
+def canonical_name(value: str, stored_values: Iterable[str]) -> str | None:
+    """The one of ``stored_values`` that ``value`` names, up to case, spacing and plurals; None if none."""
     wanted = _comparable_name(value)
-    return next((stored for stored in _distinct_values(session, column) if _comparable_name(stored) == wanted), None)
+    return next((stored for stored in stored_values if _comparable_name(stored) == wanted), None)
