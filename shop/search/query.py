@@ -224,10 +224,11 @@ _FEATURE_FREE = frozenset({"hands", "tangle", "hassle", "worry", "care", "stress
 _DETERMINERS = frozenset({"a", "an", "the", "any", "some", "more", "of"})
 # Words that end what a negation covers: "without straw for kids" rules out only the straw.
 _SCOPE_ENDS = frozenset({"and", "but", "with", "in", "for", "that", "which", "who", "please", "under", "over",
-                         "from", "to", "by", "at", "size", "under", "i", "we", "just", "only", "like", "because",
+                         "from", "to", "by", "at", "size", "i", "we", "just", "only", "like", "because",
                          "so", "then", "thanks", "thank", "is", "are", "than"})
 _SCOPE_JOINS = frozenset({"or", "nor"})  # "no straw or lid" rules out both
 MAX_SCOPE_WORDS = 3
+_MAY_RULE_OUT = re.compile(r"\b(?:" + "|".join(re.escape(cue.split()[0]) for cue in _NEGATION_CUES) + r"|free)\b")
 
 
 def _phrase(value: str) -> str:
@@ -242,6 +243,8 @@ def _take_out_negations(text_query: str) -> tuple[str, tuple[str, ...]]:
     followed by filler ("no, I want red ones", "not one of those") rules nothing out. When nothing but the
     negation is left ("not leather shoes"), its last word is the thing wanted: only "leather" is ruled out.
     """
+    if not _MAY_RULE_OUT.search(text_query):  # most requests: the text stays exactly as it was
+        return " ".join(text_query.split()), ()
     protected = _NOT_NEGATED.sub(lambda m: m.group(0).replace(" ", "_").replace("-", "_"), text_query)
     tokens = re.findall(r"[a-z0-9][a-z0-9'_/.-]*|,", protected)
     excluded: list[list[str]] = []
