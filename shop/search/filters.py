@@ -71,7 +71,7 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
         rows.append(Product.price <= query.max_price)
     if query.in_stock:
         rows.append(Product.stock > 0)
-    rows += exclusion_conditions(session, query.exclude)
+    rows += exclusion_conditions(session, query.exclude, query.option_exclusions)
     return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms)
 
 
@@ -79,14 +79,16 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
 _SELF_NEGATIONS = ("no {}", "without {}", "{} free", "non {}")
 
 
-def exclusion_conditions(session: Session, exclude: tuple[str, ...]) -> list[ColumnElement[bool]]:
-    """One condition per ruled-out phrase: the product's text does not mention it and not every value of
-    one of its options is it (see the module docstring)."""
+def exclusion_conditions(session: Session, exclude: tuple[str, ...],
+                         option_values: tuple[str, ...] | None = None) -> list[ColumnElement[bool]]:
+    """One condition per ruled-out phrase: the product's text does not mention it; and, for those that are
+    option values (``option_values``; None: any may be), not every value of one of its options is ruled out."""
     if not exclude:
         return []
     conditions = [_not_mentioned(session, phrase, f"exclusion_{number}") for number, phrase in enumerate(exclude)]
-    for column in (Product.colors, Product.sizes):
-        conditions.append(not_(_only_values(session, column, exclude)))
+    values = exclude if option_values is None else option_values
+    if values:
+        conditions += [not_(_only_values(session, column, values)) for column in (Product.colors, Product.sizes)]
     return conditions
 
 
@@ -115,7 +117,9 @@ def _only_values(session: Session, column: ColumnElement, exclude: tuple[str, ..
     if is_sqlite(session):
         element = func.json_each(column).table_valued("value")
         other = exists().select_from(element).where(func.lower(element.c.value).not_in(ruled_out))
-        return and_(func.json_array_length(column) > 0, not_(other))
+        # A plain substring test first: only rows whose list names a ruled-out value at all pay for the JSON scan.
+        named = or_(*(func.instr(func.lower(cast(column, Text)), f'"{value}"') > 0 for value in ruled_out))
+        return and_(named, func.json_array_length(column) > 0, not_(other))
     # Portable fallback, stricter: a list holding a ruled-out value at all.
     return or_(*(func.lower(cast(column, Text)).contains(f'"{value}"', autoescape=True) for value in ruled_out))
 

@@ -97,7 +97,8 @@ def _read_facets(session: Session) -> Facets:
 
 def ground_in_catalog(query: ParsedQuery, facets: Facets) -> ParsedQuery:
     """``query`` with each filter in the shop's spelling, or searched for as words where the shop lacks it."""
-    changes: dict[str, Any] = {}
+    values = {value.lower() for value in (*facets.colors, *facets.sizes)}
+    changes: dict[str, Any] = {"option_exclusions": tuple(phrase for phrase in query.exclude if phrase in values)}
     ignored = list(query.ignored)
     words: list[str] = []
     for name in ("category", "brand", "color", "size"):
@@ -112,8 +113,6 @@ def ground_in_catalog(query: ParsedQuery, facets: Facets) -> ParsedQuery:
         ignored.append((name, value, "not in catalog"))
         if name != "size":  # "size 13" in a shop without it is no search word
             words.append(value.lower())
-    if not changes and not ignored:
-        return query
     if words:
         text_words = " ".join(dict.fromkeys([*query.text.split(), *" ".join(words).split()]))
         changes.update(text=text_words, terms=search_words(text_words))
