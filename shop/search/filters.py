@@ -30,13 +30,17 @@ class CatalogFilters:
     """The SQL conditions of one query, and the search words an unknown category turned into."""
 
     keys: tuple[ColumnElement[bool], ...]  # category and brand: equalities on indexed columns, the narrowest
-    rows: tuple[ColumnElement[bool], ...]  # color, size, price and stock: checked row by row
+    rows: tuple[ColumnElement[bool], ...]  # color, size, price, stock, ruled-out option values: row by row
     unknown_category: bool  # a category was given that the shop does not have
     extra_terms: tuple[str, ...]  # that category's words, searched for instead
+    # Ruled-out words in the text: as SQL (for dense neighbours and plain listings) and as an FTS5 expression
+    # to remove from a text match ("" when none), where they cost next to nothing.
+    unmentioned: tuple[ColumnElement[bool], ...] = ()
+    fts_unmentioned: str = ""
 
     @property
     def all(self) -> list[ColumnElement[bool]]:
-        return [*self.keys, *self.rows]
+        return [*self.keys, *self.rows, *self.unmentioned]
 
     def terms(self, query: ParsedQuery) -> tuple[str, ...]:
         """The lexical search words: the query's, then an unknown category's."""
@@ -71,38 +75,39 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
         rows.append(Product.price <= query.max_price)
     if query.in_stock:
         rows.append(Product.stock > 0)
-    rows += exclusion_conditions(session, query.exclude, query.option_exclusions)
-    return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms)
+    values = query.exclude if query.option_exclusions is None else query.option_exclusions
+    if values:  # only these can rule a product out by its options, which costs a JSON scan per row
+        rows += [not_(_only_values(session, column, values)) for column in (Product.colors, Product.sizes)]
+    unmentioned = tuple(_not_mentioned(session, phrase, f"exclusion_{number}")
+                        for number, phrase in enumerate(query.exclude))
+    return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms, unmentioned,
+                          fts_unmentioned(query.exclude))
 
 
 # How a product's own text says it is free of something: "straw" in "no straw" or "straw-free" is no mention.
 _SELF_NEGATIONS = ("no {}", "without {}", "{} free", "non {}")
 
 
-def exclusion_conditions(session: Session, exclude: tuple[str, ...],
-                         option_values: tuple[str, ...] | None = None) -> list[ColumnElement[bool]]:
-    """One condition per ruled-out phrase: the product's text does not mention it; and, for those that are
-    option values (``option_values``; None: any may be), not every value of one of its options is ruled out."""
-    if not exclude:
-        return []
-    conditions = [_not_mentioned(session, phrase, f"exclusion_{number}") for number, phrase in enumerate(exclude)]
-    values = exclude if option_values is None else option_values
-    if values:
-        conditions += [not_(_only_values(session, column, values)) for column in (Product.colors, Product.sizes)]
-    return conditions
+def _mention(phrase: str) -> str:
+    """FTS5: the text mentions ``phrase`` other than to say it is free of it. Phrases hold only [a-z0-9] words."""
+    said = " ".join(WORD.findall(phrase))
+    return f'("{said}" NOT (' + " OR ".join(f'"{form.format(said)}"' for form in _SELF_NEGATIONS) + "))"
+
+
+def fts_unmentioned(exclude: tuple[str, ...]) -> str:
+    """What to append to an FTS5 MATCH so it leaves out the products that mention a ruled-out phrase."""
+    return " NOT (" + " OR ".join(_mention(phrase) for phrase in exclude) + ")" if exclude else ""
 
 
 def _not_mentioned(session: Session, phrase: str, name: str) -> ColumnElement[bool]:
     """The product's text does not mention ``phrase`` (``name``: the statement's bind parameter for it)."""
     words = WORD.findall(phrase)
     if is_sqlite(session):
-        # Imported here: lexical imports this module. Phrases hold only [a-z0-9] words, so quoting is enough.
+        # Imported here: lexical imports this module.
         from shop.search.lexical import FTS_TABLE
 
-        said = " ".join(words)
-        negated = " OR ".join(f'"{form.format(said)}"' for form in _SELF_NEGATIONS)
         mentions = (select(literal_column("rowid")).select_from(table(FTS_TABLE))
-                    .where(text(f"{FTS_TABLE} MATCH :{name}").bindparams(**{name: f'"{said}" NOT ({negated})'})))
+                    .where(text(f"{FTS_TABLE} MATCH :{name}").bindparams(**{name: _mention(phrase)})))
         return literal_column("products.rowid").not_in(mentions)
     said = " ".join(words)
     mentioned = or_(*(column.ilike(f"%{said}%") for column in (Product.name, Product.brand, Product.category,

@@ -226,6 +226,7 @@ def _fts_search(session: Session, query: ParsedQuery, terms: tuple[str, ...],
     by_relevance = query.sort is SortOrder.relevance
     total, page = 0, []
     for match in fts_match_expressions(terms):
+        match = f"({match}){filters.fts_unmentioned}"  # ruled-out words leave the text match itself
         statement, matches = _matched_products(match, filters, scored=by_relevance, best=query.offset + query.limit)
         counted = (_matched_products(match, filters, scored=False)[0] if filters.rows
                    else _fts_matches(match, filters.keys, scored=False))
