@@ -8,7 +8,8 @@ What the customer ruled out (``ParsedQuery.exclude``) drops a product when its t
 brand, category or description; on SQLite through the FTS5 index, so "straws" counts for "straw") unless
 the text itself rules it out too ("BPA-free", "no straw", "without straw" stay for "without straw"), or
 when every value of one of its options is ruled out (a shirt only in black, for "anything but black"; one
-also in navy stays, since a navy variant is what the customer can still have).
+also in navy stays, since a navy variant is what the customer can still have; the same for any option: a
+bag whose only Material is Leather goes for "not leather").
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import (ColumnElement, Engine, Text, and_, cast, exists, false, 
                         table, text)
 from sqlalchemy.orm import Session
 
-from shop.models import Product
+from shop.models import Product, ProductOption
 from shop.search.query import MAX_TERMS, WORD, ParsedQuery, singular
 
 
@@ -78,6 +79,7 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
     values = query.exclude if query.option_exclusions is None else query.option_exclusions
     if values:  # only these can rule a product out by its options, which costs a JSON scan per row
         rows += [not_(_only_values(session, column, values)) for column in (Product.colors, Product.sizes)]
+        rows.append(not_(_an_option_only(session, values)))
     unmentioned = tuple(_not_mentioned(session, phrase, f"exclusion_{number}")
                         for number, phrase in enumerate(query.exclude))
     return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms, unmentioned,
@@ -127,6 +129,11 @@ def _only_values(session: Session, column: ColumnElement, exclude: tuple[str, ..
         return and_(named, func.json_array_length(column) > 0, not_(other))
     # Portable fallback, stricter: a list holding a ruled-out value at all.
     return or_(*(func.lower(cast(column, Text)).contains(f'"{value}"', autoescape=True) for value in ruled_out))
+
+
+def _an_option_only(session: Session, exclude: tuple[str, ...]) -> ColumnElement[bool]:
+    """One of the product's options (any name: Material, Storage, Roast...) has only ruled-out values."""
+    return exists().where(ProductOption.product_id == Product.id, _only_values(session, ProductOption.values, exclude))
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from shop.models import Product
+from shop.models import Product, ProductOption
 from shop.search.filters import canonical_name, is_sqlite
 from shop.search.lexical import SearchHit
 from shop.search.query import STOP_WORDS, ParsedQuery, SortOrder, search_words
@@ -49,6 +49,7 @@ class Facets:
     categories: tuple[str, ...] = ()
     colors: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()
+    option_values: tuple[str, ...] = ()  # of every option, any name (Material, Storage, Roast...)
 
     def of(self, name: str) -> tuple[str, ...]:
         return {"brand": self.brands, "category": self.categories, "color": self.colors, "size": self.sizes}[name]
@@ -85,19 +86,20 @@ def _read_facets(session: Session) -> Facets:
     def distinct(column: Any) -> tuple[str, ...]:
         return tuple(session.execute(select(column).distinct().order_by(column)).scalars())
 
-    def listed(name: str) -> tuple[str, ...]:
-        if is_sqlite(session):  # name is one of our two JSON list columns, never user input
-            rows = session.execute(text(f"SELECT DISTINCT value FROM products, json_each(products.{name})")).scalars()
-            return tuple(sorted(str(v) for v in rows))
-        values = {str(v) for lists in session.execute(select(getattr(Product, name))).scalars() for v in lists or ()}
+    def listed(table: str, column: Any) -> tuple[str, ...]:
+        if is_sqlite(session):  # table and column are ours (JSON list columns), never user input
+            rows = session.execute(text(f'SELECT DISTINCT value FROM {table}, json_each({table}."{column.key}")'))
+            return tuple(sorted(str(v) for v in rows.scalars()))
+        values = {str(v) for lists in session.execute(select(column)).scalars() for v in lists or ()}
         return tuple(sorted(values))
 
-    return Facets(distinct(Product.brand), distinct(Product.category), listed("colors"), listed("sizes"))
+    return Facets(distinct(Product.brand), distinct(Product.category), listed("products", Product.colors),
+                  listed("products", Product.sizes), listed("product_options", ProductOption.values))
 
 
 def ground_in_catalog(query: ParsedQuery, facets: Facets) -> ParsedQuery:
     """``query`` with each filter in the shop's spelling, or searched for as words where the shop lacks it."""
-    values = {value.lower() for value in (*facets.colors, *facets.sizes)}
+    values = {value.lower() for value in (*facets.colors, *facets.sizes, *facets.option_values)}
     changes: dict[str, Any] = {"option_exclusions": tuple(phrase for phrase in query.exclude if phrase in values)}
     ignored = list(query.ignored)
     words: list[str] = []

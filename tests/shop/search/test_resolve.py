@@ -136,3 +136,19 @@ def test_a_new_colour_is_known_without_a_restart(client: TestClient, db) -> None
 def test_bad_exclusions_and_said_are_422(client: TestClient, params: dict) -> None:
     response = client.get("/products", params={"q": "shoes", **params})
     assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_an_option_with_only_ruled_out_values_drops_the_product(client: TestClient, db) -> None:
+    """"not leather": a bag whose only Material is Leather goes, even though its text never says leather."""
+    from shop.models import ProductOption
+
+    with db.session() as session:
+        for pid, materials in (("p90004", ["Leather"]), ("p90005", ["Leather", "Canvas"])):
+            session.add(Product(id=pid, name="Weekender Duffel", brand="Testbrand", category="Backpacks",
+                                description="A roomy travel duffel.", price=80, rating=4, review_count=1, stock=3,
+                                colors=[], sizes=[]))
+            session.add(ProductOption(product_id=pid, position=1, name="Material", values=materials))
+    client.app.state.search.vocabulary.max_age_s = 0
+    assert {"p90004", "p90005"} <= {item["id"] for item in search(client, q="weekender duffel")["items"]}
+    found = {item["id"] for item in search(client, q="weekender duffel not leather")["items"]}
+    assert "p90004" not in found and "p90005" in found
