@@ -109,6 +109,8 @@ _NOT_A_FACET_EDGE = frozenset({
     "some", "any", "want", "need", "show", "find", "get", "please", "under", "over", "no", "not", "is", "are",
     "that", "this", "one", "ones", "like", "but", "than", "from", "dollars", "bucks",
 })
+# What follows these was ruled out ("without glass beads", "anything but black"): never a brand or colour.
+_RULES_OUT = frozenset({"no", "not", "without", "except", "excluding", "but", "than"})
 _GRAMMAR_WORD = re.compile(r"^[a-z0-9][a-z0-9' .&+-]{0,47}$")
 
 
@@ -117,7 +119,8 @@ def said_phrases(*texts: str) -> tuple[str, ...]:
 
     The per-turn grammar admits only these as a search's ``brand`` and ``color``: a filter value must be
     something the customer said (issue 12: "brand: Water Bottle" for "a water bottle" is still possible,
-    and the shop then searches those words; an invented brand is not).
+    and the shop then searches those words; an invented brand is not), and not right after a word that
+    rules it out ("anything but black" offers no "black"; the shop excludes it from the customer's words).
     """
     phrases: dict[str, None] = {}
     for text in texts:
@@ -126,6 +129,8 @@ def said_phrases(*texts: str) -> tuple[str, ...]:
             for length in range(1, MAX_SAID_WORDS + 1):
                 run = words[start : start + length]
                 if len(run) < length or run[0] in _NOT_A_FACET_EDGE or run[-1] in _NOT_A_FACET_EDGE:
+                    continue
+                if start and words[start - 1] in _RULES_OUT:
                     continue
                 phrase = " ".join(run)
                 if _GRAMMAR_WORD.match(phrase) and '"' not in phrase:

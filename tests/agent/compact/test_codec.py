@@ -97,3 +97,8 @@ def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
     text = grammar(0, 0, ())
     assert '"; brand "' not in text and '"; color "' not in text
     assert '"; brand " words' in grammar(0, 0)  # a caller that knows no utterance: any words, as before
+
+
+def test_a_ruled_out_word_is_no_brand_or_colour_in_the_grammar() -> None:
+    said = set(said_phrases("a jacket anything but black without a hood"))
+    assert "jacket" in said and "black" not in said
