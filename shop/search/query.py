@@ -69,8 +69,9 @@ class ParsedQuery:
 
     @property
     def narrows(self) -> bool:
-        """Whether the request names anything to look for: search words, or a filter other than stock."""
-        return bool(self.terms) or any(value is not None for value in (
+        """Whether the request names anything to look for: search words, something ruled out, or a filter
+        other than stock."""
+        return bool(self.terms) or bool(self.exclude) or any(value is not None for value in (
             self.category, self.brand, self.color, self.size, self.min_price, self.max_price))
 
 

@@ -54,7 +54,7 @@ def test_no_text_leaves_the_filters_as_given() -> None:
 
 @pytest.mark.parametrize(("said", "narrows"), [
     ("show me something nice", False), ("in stock please", False), ("headphones", True),
-    ("under fifty dollars", True), ("something in size ten", True),
+    ("under fifty dollars", True), ("something in size ten", True), ("anything but black", True),
 ])
 def test_narrows_when_words_or_filters_are_named(said: str, narrows: bool) -> None:
     assert parse_query(said, in_stock=True).narrows is narrows
