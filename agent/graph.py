@@ -145,7 +145,7 @@ async def act(state: ConversationState, runtime: Context) -> dict[str, Any]:
     turn = state["turn"]
     action = parse_action(state["action"] or {})
     pending = state.get("pending")
-    tools = ctx.tools
+    tools = dataclasses.replace(ctx.tools, said=_recent_words(state.get("history", [])))
     if turn["confirmed"] is not None and pending is not None:  # exactly what was read back, at most once
         tools = dataclasses.replace(tools, confirmation=Confirmation(idempotency_key=pending["key"],
                                                                      fingerprint=pending["fingerprint"]))
@@ -236,6 +236,15 @@ def build_graph(checkpointer: Any = None):  # noqa: ANN201 - a compiled LangGrap
 
 def _args(action: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in action.items() if k != "action"}
+
+
+SAID_MESSAGES = 2  # "running shoes without laces" then "in red then": the follow-up keeps what came before
+
+
+def _recent_words(history: list[dict[str, str]]) -> str | None:
+    """The customer's last messages, oldest first: what a search's filters must have been said in."""
+    said = [m["content"] for m in history if m.get("role") == "user"][-SAID_MESSAGES:]
+    return " , ".join(said) or None  # a comma ends what a negation covers
 
 
 def _product_card(product: dict[str, Any]) -> dict[str, Any]:

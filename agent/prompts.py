@@ -37,6 +37,40 @@ def _money(value: float | int | None) -> str:
     return f"{float(value or 0):,.2f}"
 
 
+def _looked_for(applied: dict[str, Any] | None, relaxed: list[dict[str, Any]] | None = None) -> str:
+    """What a search looked for, said back from the shop's ``applied`` filters (plus the ``relaxed`` ones):
+    "black Nike running shoes in size 10 under $50, without leather"; "products" when nothing was named."""
+    wanted = dict(applied or {})
+    wanted.update({entry["filter"]: entry["value"] for entry in relaxed or [] if "filter" in entry})
+    words = str(wanted.get("query") or "")
+    said = f" {words.lower()} "
+
+    def unsaid(value: Any) -> str | None:  # a filter the words already name is not said twice
+        return str(value) if value and f" {str(value).lower()} " not in said else None
+
+    head = " ".join(part for part in (unsaid(wanted.get("color")) and str(wanted["color"]).lower(),
+                                      unsaid(wanted.get("brand")), words or None,
+                                      None if words else wanted.get("category")) if part)
+    if words and (category := unsaid(wanted.get("category"))) and category.lower().rstrip("s") not in said:
+        head = f"{head} in {category}"
+    parts = [head or "products"]
+    if wanted.get("size"):
+        parts.append(f"in size {wanted['size']}")
+    low, high = wanted.get("min_price"), wanted.get("max_price")
+    if low is not None and high is not None:
+        parts.append(f"between ${_money(low)} and ${_money(high)}")
+    elif high is not None:
+        parts.append(f"under ${_money(high)}")
+    elif low is not None:
+        parts.append(f"over ${_money(low)}")
+    if wanted.get("in_stock"):
+        parts.append("in stock")
+    phrase = " ".join(parts)
+    if wanted.get("exclude"):
+        phrase += ", without " + " or ".join(wanted["exclude"])
+    return phrase.replace(".00", "")
+
+
 class Prompts:
     """Loads the templates once per process; ``reload()`` picks up edits."""
 
@@ -45,6 +79,7 @@ class Prompts:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(directory), undefined=jinja2.ChainableUndefined,
                                       autoescape=False)
         self.env.globals["money"] = _money
+        self.env.globals["looked_for"] = _looked_for
 
     def reload(self) -> None:
         self.__dict__.pop("replies", None)

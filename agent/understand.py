@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.compact.codec import Screen, decode, grammar
+from agent.compact.codec import Screen, decode, grammar, said_phrases
 from agent.compact.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
@@ -115,8 +115,11 @@ class Understander:
             examples = await asyncio.to_thread(index.nearest, utterance, self.options.few_shot)
         prompt = render(PromptInput(utterance, screen.shown, screen.cart_lines, history[:-1], examples),
                         explain=self.options.explain)
-        completion = await self.llm.complete_raw(prompt, grammar=grammar(len(screen.shown), len(screen.cart_lines)),
-                                                 max_tokens=MAX_COMPACT_TOKENS, stop=["\n"])
+        # A search's brand and colour may only be words the customer said, now or in their previous message.
+        before = [spoken_form(m.get("content", "")) for m in history[:-1] if m.get("role") == "user"][-1:]
+        turn_grammar = grammar(len(screen.shown), len(screen.cart_lines), said_phrases(utterance, *before))
+        completion = await self.llm.complete_raw(prompt, grammar=turn_grammar, max_tokens=MAX_COMPACT_TOKENS,
+                                                 stop=["\n"])
         try:
             action = decode(completion.content, screen, utterance or said)
         except ValueError:

@@ -3,14 +3,18 @@
     nice -n 10 .venv/bin/python -m bench.retrieval_speed                       # 2k, 100k, 1M products
     nice -n 10 .venv/bin/python -m bench.retrieval_speed --sizes 2000 --rounds 1
 
-For each size a generated catalog (``shop.seed``, seed 7) is built under ``var/bench/speed-<N>/`` with its
-FTS5 index and, up to ``--dense-max`` products, its dense vectors in ChromaDB. Builds are kept: a rerun
-reuses them (the dense sync re-embeds nothing) and reports the timings saved from the first build.
-Each size is measured in its own process so the memory figures do not mix. Queries are the 198 texts of
-bench/data/catalog_queries.yaml, run through ``shop.search.CatalogSearch.search_products`` in-process (no HTTP), by 1
-client and by 8 concurrent clients (threads, one DB session each), after a warm-up. The machine is
-shared, so the load average is printed with each size, and for 1 client the CPU time per query too (what
-a query costs on an idle core).
+For each size a generated catalog (``shop.seed``, seed 7) is built under ``var/bench/speed-<N>-seed7[-variants]/``
+with its FTS5 index and, up to ``--dense-max`` products, its dense vectors in ChromaDB. A shop whose models have
+variants (options, variants and modifiers tables) gets its own directory (``-variants``), since its seeded
+texts differ. Builds are kept: a rerun reuses them (the dense sync re-embeds nothing) and reports the timings
+saved from the first build. Each size is measured in its own process so the memory figures do not mix.
+
+Queries are the 198 texts of bench/data/catalog_queries.yaml, run in-process (no HTTP) through
+``shop.search.CatalogSearch.search``, the path the shop API answers with (grounding in the catalog, relaxation
+when nothing matches), by 1 client and by 8 concurrent clients (threads, one DB session each), after a
+warm-up. A second 1-client row ("ruled out") runs the same texts with a negation appended ("... not leather",
+see :data:`RULED_OUT`), which adds an exclusion to every search. The machine is shared, so the load average
+is printed with each size, and for 1 client the CPU time per query too (what a query costs on an idle core).
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ from evals.metrics import percentile
 DATA_DIR = Path(__file__).parent / "data"
 BENCH_ROOT = Path("var") / "bench"
 SEED = 7
+# Appended in turn to the benchmark texts for the "ruled out" row: words that are common in the catalog's text
+# (leather, black) and rare ones, so the exclusion's FTS lookup is measured at both ends.
+RULED_OUT = (" not leather", " without plastic", " anything but black", " no glass", " sugar free")
+
+
+def catalog_directory(size: int) -> Path:
+    """Where the benchmark catalog of ``size`` products lives; shops with variants get their own."""
+    import shop.models
+
+    suffix = "-variants" if hasattr(shop.models, "Variant") else ""
+    return BENCH_ROOT / f"speed-{size}-seed{SEED}{suffix}"
 
 
 def _rss_mb() -> float:
@@ -62,7 +77,7 @@ def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
     from shop.models import Product
     from shop.seed import seed_database
 
-    directory = BENCH_ROOT / f"speed-{size}-seed{SEED}"
+    directory = catalog_directory(size)
     directory.mkdir(parents=True, exist_ok=True)
     record_path = directory / "build.json"
     record: dict[str, Any] = json.loads(record_path.read_text()) if record_path.exists() else {}
@@ -93,18 +108,29 @@ def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
             record["dense"] = {"embedded": report.embedded, "seconds": report.seconds,
                                "products_per_s": report.embedded / report.seconds, "threads": threads}
             record_path.write_text(json.dumps(record, indent=1))
+    record["variants"] = _variant_count(database)
     database.engine.dispose()
     record["disk_mb"] = {"sqlite": sum(_disk_mb(p) for p in directory.glob("shop.db*")),
                          "chroma": _disk_mb(directory / "chroma")}
     return record
 
 
+def _variant_count(database: Any) -> int | None:
+    """Variants in the catalog, or None when the shop has no variants table."""
+    from sqlalchemy import inspect, text
+
+    if "variants" not in inspect(database.engine).get_table_names():
+        return None
+    with database.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM variants")).scalar_one())
+
+
 def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[str, Any]:
-    """Latency of search_products over the built catalog, lexical and (if built) hybrid."""
+    """Latency of the shop's search over the built catalog, lexical and (if built) hybrid."""
     from shop.db import Database
     from shop.search import CatalogSearch, parse_query
 
-    directory = BENCH_ROOT / f"speed-{size}-seed{SEED}"
+    directory = catalog_directory(size)
     queries = [q["q"] for q in yaml.safe_load((DATA_DIR / "catalog_queries.yaml").read_text())["queries"]]
     rss_start = _rss_mb()
     database = Database(f"sqlite:///{directory / 'shop.db'}")
@@ -123,7 +149,7 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
         if session is None:
             session = local.session = database.sessions()
         started, cpu_started = time.perf_counter(), time.process_time()
-        search.search_products(session, parse_query(text, limit=10))
+        search.search(session, parse_query(text, limit=10))
         elapsed = (time.perf_counter() - started) * 1000
         cpu_ms.append((time.process_time() - cpu_started) * 1000)
         session.rollback()  # end the read transaction, as a request would
@@ -150,6 +176,14 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
             if n_clients == 1:
                 # Alone, a query's CPU time is what it would take on an idle core: the machine is shared.
                 results[f"{mode}/{n_clients}"].update(cpu_p50_ms=percentile(cpu_ms, 50), cpu_p95_ms=percentile(cpu_ms, 95))
+        negated = [text + RULED_OUT[i % len(RULED_OUT)] for i, text in enumerate(queries)] * rounds
+        cpu_ms.clear()
+        latencies = [one(search, text) for text in negated]
+        results[f"{mode}, ruled out/1"] = {
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95), "n": len(negated),
+            "qps": 1000 * len(latencies) / sum(latencies),
+            "cpu_p50_ms": percentile(cpu_ms, 50), "cpu_p95_ms": percentile(cpu_ms, 95),
+        }
     return {"rss_mb": _rss_mb(), "rss_growth_mb": _rss_mb() - rss_start, "peak_rss_mb": _peak_rss_mb(),
             "latency": results}
 
@@ -192,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_size(size: int, r: dict[str, Any]) -> None:
-    print(f"\n== {size:,} products ==")
+    variants = f", {r['variants']:,} variants" if r.get("variants") is not None else ", no variants table"
+    print(f"\n== {size:,} products{variants} ==")
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["seed_phases_s"].items())
     print(f"build: seed + FTS5 {r['seed_s']:.1f} s ({phases})")
     if "dense" in r:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
 from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Modifier, Order,
                          OrderLine, OrderStatus, Product, User, UserRole, Variant, utcnow)
 from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
+from shop.search.query import MAX_EXCLUSIONS
 from shop.variants import OptionsProblem, resolve_modifiers, resolve_variant
 
 if TYPE_CHECKING:
@@ -331,14 +332,21 @@ def list_products(
     sort: SortOrder = SortOrder.relevance,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    exclude: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] | None,
+                       Query(max_length=MAX_EXCLUSIONS, description="words or option values ruled out")] = None,
+    said: Annotated[str | None, Query(max_length=500, description="the customer's own words: filters they did "
+                                                                 "not say are searched as words")] = None,
 ) -> schemas.SearchResult:
     if min_price is not None and max_price is not None and min_price > max_price:
         raise HTTPException(422, f"min_price ({min_price:g}) is above max_price ({max_price:g})")
     query = parse_query(q, category=category, brand=brand, color=color, size=size, min_price=min_price,
-                        max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset)
-    total, hits = search.search_products(session, query)
+                        max_price=max_price, in_stock=in_stock, sort=sort, limit=limit, offset=offset,
+                        exclude=exclude or (), said=said)
+    outcome = search.search(session, query)
     return schemas.SearchResult(
-        total=total, items=[to_schema(schemas.ProductSummary, product, match=why) for product, why in hits]
+        total=outcome.total,
+        items=[to_schema(schemas.ProductSummary, product, match=why) for product, why in outcome.hits],
+        applied=outcome.applied, relaxed=outcome.relaxed, ignored=outcome.ignored, similar_only=outcome.similar_only,
     )
 
 

@@ -103,8 +103,16 @@ class Product(ProductSummary):
 
 
 class SearchResult(BaseModel):
+    """A page of products, and what the search understood: the filters it applied, those it dropped to find
+    anything (``relaxed``, in order) and those it could not use (``ignored``: not said, not in the catalog, or
+    ruled out by the customer), so a reply can say what was understood."""
+
     total: int
     items: list[ProductSummary]
+    applied: dict[str, Any] = Field(default_factory=dict)  # {"query": "running shoes", "brand": "Nike", ...}
+    relaxed: list[dict[str, Any]] = Field(default_factory=list)  # [{"filter": "max_price", "value": 50}]
+    ignored: list[dict[str, str]] = Field(default_factory=list)  # [{"filter", "value", "reason"}]
+    similar_only: bool = False  # no result matched the words, only the meaning
 
 
 class NameCount(BaseModel):

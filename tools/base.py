@@ -134,6 +134,7 @@ class ToolContext:
 
     shop: ShopClient
     confirmation: Confirmation | None = None  # set by the agent when running a confirmed checkout/cancel
+    said: str | None = None  # the customer's own recent words, set by the agent: filters are grounded in them
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]

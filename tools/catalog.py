@@ -11,7 +11,8 @@ from tools.base import Action, Money, ProductId, SortOrder, ToolContext, tool
 
 
 class SearchProducts(Action):
-    """Search the catalog by words and optional filters."""
+    """Search the catalog by words and optional filters; exclude lists what the customer ruled out
+    ("without straw", "not leather", "anything but black")."""
 
     action: Literal["search_products"] = "search_products"
     query: Annotated[str, Field(min_length=1, max_length=200)]
@@ -23,6 +24,7 @@ class SearchProducts(Action):
     max_price: Money | None = None
     sort: SortOrder | None = None
     limit: Annotated[int, Field(ge=1, le=20)] | None = None
+    exclude: Annotated[list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=8)] | None = None
 
 
 class GetProduct(Action):
@@ -49,13 +51,18 @@ class Recommend(Action):
 
 
 DEFAULT_RESULTS = 5  # a spoken answer can only carry a few products
+MAX_SAID_CHARS = 500  # the shop's limit on ``said``; the latest words matter most
 
 
 @tool(SearchProducts, label="Searching the catalog…")
 async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, Any]:
+    """The shop grounds the filters in the customer's words (``said``): one the model chose but the customer
+    did not say is searched for as words, one they ruled out is excluded (docs/retrieval.md)."""
     params = args.args()
     params["q"] = params.pop("query")
     params.setdefault("limit", DEFAULT_RESULTS)
+    if ctx.said:
+        params["said"] = ctx.said[-MAX_SAID_CHARS:]
     return await ctx.shop.get("/products", **params)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ count ::= [1-9] [0-9]?
 limit ::= [1-9] | "1" [0-9] | "20"
 count0 ::= [0-9] [0-9]?
 order ::= [0-9]{1,12}
-search ::= "search " words ("; brand " words)? ("; color " words)? ("; size " size)? ("; min " num)? ("; max " num)? ("; sort " sortorder)? ("; n " limit)?
+search ::= "search " words searchfacets ("; size " size)? ("; min " num)? ("; max " num)? ("; sort " sortorder)? ("; n " limit)?
 status ::= "status" (" " order)?
 cancel ::= "cancel " order
 """
@@ -102,9 +102,55 @@ def _alternatives(options: list[str]) -> str:
     return " | ".join(f'"{option}"' for option in options)
 
 
-@cache
-def grammar(shown_count: int, cart_count: int) -> str:
-    """GBNF for one turn: every string it accepts decodes to a valid action on this screen."""
+MAX_SAID_WORDS = 3  # a brand or colour is at most this many words ("rose gold", "harbor and pine")
+# A said phrase never starts or ends with these: "the nike", "black for" are no brand or colour.
+_NOT_A_FACET_EDGE = frozenset({
+    "a", "an", "the", "i", "me", "my", "you", "it", "for", "in", "on", "with", "without", "and", "or", "to", "of",
+    "some", "any", "want", "need", "show", "find", "get", "please", "under", "over", "no", "not", "is", "are",
+    "that", "this", "one", "ones", "like", "but", "than", "from", "dollars", "bucks",
+})
+# What follows these was ruled out ("without glass beads", "anything but black"): never a brand or colour.
+_RULES_OUT = frozenset({"no", "not", "without", "except", "excluding", "but", "than"})
+_GRAMMAR_WORD = re.compile(r"^[a-z0-9][a-z0-9' .&+-]{0,47}$")
+
+
+def said_phrases(*texts: str) -> tuple[str, ...]:
+    """Every run of 1-3 words of the customer's (spoken-form) words that could name a brand or colour.
+
+    The per-turn grammar admits only these as a search's ``brand`` and ``color``: a filter value must be
+    something the customer said (issue 12: "brand: Water Bottle" for "a water bottle" is still possible,
+    and the shop then searches those words; an invented brand is not), and not right after a word that
+    rules it out ("anything but black" offers no "black"; the shop excludes it from the customer's words).
+    """
+    phrases: dict[str, None] = {}
+    for text in texts:
+        words = text.split()
+        for start in range(len(words)):
+            for length in range(1, MAX_SAID_WORDS + 1):
+                run = words[start : start + length]
+                if len(run) < length or run[0] in _NOT_A_FACET_EDGE or run[-1] in _NOT_A_FACET_EDGE:
+                    continue
+                if start and words[start - 1] in _RULES_OUT:
+                    continue
+                phrase = " ".join(run)
+                if _GRAMMAR_WORD.match(phrase) and '"' not in phrase:
+                    phrases[phrase] = None
+    return tuple(sorted(phrases, key=len, reverse=True))  # longest first, as for references
+
+
+def _search_facets(said: tuple[str, ...]) -> str:
+    if not said:
+        return "searchfacets ::= \"\""
+    return f'searchfacets ::= ("; brand " said)? ("; color " said)?\nsaid ::= {_alternatives(list(said))}'
+
+
+@lru_cache(maxsize=256)
+def grammar(shown_count: int, cart_count: int, said: tuple[str, ...] | None = None) -> str:
+    """GBNF for one turn: every string it accepts decodes to a valid action on this screen.
+
+    ``said``: the phrases a search's brand and colour may take (:func:`said_phrases` of the customer's
+    words); None admits any words (a caller that does not know the utterance).
+    """
     shown_count, cart_count = min(shown_count, MAX_REFS), min(cart_count, MAX_REFS)
     refs = [str(i) for i in range(1, shown_count + 1)] + [f"c{i}" for i in range(1, cart_count + 1)]
     # Longer alternatives first keeps "12" from being read as "1" followed by junk in the decoder's regexes.
@@ -112,7 +158,9 @@ def grammar(shown_count: int, cart_count: int) -> str:
     actions = ["search", '"recommend" (" " words)?', '"cart"', '"checkout"', "status", '"orders"', "cancel", '"faq"',
                f'"reply " ({_alternatives(list(REPLY_CODES))})', f'"clarify " ({_alternatives(list(CLARIFY_CODES))})',
                f'"handoff" (" " ({_alternatives(list(HANDOFF_CODES))}))?']
-    rules = [_COMMON_RULES.strip(), f"sortorder ::= {_alternatives(list(SORT_ORDERS))}"]
+    facets = ('searchfacets ::= ("; brand " words)? ("; color " words)?' if said is None
+              else _search_facets(said))
+    rules = [_COMMON_RULES.strip(), facets, f"sortorder ::= {_alternatives(list(SORT_ORDERS))}"]
     if refs:
         rules.append(f"ref ::= {_alternatives(refs)}")
         actions[1] = '"recommend" (" like " ref | " " words)?'

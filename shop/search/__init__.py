@@ -8,6 +8,7 @@ Read in this order:
 - :mod:`shop.search.lexical`: the FTS5 index and BM25 ranking (``LIKE`` off SQLite).
 - :mod:`shop.search.dense`: the product vectors in ChromaDB, kept in sync with the catalog.
 - :mod:`shop.search.hybrid`: dense neighbours filtered in SQL, fused with the lexical ranking.
+- :mod:`shop.search.resolve`: filters grounded in the catalog, and relaxed (saying what) until something matches.
 
 :class:`CatalogSearch` is the entry point: the shop app owns one, lexical until the server attaches a
 synced dense index (``search.use_dense_index(index)``). Nothing here is module-level state.
@@ -23,12 +24,13 @@ from sqlalchemy.orm import Session
 from shop.search.hybrid import dense_search, hybrid_search
 from shop.search.lexical import SearchHit, drop_search_index, ensure_search_index, lexical_search
 from shop.search.query import ParsedQuery, SortOrder, parse_query
+from shop.search.resolve import CatalogVocabulary, SearchOutcome, ground_in_catalog, search_relaxing
 
 if TYPE_CHECKING:  # the dense side pulls in chromadb/onnxruntime: imported only when a dense index is used
     from shop.search.dense import DenseIndex
 
 __all__ = [
-    "CatalogSearch", "ParsedQuery", "SearchHit", "SortOrder", "dense_search", "drop_search_index",
+    "CatalogSearch", "ParsedQuery", "SearchHit", "SearchOutcome", "SortOrder", "dense_search", "drop_search_index",
     "ensure_search_index", "hybrid_search", "lexical_search", "parse_query",
 ]
 
@@ -38,6 +40,7 @@ class CatalogSearch:
 
     def __init__(self, dense_index: DenseIndex | None = None) -> None:
         self._dense_index = dense_index
+        self.vocabulary = CatalogVocabulary()
         # Vector lookups run here while the request's thread ranks lexically (threads start on first use).
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense-search")
 
@@ -49,8 +52,15 @@ class CatalogSearch:
         """Make searches hybrid with ``index`` (attach it after ``index.sync``); None: lexical only."""
         self._dense_index = index
 
+    def search(self, session: Session, query: ParsedQuery) -> SearchOutcome:
+        """The customer-facing search: filters grounded in the catalog, relaxed until something matches
+        (:mod:`shop.search.resolve`), with what was applied, relaxed and ignored."""
+        grounded = ground_in_catalog(query, self.vocabulary.facets(session))
+        return search_relaxing(lambda q: self.search_products(session, q), grounded)
+
     def search_products(self, session: Session, query: ParsedQuery) -> tuple[int, list[SearchHit]]:
-        """How many products match ``query`` and its page, each with why it matched (None without search words)."""
+        """How many products match ``query`` as given and its page, each with why it matched (None without
+        search words). No grounding, no relaxation: see :meth:`search`."""
         index = self._dense_index
         if index is None:
             return lexical_search(session, query)

@@ -3,18 +3,27 @@
 Category and brand are matched against the shop's own spellings ("running shoe" finds "Running Shoes")
 once, so the filter itself is a plain equality that can use the column's index. A category the shop
 lacks ("shoes") is not an error for a voice user: its words are searched for instead.
+
+What the customer ruled out (``ParsedQuery.exclude``) drops a product when its text mentions it (name,
+brand, category or description; on SQLite through the FTS5 index, so "straws" counts for "straw") unless
+the text itself rules it out too ("BPA-free", "no straw", "without straw" stay for "without straw"), or
+when every value of one of its options is ruled out (a shirt only in black, for "anything but black"; one
+also in navy stays, since a navy variant is what the customer can still have; the same for any option: a
+bag whose only Material is Leather goes for "not leather").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, Text, cast, exists, false, func, text
+from sqlalchemy import (ColumnElement, Engine, Text, and_, cast, exists, false, func, literal_column, not_, or_, select,
+                        table, text)
 from sqlalchemy.orm import Session
 
-from shop.models import Product
-from shop.search.query import MAX_TERMS, ParsedQuery, singular
+from shop.models import Product, ProductOption
+from shop.search.query import MAX_TERMS, WORD, ParsedQuery, singular
 
 
 @dataclass(frozen=True)
@@ -22,13 +31,17 @@ class CatalogFilters:
     """The SQL conditions of one query, and the search words an unknown category turned into."""
 
     keys: tuple[ColumnElement[bool], ...]  # category and brand: equalities on indexed columns, the narrowest
-    rows: tuple[ColumnElement[bool], ...]  # color, size, price and stock: checked row by row
+    rows: tuple[ColumnElement[bool], ...]  # color, size, price, stock, ruled-out option values: row by row
     unknown_category: bool  # a category was given that the shop does not have
     extra_terms: tuple[str, ...]  # that category's words, searched for instead
+    # Ruled-out words in the text: as SQL (for dense neighbours and plain listings) and as an FTS5 expression
+    # to remove from a text match ("" when none), where they cost next to nothing.
+    unmentioned: tuple[ColumnElement[bool], ...] = ()
+    fts_unmentioned: str = ""
 
     @property
     def all(self) -> list[ColumnElement[bool]]:
-        return [*self.keys, *self.rows]
+        return [*self.keys, *self.rows, *self.unmentioned]
 
     def terms(self, query: ParsedQuery) -> tuple[str, ...]:
         """The lexical search words: the query's, then an unknown category's."""
@@ -63,7 +76,64 @@ def catalog_filters(session: Session, query: ParsedQuery) -> CatalogFilters:
         rows.append(Product.price <= query.max_price)
     if query.in_stock:
         rows.append(Product.stock > 0)
-    return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms)
+    values = query.exclude if query.option_exclusions is None else query.option_exclusions
+    if values:  # only these can rule a product out by its options, which costs a JSON scan per row
+        rows += [not_(_only_values(session, column, values)) for column in (Product.colors, Product.sizes)]
+        rows.append(not_(_an_option_only(session, values)))
+    unmentioned = tuple(_not_mentioned(session, phrase, f"exclusion_{number}")
+                        for number, phrase in enumerate(query.exclude))
+    return CatalogFilters(tuple(keys), tuple(rows), unknown_category, extra_terms, unmentioned,
+                          fts_unmentioned(query.exclude))
+
+
+# How a product's own text says it is free of something: "straw" in "no straw" or "straw-free" is no mention.
+_SELF_NEGATIONS = ("no {}", "without {}", "{} free", "non {}")
+
+
+def _mention(phrase: str) -> str:
+    """FTS5: the text mentions ``phrase`` other than to say it is free of it. Phrases hold only [a-z0-9] words."""
+    said = " ".join(WORD.findall(phrase))
+    return f'("{said}" NOT (' + " OR ".join(f'"{form.format(said)}"' for form in _SELF_NEGATIONS) + "))"
+
+
+def fts_unmentioned(exclude: tuple[str, ...]) -> str:
+    """What to append to an FTS5 MATCH so it leaves out the products that mention a ruled-out phrase."""
+    return " NOT (" + " OR ".join(_mention(phrase) for phrase in exclude) + ")" if exclude else ""
+
+
+def _not_mentioned(session: Session, phrase: str, name: str) -> ColumnElement[bool]:
+    """The product's text does not mention ``phrase`` (``name``: the statement's bind parameter for it)."""
+    words = WORD.findall(phrase)
+    if is_sqlite(session):
+        # Imported here: lexical imports this module.
+        from shop.search.lexical import FTS_TABLE
+
+        mentions = (select(literal_column("rowid")).select_from(table(FTS_TABLE))
+                    .where(text(f"{FTS_TABLE} MATCH :{name}").bindparams(**{name: _mention(phrase)})))
+        return literal_column("products.rowid").not_in(mentions)
+    said = " ".join(words)
+    mentioned = or_(*(column.ilike(f"%{said}%") for column in (Product.name, Product.brand, Product.category,
+                                                                  Product.description)))
+    free_of = or_(*(Product.description.ilike(f"%{form.format(said)}%") for form in _SELF_NEGATIONS))
+    return not_(and_(mentioned, not_(free_of)))
+
+
+def _only_values(session: Session, column: ColumnElement, exclude: tuple[str, ...]) -> ColumnElement[bool]:
+    """``column`` (a JSON list of option values) is not empty and every value in it is ruled out."""
+    ruled_out = [phrase.lower() for phrase in exclude]
+    if is_sqlite(session):
+        element = func.json_each(column).table_valued("value")
+        other = exists().select_from(element).where(func.lower(element.c.value).not_in(ruled_out))
+        # A plain substring test first: only rows whose list names a ruled-out value at all pay for the JSON scan.
+        named = or_(*(func.instr(func.lower(cast(column, Text)), f'"{value}"') > 0 for value in ruled_out))
+        return and_(named, func.json_array_length(column) > 0, not_(other))
+    # Portable fallback, stricter: a list holding a ruled-out value at all.
+    return or_(*(func.lower(cast(column, Text)).contains(f'"{value}"', autoescape=True) for value in ruled_out))
+
+
+def _an_option_only(session: Session, exclude: tuple[str, ...]) -> ColumnElement[bool]:
+    """One of the product's options (any name: Material, Storage, Roast...) has only ruled-out values."""
+    return exists().where(ProductOption.product_id == Product.id, _only_values(session, ProductOption.values, exclude))
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
@@ -101,5 +171,10 @@ def _distinct_values(session: Session, column: ColumnElement) -> list[str]:
 
 def _canonical(session: Session, column: ColumnElement, value: str) -> str | None:
     """The stored spelling of a category or brand ("running shoe" -> "Running Shoes"), or None if unknown."""
+    return canonical_name(value, _distinct_values(session, column))
+
+
+def canonical_name(value: str, stored_values: Iterable[str]) -> str | None:
+    """The one of ``stored_values`` that ``value`` names, up to case, spacing and plurals; None if none."""
     wanted = _comparable_name(value)
-    return next((stored for stored in _distinct_values(session, column) if _comparable_name(stored) == wanted), None)
+    return next((stored for stored in stored_values if _comparable_name(stored) == wanted), None)

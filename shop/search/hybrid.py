@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
 from shop.search.filters import CatalogFilters, catalog_filters
@@ -59,8 +59,15 @@ def _passing(session: Session, neighbours: list[tuple[str, float]], filters: Cat
     return [(pid, sim) for pid, sim in neighbours if pid in passing][:depth]
 
 
-def _load(session: Session, ids: list[str]) -> dict[str, Product]:
-    return {p.id: p for p in session.execute(select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
+def _load(session: Session, ids: list[str], details: bool = True) -> dict[str, Product]:
+    """Products by id; ``details=False`` without their options and variants (enough to rank or sort them).
+
+    With details, products already loaded without them are loaded again, their variants included."""
+    if not ids:
+        return {}
+    statement = select(Product).where(Product.id.in_(ids))
+    statement = statement.execution_options(populate_existing=True) if details else statement.options(lazyload("*"))
+    return {p.id: p for p in session.execute(statement).scalars()}
 
 
 def dense_search(session: Session, query: ParsedQuery, index: DenseIndex) -> tuple[int, list[SearchHit]]:
@@ -94,7 +101,8 @@ def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex,
     text, fetch = _dense_request(query, filters, depth)
     neighbours = workers.submit(index.search, text, fetch)
     lexical_total, lexical = lexical_search(
-        session, replace(query, sort=SortOrder.relevance, limit=depth, offset=0), filters, explain=False
+        session, replace(query, sort=SortOrder.relevance, limit=depth, offset=0), filters, explain=False,
+        details=False,
     )
     dense = _passing(session, neighbours.result(), filters, depth)
 
@@ -108,13 +116,13 @@ def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex,
     products = {product.id: product for product, _ in lexical}
     ordered = sorted(scores, key=lambda pid: scores[pid], reverse=True)  # stable: ties keep lexical order
     if query.sort is not SortOrder.relevance:
-        products.update(_load(session, [pid for pid in ordered if pid not in products]))
+        products.update(_load(session, [pid for pid in ordered if pid not in products], details=False))
         key, descending = {SortOrder.price_asc: (lambda p: p.price, False),
                            SortOrder.price_desc: (lambda p: p.price, True),
                            SortOrder.rating: (lambda p: p.rating, True)}[query.sort]
         ordered.sort(key=lambda pid: key(products[pid]), reverse=descending)
     page = ordered[query.offset : query.offset + query.limit]
-    products.update(_load(session, [pid for pid in page if pid not in products]))
+    products.update(_load(session, page))  # the page with its variants, as the API shows them
 
     lexical_ids = {product.id for product, _ in lexical}
     total = lexical_total + sum(1 for pid, _ in dense if pid not in lexical_ids)

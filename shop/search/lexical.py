@@ -14,7 +14,7 @@ large catalog fast: it ranks hundreds of rows where OR ranks tens of thousands.
 from __future__ import annotations
 
 from sqlalchemy import CTE, ColumnElement, Engine, Select, case, func, literal_column, or_, select, table, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
 from shop.search.filters import CatalogFilters, catalog_filters, is_sqlite
@@ -102,13 +102,16 @@ _ORDERINGS = {
 
 
 def lexical_search(session: Session, query: ParsedQuery, filters: CatalogFilters | None = None, *,
-                   use_fts: bool | None = None, explain: bool = True) -> tuple[int, list[SearchHit]]:
+                   use_fts: bool | None = None, explain: bool = True,
+                   details: bool = True) -> tuple[int, list[SearchHit]]:
     """Filter and rank products lexically; ``use_fts`` defaults to "database is SQLite".
 
     Returns the number of matching products and the requested page with a match explanation each
     (``explain=False`` leaves them None: the hybrid ranker explains only the page it shows). With
     :data:`ALL_WORDS_ENOUGH` or more products matching every word, only those match; otherwise any word counts.
-    ``filters`` are ``query``'s, when the caller has resolved them already.
+    ``filters`` are ``query``'s, when the caller has resolved them already. ``details=False`` loads the
+    products without their options, variants and modifiers: ranking candidates need only their columns, and
+    loading the variants of 100 candidates was most of a hybrid search's time.
     """
     if use_fts is None:
         use_fts = is_sqlite(session)
@@ -117,7 +120,7 @@ def lexical_search(session: Session, query: ParsedQuery, filters: CatalogFilters
     terms = filters.terms(query)
 
     if terms and use_fts:
-        total, page = _fts_search(session, query, terms, filters)
+        total, page = _fts_search(session, query, terms, filters, details)
     else:
         if not terms:
             statement = select(Product).where(*filters.all)
@@ -127,7 +130,7 @@ def lexical_search(session: Session, query: ParsedQuery, filters: CatalogFilters
             statement = select(Product).where(score > 0, *filters.all)
             ordering = _ORDERINGS.get(query.sort, (score.desc(), Product.rating.desc()))
         total = _count(session, statement)
-        page = _page(session, statement, ordering, query)
+        page = _page(session, statement, ordering, query, details)
     return total, [(product, explain_match(product, terms) if terms and explain else None) for product in page]
 
 
@@ -209,14 +212,16 @@ def _count(session: Session, statement: Select) -> int:
     return session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
 
 
-def _page(session: Session, statement: Select, ordering: tuple, query: ParsedQuery) -> list[Product]:
-    return list(session.execute(
-        statement.order_by(*ordering, Product.id).offset(query.offset).limit(query.limit)
-    ).scalars())
+def _page(session: Session, statement: Select, ordering: tuple, query: ParsedQuery,
+          details: bool = True) -> list[Product]:
+    statement = statement.order_by(*ordering, Product.id).offset(query.offset).limit(query.limit)
+    if not details:
+        statement = statement.options(lazyload("*"))
+    return list(session.execute(statement).scalars())
 
 
 def _fts_search(session: Session, query: ParsedQuery, terms: tuple[str, ...],
-                filters: CatalogFilters) -> tuple[int, list[Product]]:
+                filters: CatalogFilters, details: bool = True) -> tuple[int, list[Product]]:
     """The FTS5 path of :func:`lexical_search`: all words first, any word if too few products have them all.
 
     Category/brand narrow the text match itself (see :func:`_fts_matches`); the row filters are checked on
@@ -226,6 +231,7 @@ def _fts_search(session: Session, query: ParsedQuery, terms: tuple[str, ...],
     by_relevance = query.sort is SortOrder.relevance
     total, page = 0, []
     for match in fts_match_expressions(terms):
+        match = f"({match}){filters.fts_unmentioned}"  # ruled-out words leave the text match itself
         statement, matches = _matched_products(match, filters, scored=by_relevance, best=query.offset + query.limit)
         counted = (_matched_products(match, filters, scored=False)[0] if filters.rows
                    else _fts_matches(match, filters.keys, scored=False))
@@ -234,5 +240,5 @@ def _fts_search(session: Session, query: ParsedQuery, terms: tuple[str, ...],
             break
     if total:
         ordering = (matches.c.score.asc(), Product.rating.desc()) if by_relevance else _ORDERINGS[query.sort]
-        page = _page(session, statement, ordering, query)
+        page = _page(session, statement, ordering, query, details)
     return total, page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.compact.codec import REPLY_CODES, CannedTexts, Screen, decode, default_texts, grammar
+from agent.compact.codec import REPLY_CODES, CannedTexts, Screen, decode, default_texts, grammar, said_phrases
 
 SHOWN = [{"id": "p7", "name": "Trailblaze Men's Trail Running Shoe", "brand": "Nordpeak", "price": 89.99,
           "colors": ["Black", "Navy Blue"], "sizes": ["9", "10.5"]},
@@ -80,3 +80,25 @@ def test_missing_code_texts_are_reported(tmp_path) -> None:
     path.write_text("reply: {hello: hi}\nclarify: {}\nhandoff: {}\n")
     with pytest.raises(ValueError, match="reply.thanks"):
         CannedTexts.load(path)
+
+
+def test_search_brand_and_colour_are_limited_to_words_the_customer_said() -> None:
+    said = said_phrases("black nike running shoes under 50 dollars")
+    assert {"nike", "black", "black nike", "running shoes"} <= set(said)
+    assert not {"under 50", "50 dollars", "shoes under"} & set(said)  # edges that name no brand or colour
+    text = grammar(0, 0, said)
+    rules = dict(rule.split(" ::= ", 1) for rule in text.splitlines())
+    assert rules["searchfacets"] == '("; brand " said)? ("; color " said)?'
+    assert sorted(rules["said"].replace('"', "").split(" | ")) == sorted(said)
+    assert "water bottle" not in rules["said"]
+
+
+def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
+    text = grammar(0, 0, ())
+    assert '"; brand "' not in text and '"; color "' not in text
+    assert '"; brand " words' in grammar(0, 0)  # a caller that knows no utterance: any words, as before
+
+
+def test_a_ruled_out_word_is_no_brand_or_colour_in_the_grammar() -> None:
+    said = set(said_phrases("a jacket anything but black without a hood"))
+    assert "jacket" in said and "black" not in said

@@ -130,3 +130,22 @@ def test_the_shop_api_answers_with_the_search_it_owns(shop_db: Database, index: 
 def test_filler_only_query_is_a_listing(session: Session, hybrid: CatalogSearch) -> None:
     total, hits = hybrid.search_products(session, parse_query("show me something please", limit=5))
     assert total > 100 and all(why is None for _, why in hits)
+
+
+def test_a_lexical_miss_falls_back_to_products_similar_in_meaning(session: Session, hybrid: CatalogSearch) -> None:
+    query = parse_query("labtop", limit=3)
+    assert lexical_search(session, query)[0] == 0  # no word matches: lexical alone would strand the customer
+    outcome = hybrid.search(session, query)
+    assert outcome.similar_only and outcome.hits[0][0].category == "Laptops"
+
+
+def test_nothing_found_only_when_nothing_is_close(session: Session, hybrid: CatalogSearch) -> None:
+    outcome = hybrid.search(session, parse_query("zqxv blorft quimbly", limit=3))
+    assert (outcome.total, outcome.hits, outcome.similar_only) == (0, [], False)
+
+
+def test_exclusions_hold_for_dense_neighbours_too(session: Session, hybrid: CatalogSearch) -> None:
+    outcome = hybrid.search(session, parse_query("sneakers not leather", limit=20))
+    assert outcome.hits
+    for product, _ in outcome.hits:
+        assert "leather" not in f"{product.name} {product.description}".lower()

@@ -48,8 +48,12 @@ def test_brand_filter(client: TestClient, state) -> None:
     assert ids(items) == expected
 
 
-def test_unknown_brand_finds_nothing(client: TestClient) -> None:
-    assert client.get("/products", params={"brand": "No Such Brand"}).json() == {"total": 0, "items": []}
+def test_unknown_brand_is_searched_as_words_and_reported(client: TestClient, state) -> None:
+    """A brand the shop lacks filters nothing: its words are searched for ("brand: Sneaker" finds sneakers)."""
+    body = client.get("/products", params={"brand": "Sneaker", "limit": 50}).json()
+    assert body["ignored"] == [{"filter": "brand", "value": "Sneaker", "reason": "not in catalog"}]
+    assert "brand" not in body["applied"] and body["applied"]["query"] == "sneaker"
+    assert body["items"] and all("sneaker" in item["name"].lower() for item in body["items"][:3])
 
 
 def test_price_range(client: TestClient, state) -> None:
