@@ -219,3 +219,7 @@ Money = Annotated[float, Field(ge=0, le=1_000_000, description="amount in the sh
 ProductId = Annotated[str, Field(min_length=1, max_length=32, description="a product id shown earlier, e.g. p12")]
 Quantity = Annotated[int, Field(ge=1, le=99)]
 SortOrder = Literal["relevance", "price_asc", "price_desc", "rating"]
+OptionName = Annotated[str, Field(min_length=1, max_length=40)]
+OptionValue = Annotated[str, Field(min_length=1, max_length=80)]
+Options = Annotated[dict[OptionName, OptionValue], Field(
+    max_length=5, description='{option name: value}, e.g. {"Storage": "256 GB"}; color and size are shorthands')]

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from tools.base import Action, Money, ProductId, SortOrder, ToolContext, tool
+from tools.base import Action, Money, Options, ProductId, SortOrder, ToolContext, tool
+from tools.variants import SHORTHANDS, key
 
 
 class SearchProducts(Action):
-    """Search the catalog by words and optional filters."""
+    """Search the catalog by words and optional filters; options ({name: value}) filter by any product option."""
 
     action: Literal["search_products"] = "search_products"
     query: Annotated[str, Field(min_length=1, max_length=200)]
@@ -19,6 +20,7 @@ class SearchProducts(Action):
     brand: str | None = None
     color: str | None = None
     size: str | None = None
+    options: Options | None = None
     min_price: Money | None = None
     max_price: Money | None = None
     sort: SortOrder | None = None
@@ -55,8 +57,25 @@ DEFAULT_RESULTS = 5  # a spoken answer can only carry a few products
 async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, Any]:
     params = args.args()
     params["q"] = params.pop("query")
+    for name, value in _option_params(params.pop("options", {})).items():
+        params.setdefault(name, value)  # an explicit color/size wins over the same option in ``options``
     params.setdefault("limit", DEFAULT_RESULTS)
     return await ctx.shop.get("/products", **params)
+
+
+def _option_params(options: dict[str, str]) -> dict[str, Any]:
+    """Options as the shop's query parameters: Color and Size as ``color``/``size``, others ``option=Name:Value``."""
+    params: dict[str, Any] = {}
+    others = []
+    for name, value in options.items():
+        shorthand = next((s for s, spellings in SHORTHANDS.items() if key(name) in spellings), None)
+        if shorthand:
+            params[shorthand] = value
+        else:
+            others.append(f"{name}:{value}")
+    if others:
+        params["option"] = others
+    return params
 
 
 @tool(GetProduct, label="Looking up the product…")

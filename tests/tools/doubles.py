@@ -1,0 +1,61 @@
+"""Test doubles for the tools tests (never used by the product)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+
+class VariantShopDouble(httpx.AsyncBaseTransport):
+    """Stands in for the shop's ``POST /cart/items`` with variants, as docs/shop-api.md documents it: options
+    must name one variant exactly (the shop's own spelling, case aside), else 422 with the product's options."""
+
+    def __init__(self, product: dict[str, Any]) -> None:
+        self.product = product
+        self.bodies: list[dict[str, Any]] = []
+        self.lines: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(await request.aread())
+        self.bodies.append(body)
+        wanted = {**(body.get("options") or {})}
+        for shorthand in ("color", "size"):
+            if body.get(shorthand):
+                wanted[shorthand.capitalize()] = body[shorthand]
+        names = {o["name"].lower(): o for o in self.product["options"]}
+        chosen = {}
+        for name, value in wanted.items():
+            option = names.get(name.lower())
+            value = next((v for v in (option or {}).get("values", []) if v.lower() == str(value).lower()), None)
+            if value is None:
+                return self._refuse(f"{self.product['name']} has no {name} {wanted[name]}")
+            chosen[option["name"]] = value
+        modifiers = {m["name"].lower(): m for m in self.product.get("modifiers", [])}
+        if any(str(m).lower() not in modifiers for m in body.get("modifiers") or []):
+            return self._refuse("no such add-on")
+        variant = next((v for v in self.product["variants"] if all(v["options"][k] == c for k, c in chosen.items())
+                        and len(chosen) == len(self.product["options"])), None)
+        if variant is None:
+            return self._refuse("say which variant")
+        picked = [modifiers[str(m).lower()] for m in body.get("modifiers") or []]
+        self.lines.append({"product_id": self.product["id"], "name": self.product["name"], "quantity": body["quantity"],
+                           "variant_id": variant["id"], "options": variant["options"],
+                           "modifiers": [m["name"] for m in picked],
+                           "unit_price": variant["price"] + sum(m["price"] for m in picked)})
+        subtotal = sum(line["unit_price"] * line["quantity"] for line in self.lines)
+        return httpx.Response(200, json={"lines": self.lines, "item_count": len(self.lines), "subtotal": subtotal})
+
+    def _refuse(self, message: str) -> httpx.Response:
+        return httpx.Response(422, json={"detail": {"code": "no_such_variant", "message": message,
+                                                    "options": self.product["options"],
+                                                    "modifiers": self.product.get("modifiers", [])}})
+
+
+LATTE = {"id": "p90", "name": "Latte",
+         "options": [{"name": "Size", "values": ["Small", "Large"]}],
+         "variants": [{"id": "v1", "options": {"Size": "Small"}, "price": 3.8},
+                      {"id": "v2", "options": {"Size": "Large"}, "price": 4.3}],
+         "modifiers": [{"id": "m1", "name": "Oat milk", "price": 0.5, "group": "Milk"},
+                       {"id": "m2", "name": "Extra shot", "price": 0.7, "group": None}]}
