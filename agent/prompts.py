@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from prompts import PROMPTS_DIR
 from tools.base import TOOLS
+from tools.variants import describe, modifier_names
 
 HISTORY_TURNS = 6  # recent messages kept in the prompt: enough for "the second one", cheap enough for 270M
 
@@ -37,6 +38,13 @@ def _money(value: float | int | None) -> str:
     return f"{float(value or 0):,.2f}"
 
 
+def line_label(line: dict[str, Any]) -> str:
+    """A cart or order line as spoken: "Latte, Large, Oat milk" (its options and add-ons after the name)."""
+    options = line.get("options") or {k: line[k] for k in ("color", "size") if line.get(k)}
+    variant = describe(options, modifier_names(line.get("modifiers")))
+    return f"{line.get('name', '')}, {variant}" if variant else str(line.get("name", ""))
+
+
 class Prompts:
     """Loads the templates once per process; ``reload()`` picks up edits."""
 
@@ -45,6 +53,7 @@ class Prompts:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(directory), undefined=jinja2.ChainableUndefined,
                                       autoescape=False)
         self.env.globals["money"] = _money
+        self.env.globals["line_label"] = line_label
 
     def reload(self) -> None:
         self.__dict__.pop("replies", None)

@@ -22,12 +22,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.compact.codec import Screen, decode, grammar
+from agent.compact.codec import Screen, TurnWords, decode, grammar
 from agent.compact.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
+from agent.variant_choice import question_data, settle_variant
 from tools import Action, parse_action
 from tools.base import action_schema
+from tools.variants import Unmatched
+from tools.vocabulary import CatalogWords
 
 MAX_ACTION_TOKENS = 96  # JSON mode: the longest valid action is well under this; it also bounds a rambling model
 MAX_COMPACT_TOKENS = 32  # compact mode: "search wireless headphones; color black; max 50" is ~12 tokens
@@ -85,10 +88,32 @@ class Understander:
         self._index = few_shot_index  # an agent.compact.fewshot.FewShotIndex, built on first use
         self._few_shot_cache = few_shot_cache
         self._index_lock = asyncio.Lock()
+        self.catalog = CatalogWords()  # the shop's words (options and their values); see use_vocabulary
+
+    def use_vocabulary(self, catalog: CatalogWords) -> None:
+        """The catalog's current words: search options in the per-turn grammar are the ones it has."""
+        self.catalog = catalog
 
     async def choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
                      cart: dict[str, Any] | None, results: list[str]) -> Decision:
         """Raises :class:`agent.llm.LLMError` when the model cannot be reached."""
+        decision = await self._choose(history, shown, cart, results)
+        if decision.action is not None:
+            said = history[-1]["content"] if history and history[-1].get("role") == "user" else ""
+            decision.action = self._settled(decision.action, shown, spoken_form(said))
+        return decision
+
+    def _settled(self, action: Action, shown: list[dict[str, Any]], utterance: str) -> Action:
+        """The variant picked in the product's own spelling, or a question naming what the product has."""
+        settled = settle_variant(action, shown, utterance)
+        if not isinstance(settled, Unmatched):
+            return settled
+        card = next((p for p in shown if p.get("id") == getattr(action, "product_id", None)), {})
+        question = self.prompts.reply("add_to_cart.unavailable", **question_data(settled, card.get("name")))
+        return parse_action({"action": "clarify", "question": question[:300]})
+
+    async def _choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
+                      cart: dict[str, Any] | None, results: list[str]) -> Decision:
         if self.options.mode == "compact":
             return await self._choose_compact(history, shown, cart, results)
         messages = self.prompts.messages(history, shown, cart, results)
@@ -115,10 +140,11 @@ class Understander:
             examples = await asyncio.to_thread(index.nearest, utterance, self.options.few_shot)
         prompt = render(PromptInput(utterance, screen.shown, screen.cart_lines, history[:-1], examples),
                         explain=self.options.explain)
-        completion = await self.llm.complete_raw(prompt, grammar=grammar(len(screen.shown), len(screen.cart_lines)),
+        words = TurnWords.of(screen, utterance, self.catalog.options)
+        completion = await self.llm.complete_raw(prompt, grammar=grammar(len(screen.shown), len(screen.cart_lines), words),
                                                  max_tokens=MAX_COMPACT_TOKENS, stop=["\n"])
         try:
-            action = decode(completion.content, screen, utterance or said)
+            action = decode(completion.content, screen, utterance or said, catalog=self.catalog.options)
         except ValueError:
             action = None  # only when the server ignored the grammar (a remote server may)
         return Decision(action, completion.content, time.perf_counter() - started)
