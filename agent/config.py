@@ -68,6 +68,9 @@ class Settings:
     # LLM_QUEUE_TIMEOUT: seconds a request may wait for a free slot of the embedded engine before LLM_TIMEOUT
     # starts counting: under load, requests queue; only a machine far past its capacity gives up on one.
     llm_queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S
+    # VOICESHOP_CATALOG_REFRESH_S: seconds between looks at the shop's catalog words (an unchanged catalog costs a
+    # 304); a new import reaches the ASR prompt, name correction and the grammar within this long; 0: read once
+    catalog_refresh_s: float = 30.0
     # Injected OpenAI-protocol transport (tests, eval harness): replaces both the server and the embedded engine.
     llm_transport: httpx.AsyncBaseTransport | None = None
 
@@ -82,6 +85,8 @@ class Settings:
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
         if not self.llm_queue_timeout_s >= 0:
             raise ValueError(f"LLM_QUEUE_TIMEOUT must be 0 or more seconds, not {self.llm_queue_timeout_s}")
+        if not self.catalog_refresh_s >= 0:
+            raise ValueError(f"VOICESHOP_CATALOG_REFRESH_S must be 0 or more seconds, not {self.catalog_refresh_s}")
         if self.llm_slots < 1:
             raise ValueError(f"LLM_SLOTS must be 1 or more, not {self.llm_slots}")
 

@@ -100,6 +100,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(tuple(f"VOICESHOP_ASR_{suffix}" for suffix in _ASR), tuple(("asr", name) for name in _ASR.values()),
              "tiny.en int8, VAD, beam 5",
              "Whisper model path/size, backend, prompt; see [docs/voice.md](docs/voice.md)"),
+    _one("VOICESHOP_CATALOG_REFRESH_S", "agent", "catalog_refresh_s", "`30`",
+         "seconds between looks at the shop's catalog words (brands, categories, option values) for the ASR "
+         "prompt, name correction and grammar; a new import is picked up within this long; `0` reads them once"),
     _one("VOICESHOP_DATA_DIR", "agent", "data_dir", "`var`", "conversations, shop database, Chroma, assembled model"),
     _one("DEMO_LOGIN", "agent", "demo_login", "`1`",
          "the seeded `demo` customer signs in without a password; `0` turns that off (then `demo` too needs one)"),

@@ -96,8 +96,18 @@ def _detail(response: httpx.Response) -> Any:
 
 
 def _structured_detail(response: httpx.Response) -> dict[str, Any] | None:
+    """The error's structured part: a dict ``detail``, or the fields beside a text ``detail`` (a 422 that lists a
+    product's options answers ``{"detail": "...", "options": [...]}``)."""
     detail = _detail(response)
-    return detail if isinstance(detail, dict) else None
+    if isinstance(detail, dict):
+        return detail
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(detail, str) and set(payload) - {"detail"}:
+        return {**payload, "message": detail}
+    return None
 
 
 def _error_detail(response: httpx.Response) -> str:

@@ -9,8 +9,9 @@ import httpx
 
 
 class VariantShopDouble(httpx.AsyncBaseTransport):
-    """Stands in for the shop's ``POST /cart/items`` with variants, as docs/shop-api.md documents it: options
-    must name one variant exactly (the shop's own spelling, case aside), else 422 with the product's options."""
+    """Stands in for the shop's ``POST /cart/items`` with variants, in the shape the brief documents: options
+    must name one variant exactly (the shop's own spelling, case aside), else 422 with the product's options
+    beside the message."""
 
     def __init__(self, product: dict[str, Any]) -> None:
         self.product = product
@@ -48,9 +49,9 @@ class VariantShopDouble(httpx.AsyncBaseTransport):
         return httpx.Response(200, json={"lines": self.lines, "item_count": len(self.lines), "subtotal": subtotal})
 
     def _refuse(self, message: str) -> httpx.Response:
-        return httpx.Response(422, json={"detail": {"code": "no_such_variant", "message": message,
-                                                    "options": self.product["options"],
-                                                    "modifiers": self.product.get("modifiers", [])}})
+        return httpx.Response(422, json={"detail": message, "product_id": self.product["id"],
+                                         "options": self.product["options"],
+                                         "modifiers": self.product.get("modifiers", [])})
 
 
 LATTE = {"id": "p90", "name": "Latte",
@@ -59,3 +60,30 @@ LATTE = {"id": "p90", "name": "Latte",
                       {"id": "v2", "options": {"Size": "Large"}, "price": 4.3}],
          "modifiers": [{"id": "m1", "name": "Oat milk", "price": 0.5, "group": "Milk"},
                        {"id": "m2", "name": "Extra shot", "price": 0.7, "group": None}]}
+
+
+class VocabularyShopDouble:
+    """Stands in for the shop's ``GET /catalog/vocabulary`` (with an ETag) or, with ``new=False``, for an older
+    shop that only has ``GET /categories`` and ``GET /brands``."""
+
+    def __init__(self, new: bool = True) -> None:
+        self.new = new
+        self.version = "v1"
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if self.new and path == "/catalog/vocabulary":
+            if request.headers.get("If-None-Match") == f'"{self.version}"':
+                return httpx.Response(304)
+            return httpx.Response(200, headers={"ETag": f'"{self.version}"'}, json={
+                "categories": [{"name": "Tea", "count": 2}, {"name": "Coffee", "count": 9}],
+                "brands": [{"name": "Kaffa", "count": 5}],
+                "options": [{"name": "Grind", "values": ["Whole Bean", "Espresso"]}],
+                "modifiers": ["Oat milk"]})
+        if not self.new and path == "/categories":
+            return httpx.Response(200, json=[{"name": "Toys", "count": 3}, {"name": "Books", "count": 9}])
+        if not self.new and path == "/brands":
+            return httpx.Response(200, json=[{"name": "Acme", "count": 1}, {"name": "Zentro", "count": 4}])
+        return httpx.Response(404, json={"detail": "Not Found"})
