@@ -52,12 +52,13 @@ class RecordingShopDouble(httpx.AsyncBaseTransport):
         return httpx.Response(200, json={"total": 0, "items": []})
 
 
-async def test_search_options_go_to_the_shop_as_query_parameters() -> None:
+async def test_search_options_reach_the_shop_as_filters_or_words() -> None:
     shop = RecordingShopDouble()
     async with httpx.AsyncClient(transport=shop, base_url="http://shop") as http:
         action = parse_action({"action": "search_products", "query": "phone", "color": "Black",
                                "options": {"Colour": "Red", "Storage": "256 GB", "Grind Size": "Fine"}})
         assert (await run_action(action, ToolContext(ShopClient(http)))).ok
     params = shop.requests[0].url.params
-    assert params["q"] == "phone" and params["color"] == "Black"  # the explicit shorthand wins
-    assert params.get_list("option") == ["Storage:256 GB", "Grind Size:Fine"]
+    assert params["color"] == "Black"  # the explicit shorthand wins over the same option in options
+    assert params["q"] == "phone 256 GB Fine"  # no option filter in the shop's search yet: the values are words
+    assert "option" not in params
