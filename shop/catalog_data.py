@@ -17,6 +17,23 @@ WAIST_SIZES = ("28", "30", "32", "34", "36", "38", "40")
 
 
 @dataclass(frozen=True)
+class PricedOption:
+    """An option besides colour and size whose values cost more or less: (value, amount added to the price)."""
+
+    name: str
+    values: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """A modifier sold with a line (gift wrap); one of a ``group`` at most."""
+
+    name: str
+    price: float
+    group: str | None = None
+
+
+@dataclass(frozen=True)
 class CategorySpec:
     """How to make plausible products of one category.
 
@@ -39,6 +56,8 @@ class CategorySpec:
     noun_prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: MappingProxyType({}))
     name_format: str = "{line} {audience}{tag}{noun}"
     weight: float = 1.0  # relative share of the catalog
+    options: tuple[PricedOption, ...] = ()  # after Color and Size; each product offers a run of the values
+    add_ons: tuple[AddOn, ...] = ()
 
 
 CATEGORIES: tuple[CategorySpec, ...] = (
@@ -122,6 +141,9 @@ CATEGORIES: tuple[CategorySpec, ...] = (
               "for everyday browsing and streaming"),
         colors=("Silver", "Space Grey", "Black", "Blue"),
         noun_prices=MappingProxyType({"Chromebook": (199.0, 599.0), "Gaming Laptop": (899.0, 2999.0)}),
+        options=(PricedOption("Storage", (("256 GB", 0.0), ("512 GB", 150.0), ("1 TB", 350.0))),),
+        add_ons=(AddOn("2-year protection plan", 129.0, "Protection"), AddOn("3-year protection plan", 189.0,
+                                                                             "Protection")),
     ),
     CategorySpec(
         name="Smartphones",
@@ -135,7 +157,8 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         uses=("for photography", "for mobile gaming", "for business", "for seniors who want simplicity",
               "for teens", "for travel"),
         colors=("Black", "White", "Blue", "Green", "Purple", "Graphite"),
-        sizes=("128 GB", "256 GB", "512 GB"),  # storage is how phones come in "sizes"
+        options=(PricedOption("Storage", (("128 GB", 0.0), ("256 GB", 100.0), ("512 GB", 250.0))),),
+        add_ons=(AddOn("2-year protection plan", 79.0, "Protection"), AddOn("Screen protector", 14.99)),
     ),
     CategorySpec(
         name="Smartwatches",
@@ -212,6 +235,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         uses=("for hiking", "for commuting", "for school", "for travel", "for day trips"),
         colors=("Black", "Grey", "Navy", "Olive", "Red", "Orange"),
         tags=("Waterproof ", "Lightweight ", ""),
+        options=(PricedOption("Material", (("Nylon", 0.0), ("Canvas", 10.0), ("Leather", 60.0))),),
     ),
     CategorySpec(
         name="Cookware",
@@ -242,6 +266,8 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         colors=("Black", "Stainless Steel", "White", "Red"),
         noun_prices=MappingProxyType({"Espresso Machine": (149.0, 1200.0), "French Press": (15.0, 60.0),
                                       "Moka Pot": (15.0, 70.0)}),
+        options=(PricedOption("Capacity", (("4 cups", 0.0), ("8 cups", 15.0), ("12 cups", 30.0))),),
+        add_ons=(AddOn("Descaling kit", 9.99),),
     ),
     CategorySpec(
         name="Kitchen Appliances",
@@ -324,6 +350,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
                   "app control"),
         uses=("for toddlers", "for family game night", "for creative play", "for birthday gifts",
               "for learning to code"),
+        add_ons=(AddOn("Gift wrap", 4.99),),
     ),
     CategorySpec(
         name="Fitness Equipment",
@@ -372,6 +399,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
               "for gardeners"),
         name_format="{line}: {noun}",
         weight=1.2,
+        add_ons=(AddOn("Gift wrap", 4.99),),
     ),
 )
 

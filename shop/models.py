@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -48,10 +49,71 @@ class Product(Base):
     rating: Mapped[float] = mapped_column(Float, default=0.0, index=True)  # "top rated" lists at 1M rows
     review_count: Mapped[int] = mapped_column(Integer, default=0)
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # price and stock summarise the variants ("from" the cheapest available one; the sum), and colors/sizes
+    # are the values of the options named Color/Colour and Size: stored, so search and old clients read them
+    # as before. shop.catalog.load writes them with the variants; checkout and cancel keep stock in step.
     colors: Mapped[list[str]] = mapped_column(JSON, default=list)
     sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    handle: Mapped[str] = mapped_column(String(120), unique=True, index=True)  # the shop system's key: imports
+    # update by it
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    options: Mapped[list[ProductOption]] = relationship(order_by="ProductOption.position", lazy="selectin",
+                                                        cascade="all, delete-orphan")
+    variants: Mapped[list[Variant]] = relationship(order_by="Variant.position", lazy="selectin",
+                                                   back_populates="product")
+    modifiers: Mapped[list[Modifier]] = relationship(order_by="Modifier.position", lazy="selectin",
+                                                     cascade="all, delete-orphan")
+
+
+class ProductOption(Base):
+    """A named option of a product ("Size") and its values in the shop's order."""
+
+    __tablename__ = "product_options"
+    __table_args__ = (UniqueConstraint("product_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    values: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Variant(Base):
+    """One purchasable combination of option values, with its own SKU, price and stock.
+
+    Variants are never deleted while lines may point at them: a variant dropped from a re-import becomes
+    unavailable instead."""
+
+    __tablename__ = "variants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(80), unique=True)
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # option name -> value
+    price: Mapped[float] = mapped_column(Numeric(10, 2, asdecimal=False))
+    compare_at_price: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False), nullable=True)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class Modifier(Base):
+    """A priced add-on chosen with a line (gift wrap, oat milk); one per ``group`` at most."""
+
+    __tablename__ = "modifiers"
+    __table_args__ = (UniqueConstraint("product_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    price: Mapped[float] = mapped_column(Numeric(10, 2, asdecimal=False), default=0.0)
+    group: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class UserRole(str, enum.Enum):
@@ -68,6 +130,24 @@ class User(Base):
     role: Mapped[UserRole] = mapped_column(Enum(UserRole, native_enum=False), default=UserRole.customer)
     # An argon2 hash (shop.auth); None: no password sign-in (seeded customers, customers from a shop's JWT).
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+
+
+class Address(Base):
+    """A customer's delivery address (imported with customers; ``is_default``: the one orders go to)."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(40), nullable=True)  # "home", "work"
+    recipient: Mapped[str] = mapped_column(String(120))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    city: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    postal_code: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LoginSession(Base):
@@ -87,18 +167,25 @@ class LoginSession(Base):
 
 
 class CartLine(Base):
+    """A variant (and its chosen modifiers) in a customer's cart. ``color``/``size`` repeat the variant's
+    Color/Size option values for old clients; the price is always read live from the variant and modifiers."""
+
     __tablename__ = "cart_lines"
-    __table_args__ = (UniqueConstraint("user_id", "product_id", "color", "size"),)
+    __table_args__ = (UniqueConstraint("user_id", "variant_id", "modifier_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     color: Mapped[str | None] = mapped_column(String(40), nullable=True)
     size: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    modifier_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # sorted
+    modifier_key: Mapped[str] = mapped_column(String(200), default="")  # the ids joined: one line per choice
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     product: Mapped[Product] = relationship(lazy="joined")
+    variant: Mapped[Variant] = relationship(lazy="joined")
 
 
 class Order(Base):
@@ -127,6 +214,11 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     color: Mapped[str | None] = mapped_column(String(40), nullable=True)
     size: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # What was bought, copied like name and unit_price (which includes the modifiers): the variant may change.
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"), nullable=True, index=True)
+    sku: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    modifiers: Mapped[list[dict]] = mapped_column(JSON, default=list)  # [{"name", "price", "group"}]
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -1,8 +1,9 @@
 """Deterministic demo data: a catalog over every category, customers with a taste, and their order history.
 
 ``seed_database(db, products=2000, customers=200, seed=7)`` fills an empty database; the same seed always
-gives the same products, customers and order lines (order timestamps are relative to "now"). Rows go in
-through SQLAlchemy Core ``executemany`` in batches, so a million products take a minute, not an hour.
+gives the same products, customers and order lines (order timestamps are relative to "now"). The catalog
+goes in through the catalog loader (``shop.catalog.load.load_catalog``, the importer's), a batch of products
+per call; the loader and the order rows use SQLAlchemy Core ``executemany``.
 
 Sign-in: no seeded customer has a password. ``demo`` signs in without one while the demo login is on
 (``DEMO_LOGIN``, default on); any customer can be given a password with ``voiceshop users set-password LOGIN``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import secrets
 import sys
 import time
@@ -26,12 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from shop.auth import DEMO_LOGIN, hash_password
+from shop.catalog.format import CatalogFile, ModifierSpec, OptionSpec, ProductSpec, VariantSpec
+from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, load_catalog, named_value
 from shop.catalog_data import CATEGORIES, FIRST_NAMES, LAST_NAMES, CategorySpec
 from shop.db import Database
-from shop.models import Order, OrderLine, OrderStatus, Product, User, UserRole
+from shop.models import Order, OrderLine, OrderStatus, Product, User, UserRole, Variant
 from shop.search import drop_search_index, ensure_search_index
 
 DEMO_NAME = "Demo Customer"
@@ -77,9 +81,7 @@ class PoolProduct:
 
     id: str
     name: str
-    price: float
-    colors: tuple[str, ...]
-    sizes: tuple[str, ...]
+    variants: tuple[VariantSpec, ...]
 
 
 @dataclass
@@ -164,9 +166,47 @@ def _stock(rng: random.Random) -> int:
     return rng.randint(61, 500)
 
 
-def generate_products(seed: int, count: int, now: datetime) -> Iterator[dict]:
-    """Product rows ``p1`` .. ``p<count>`` as dicts for a Core insert; the first 22 cover every category once."""
+def _handle(name: str, number: int) -> str:
+    """"Trailblaze Men's Running Shoe", 17 -> "trailblaze-men-s-running-shoe-17" (unique by the number)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return f"{re.sub(r'[^a-z0-9]+', '-', ascii_name.lower()).strip('-')[:100]}-{number}"
+
+
+def _split_stock(rng: random.Random, total: int, parts: int) -> list[int]:
+    """``total`` units over ``parts`` variants, unevenly (some sizes sell out first), summing to ``total``."""
+    weights = [rng.random() + 0.05 for _ in range(parts)]
+    scale = total / sum(weights)
+    shares = [int(weight * scale) for weight in weights]
+    for index in range(total - sum(shares)):
+        shares[index % parts] += 1
+    return shares
+
+
+def _variants(rng: random.Random, number: int, base_price: float, total_stock: int,
+              options: list[tuple[str, list[str], list[float]]]) -> list[VariantSpec]:
+    """One variant per combination of the options' values; each value adds its price step to the base."""
+    combinations: list[tuple[dict[str, str], float]] = [({}, 0.0)]
+    for name, values, steps in options:
+        combinations = [({**chosen, name: value}, added + step) for chosen, added in combinations
+                        for value, step in zip(values, steps, strict=True)]
+    stocks = _split_stock(rng, total_stock, len(combinations))
+    return [VariantSpec(sku=f"VS{number:07d}-{position + 1:02d}", options=chosen,
+                        price=round(base_price + added, 2), stock=stock)
+            for position, ((chosen, added), stock) in enumerate(zip(combinations, stocks, strict=True))]
+
+
+@dataclass(frozen=True)
+class SeededProduct:
+    spec: ProductSpec
+    created_at: datetime
+
+
+def generate_products(seed: int, count: int, now: datetime) -> Iterator[SeededProduct]:
+    """Products as :class:`ProductSpec` in the order the loader numbers them (``p1`` .. ``p<count>`` in an
+    empty shop); the first 22 cover every category once. Colour and size become the options Color and Size;
+    some categories have priced options of their own (storage, material, capacity) and add-ons."""
     rng = random.Random(f"{seed}:products")
+    variant_rng = random.Random(f"{seed}:variants")  # a second stream: the product draws stay as they were
     weights = list(accumulate(spec.weight for spec in CATEGORIES))
     for index in range(count):
         spec = CATEGORIES[index] if index < len(CATEGORIES) else rng.choices(CATEGORIES, cum_weights=weights)[0]
@@ -181,21 +221,26 @@ def generate_products(seed: int, count: int, now: datetime) -> Iterator[dict]:
         colors = rng.sample(spec.colors, rng.randint(1, min(4, len(spec.colors)))) if spec.colors else []
         sizes = _pick_sizes(rng, spec.sizes) if spec.sizes else []
         created = now - timedelta(days=rng.uniform(30, 3 * 365))
-        yield {
-            "id": f"p{index + 1}",
-            "name": name,
-            "brand": rng.choice(spec.brands),
-            "category": spec.name,
-            "description": _describe(rng, spec, noun, colors),
-            "price": _charm_price(math.exp(rng.uniform(math.log(low), math.log(high)))),
-            "rating": round(min(5.0, max(1.0, rng.gauss(4.15, 0.5))), 1),
-            "review_count": min(60_000, int(rng.lognormvariate(3.5, 1.6))),
-            "stock": _stock(rng),
-            "colors": colors,
-            "sizes": sizes,
-            "created_at": created,
-            "updated_at": created,
-        }
+        brand = rng.choice(spec.brands)
+        description = _describe(rng, spec, noun, colors)
+        price = _charm_price(math.exp(rng.uniform(math.log(low), math.log(high))))
+        rating = round(min(5.0, max(1.0, rng.gauss(4.15, 0.5))), 1)
+        review_count = min(60_000, int(rng.lognormvariate(3.5, 1.6)))
+        stock = _stock(rng)
+        options = [(option_name, values, [0.0] * len(values))
+                   for option_name, values in (("Color", colors), ("Size", sizes)) if values]
+        for priced in spec.options:
+            first = variant_rng.randrange(len(priced.values))
+            offered = priced.values[first:first + variant_rng.randint(1, len(priced.values) - first)]
+            options.append((priced.name, [value for value, _ in offered], [step for _, step in offered]))
+        yield SeededProduct(ProductSpec(
+            handle=_handle(name, index + 1), title=name, vendor=brand, category=spec.name, description=description,
+            options=[OptionSpec(name=option_name, values=values) for option_name, values, _ in options],
+            variants=_variants(variant_rng, index + 1, price, stock, options),
+            modifiers=[ModifierSpec(name=add_on.name, price=add_on.price, group=add_on.group)
+                       for add_on in spec.add_ons],
+            rating=rating, review_count=review_count,
+        ), created)
 
 
 # --- customers and orders --------------------------------------------------------------------------------
@@ -271,11 +316,13 @@ def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryP
                 product = pools[category].pick(rng)
                 if product.id in picked:
                     continue
+                variant = rng.choice(product.variants)
                 picked[product.id] = {
                     "product_id": product.id, "name": product.name,
-                    "unit_price": product.price, "quantity": rng.choices((1, 2, 3), (80, 15, 5))[0],
-                    "color": rng.choice(product.colors) if product.colors else None,
-                    "size": rng.choice(product.sizes) if product.sizes else None,
+                    "unit_price": variant.price, "quantity": rng.choices((1, 2, 3), (80, 15, 5))[0],
+                    "sku": variant.sku, "options": dict(variant.options), "modifiers": [],
+                    "color": named_value(variant.options, COLOR_OPTIONS),
+                    "size": named_value(variant.options, SIZE_OPTIONS),
                 }
             shipped = status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned)
             orders.append(PastOrder(position, {
@@ -291,27 +338,34 @@ def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryP
 
 def _insert_products(db: Database, options: SeedOptions, now: datetime,
                      progress: Progress | None) -> dict[str, CategoryPool]:
-    """Insert the catalog batch by batch, keeping a small per-category pool for order generation."""
+    """Load the catalog through the catalog loader, a batch of products per call, keeping a small
+    per-category pool for order generation."""
     pools: dict[str, CategoryPool] = {spec.name: CategoryPool() for spec in CATEGORIES}
-    batch: list[dict] = []
+    batch: list[SeededProduct] = []
     done = 0
     report_every = max(options.batch_size, options.products // 10)
 
     def flush() -> None:
         nonlocal done
-        with db.engine.begin() as connection:  # commit per batch: keeps the WAL small on huge catalogs
-            connection.execute(insert(Product), batch)
+        # One transaction per batch: keeps the WAL small on huge catalogs.
+        loaded = load_catalog(db, CatalogFile(products=[seeded.spec for seeded in batch]), now=now)
+        with db.engine.begin() as connection:  # the loader stamps "now"; the seed spreads creation dates
+            connection.execute(update(Product.__table__).where(Product.__table__.c.id == bindparam("b_id"))
+                               .values(created_at=bindparam("created"), updated_at=bindparam("created")),
+                               [{"b_id": product_id, "created": seeded.created_at}
+                                for product_id, seeded in zip(loaded.product_ids, batch, strict=True)])
+        for product_id, seeded in zip(loaded.product_ids, batch, strict=True):
+            pool = pools[seeded.spec.category]
+            if len(pool.products) < options.order_pool:
+                pool.add(PoolProduct(product_id, seeded.spec.title, tuple(seeded.spec.variants)),
+                         popularity=math.sqrt(seeded.spec.review_count + 1))
         done += len(batch)
         batch.clear()
         if progress and (done % report_every < options.batch_size or done == options.products):
             progress(f"  products: {done:,}/{options.products:,}")
 
-    for row in generate_products(options.seed, options.products, now):
-        pool = pools[row["category"]]
-        if len(pool.products) < options.order_pool:
-            pool.add(PoolProduct(row["id"], row["name"], row["price"], tuple(row["colors"]), tuple(row["sizes"])),
-                     popularity=math.sqrt(row["review_count"] + 1))
-        batch.append(row)
+    for seeded in generate_products(options.seed, options.products, now):
+        batch.append(seeded)
         if len(batch) >= options.batch_size:
             flush()
     if batch:
@@ -358,7 +412,9 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
     # Building indexes once over the loaded table beats updating them row by row; the search index
     # likewise gets one rebuild at the end instead of a trigger per inserted row.
     drop_search_index(db.engine)
-    product_indexes = sorted(Product.__table__.indexes, key=lambda index: index.name or "")
+    # The handle index stays: the loader looks each batch's handles up.
+    product_indexes = sorted((index for index in Product.__table__.indexes if not index.unique),
+                             key=lambda index: index.name or "")
     with db.engine.begin() as connection:
         for index in product_indexes:
             index.drop(connection)
@@ -382,7 +438,11 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
         user_ids = _insert_returning_ids(connection, User, customer_rows)
         order_ids = _insert_returning_ids(
             connection, Order, [{**order.row, "user_id": user_ids[order.customer]} for order in orders])
-        connection.execute(insert(OrderLine), [{**line, "order_id": order_id}
+        skus = sorted({line["sku"] for order in orders for line in order.lines})
+        variant_ids = {sku: variant_id for start in range(0, len(skus), 500)
+                       for sku, variant_id in connection.execute(
+                           select(Variant.sku, Variant.id).where(Variant.sku.in_(skus[start:start + 500])))}
+        connection.execute(insert(OrderLine), [{**line, "order_id": order_id, "variant_id": variant_ids[line["sku"]]}
                                                for order_id, order in zip(order_ids, orders, strict=True)
                                                for line in order.lines])
         connection.execute(insert(User), [owner])

@@ -8,9 +8,9 @@ documented file form (docs/catalog-import.md) is this model as JSON or YAML.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -112,4 +112,72 @@ class CatalogFile(_Strict):
                 if variant.sku in skus:
                     raise ValueError(f"SKU {variant.sku!r} appears twice")
                 skus.add(variant.sku)
+        return self
+
+
+# --- customers (``voiceshop import customers``; loaded by shop.catalog.load.load_customers) ----------------
+#
+# The JSON shape, for demos and migrations from another shop:
+#   {"customers": [{"login": "ada", "name": "Ada Lovelace", "password": "optional, 8+ chars",
+#                   "addresses": [{"label": "home", "line1": "1 Analytical St", "city": "London",
+#                                  "postal_code": "N1 9GU", "country": "GB", "default": true}]}],
+#    "orders": [{"customer": "ada", "status": "delivered", "created_at": "2026-03-01T10:00:00Z",
+#                "tracking_number": "1Z999", "lines": [{"sku": "TEE-BLK-M", "quantity": 2,
+#                                                      "modifiers": ["Gift wrap"]}]}]}
+# A line's unit_price defaults to the SKU's price plus its modifiers today; give it to keep the old price.
+
+Login = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=80,
+                                         pattern=r"^[^\s]+$")]
+OrderStatusName = Literal["pending", "processing", "shipped", "delivered", "cancelled", "returned"]
+
+
+class AddressSpec(_Strict):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    recipient: Word | None = None  # default: the customer's name
+    line1: Name
+    line2: Name | None = None
+    city: Word
+    region: Word | None = None
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+    is_default: bool = Field(default=False, alias="default")
+
+
+class CustomerSpec(_Strict):
+    login: Login
+    name: Word
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
+    addresses: list[AddressSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_default(self) -> CustomerSpec:
+        if sum(address.is_default for address in self.addresses) > 1:
+            raise ValueError(f"customer {self.login!r} has more than one default address")
+        return self
+
+
+class PastOrderLineSpec(_Strict):
+    sku: Word
+    quantity: Annotated[int, Field(ge=1, le=99)] = 1
+    modifiers: list[Word] = Field(default_factory=list)  # modifier names of the SKU's product
+    unit_price: Money | None = None
+
+
+class PastOrderSpec(_Strict):
+    customer: Login  # a login from this file or already in the shop
+    status: OrderStatusName = "delivered"
+    created_at: AwareDatetime
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    lines: list[PastOrderLineSpec] = Field(min_length=1)
+
+
+class CustomersFile(_Strict):
+    customers: list[CustomerSpec] = Field(default_factory=list)
+    orders: list[PastOrderSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _logins_unique(self) -> CustomersFile:
+        logins = [customer.login for customer in self.customers]
+        if len(set(logins)) != len(logins):
+            raise ValueError("a login appears twice")
         return self
