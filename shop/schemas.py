@@ -82,6 +82,20 @@ class NameCount(BaseModel):
     count: int
 
 
+class OptionValues(BaseModel):
+    name: str
+    values: list[str]
+
+
+class CatalogVocabulary(BaseModel):
+    """The catalog's words, most used first (``GET /catalog/vocabulary``)."""
+
+    categories: list[NameCount]
+    brands: list[NameCount]
+    options: list[OptionValues]
+    modifiers: list[str]
+
+
 class RecommendedProduct(ProductSummary):
     reason: str
 
