@@ -298,6 +298,7 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext,
     if not last["ok"]:
         if problem := refused_choice(last, _args(action) if action else None):  # the product lacks that variant
             card = next((p for p in shown if p.get("id") == _args(action).get("product_id")), {})
-            return TurnUpdate(reply=prompts.reply("add_to_cart.unavailable", **question_data(problem, card.get("name"))))
+            question = question_data(problem, card.get("name"))
+            return TurnUpdate(reply=prompts.reply("add_to_cart.unavailable", **question))
         return TurnUpdate(reply=prompts.reply("error", error=last["error"]))
     return TurnUpdate(reply=prompts.reply(last["tool"], **last["data"]))

@@ -141,8 +141,9 @@ class Understander:
         prompt = render(PromptInput(utterance, screen.shown, screen.cart_lines, history[:-1], examples),
                         explain=self.options.explain)
         words = TurnWords.of(screen, utterance, self.catalog.options)
-        completion = await self.llm.complete_raw(prompt, grammar=grammar(len(screen.shown), len(screen.cart_lines), words),
-                                                 max_tokens=MAX_COMPACT_TOKENS, stop=["\n"])
+        turn_grammar = grammar(len(screen.shown), len(screen.cart_lines), words)
+        completion = await self.llm.complete_raw(prompt, grammar=turn_grammar, max_tokens=MAX_COMPACT_TOKENS,
+                                                 stop=["\n"])
         try:
             action = decode(completion.content, screen, utterance or said, catalog=self.catalog.options)
         except ValueError:

@@ -44,7 +44,8 @@ async def read_vocabulary(shop: httpx.AsyncClient, known: CatalogWords | None = 
     body = response.json()
     return CatalogWords(version=response.headers.get("ETag", "").strip('"') or None,
                         categories=_names(body.get("categories", [])), brands=_names(body.get("brands", [])),
-                        options={str(o["name"]): [str(v) for v in o.get("values", [])] for o in body.get("options", [])},
+                        options={str(option["name"]): [str(v) for v in option.get("values", [])]
+                                 for option in body.get("options", [])},
                         modifiers=[str(m) for m in body.get("modifiers", [])])
 
 

@@ -49,8 +49,8 @@ def build_domain_prompt(
     """Join the template and as many catalog words as fit in ``max_tokens`` Whisper tokens.
 
     Categories go first because every catalog has few of them and shoppers name them most; then brands,
-    option names and option values, each as far as the budget goes. Whisper silently drops the *start* of an over-long prompt, which would lose the
-    template, so the budget is enforced here instead.
+    option names and option values, each as far as the budget goes. Whisper silently drops the *start* of an
+    over-long prompt, which would lose the template, so the budget is enforced here instead.
     """
     if count_tokens(template) > max_tokens:
         raise ValueError(f"The ASR prompt template alone is longer than {max_tokens} tokens: shorten it.")

@@ -171,7 +171,8 @@ def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -
     rules = [_COMMON_RULES.strip(), f"sortorder ::= {_alternatives(list(SORT_ORDERS))}"]
     if words.search_options:
         rules.append("searchopt ::= " + " | ".join(f'"; opt {n}={v}"' for n, v in words.search_options))
-        rules[0] = rules[0].replace('("; size " size)? ("; min "', f'("; size " size)? searchopt{{0,{MAX_OPTIONS}}} ("; min "')
+        rules[0] = rules[0].replace('("; size " size)? ("; min "',
+                                    f'("; size " size)? searchopt{{0,{MAX_OPTIONS}}} ("; min "')
     if refs:
         rules.append(f"ref ::= {_alternatives(refs)}")
         actions[1] = '"recommend" (" like " ref | " " words)?'
@@ -283,7 +284,8 @@ def _chosen_options(found: _Fields, product: dict[str, Any]) -> dict[str, Any]:
     said_under = {value: name for name, value in found.options.items()}
     for missing in choice.unmatched:
         if missing.said in said_under:
-            name = missing.option or match_name(said_under[missing.said], list(options)) or _title(said_under[missing.said])
+            written = said_under[missing.said]
+            name = missing.option or match_name(written, list(options)) or _title(written)
             shorthand = next((s for s, spellings in SHORTHANDS.items() if key(name) in spellings), None)
             if shorthand:
                 arguments[shorthand] = missing.said

@@ -20,7 +20,8 @@ LATTE = {"id": "p90", "name": "Latte", "price": 3.8, "sizes": ["Small", "Large"]
          "options": [{"name": "Size", "values": ["Small", "Large"]}],
          "modifiers": [{"name": "Oat milk", "price": 0.5, "group": "Milk"}, {"name": "Extra shot", "price": 0.7}]}
 PHONE = {"id": "p91", "name": "Pixel Phone", "price": 499.0, "colors": ["Black", "Blue"],
-         "options": [{"name": "Color", "values": ["Black", "Blue"]}, {"name": "Storage", "values": ["128 GB", "256 GB"]}]}
+         "options": [{"name": "Color", "values": ["Black", "Blue"]},
+                     {"name": "Storage", "values": ["128 GB", "256 GB"]}]}
 COFFEE = {"id": "p92", "name": "House Espresso Beans", "price": 9.5,
           "options": [{"name": "Weight", "values": ["250 g", "1 kg"]},
                       {"name": "Grind", "values": ["Whole Bean", "Espresso", "Filter"]}]}
@@ -36,7 +37,8 @@ def _add(**args) -> object:
     ({"product_id": "p91"}, "the 256 gig in blue", {"color": "Blue", "options": {"Storage": "256 GB"}}),
     ({"product_id": "p90", "size": "l"}, "a large latte", {"size": "Large"}),
     ({"product_id": "p90"}, "make it oat milk", {"modifiers": ["Oat milk"]}),
-    ({"product_id": "p90", "modifiers": ["oat"]}, "large with oat please", {"size": "Large", "modifiers": ["Oat milk"]}),
+    ({"product_id": "p90", "modifiers": ["oat"]}, "large with oat please",
+     {"size": "Large", "modifiers": ["Oat milk"]}),
     ({"product_id": "p92"}, "the 1 kilo bag espresso grind", {"options": {"Weight": "1 kg", "Grind": "Espresso"}}),
 ])
 def test_the_variant_said_is_the_products_own(args: dict, utterance: str, expected: dict) -> None:

@@ -44,10 +44,10 @@ def test_unchanged_is_a_304_and_an_import_changes_the_etag(shop: tuple[Database,
     etag = client.get("/catalog/vocabulary").headers["ETag"]
     unchanged = client.get("/catalog/vocabulary", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b""
+    variants = [{**v, "options": {**v["options"], "Colour": v["options"]["Colour"].replace("Sand", "Ocean")}}
+                for v in mug()["variants"]]
     recoloured = mug(options=[{"name": "Colour", "values": ["Teal", "Ocean"]},
-                              {"name": "Capacity", "values": ["8 oz", "12 oz"]}],
-                     variants=[{**v, "options": {**v["options"], "Colour": v["options"]["Colour"].replace("Sand", "Ocean")}}
-                               for v in mug()["variants"]])
+                              {"name": "Capacity", "values": ["8 oz", "12 oz"]}], variants=variants)
     load_catalog(database, catalog(recoloured, tee()), now=datetime(2026, 6, 2, tzinfo=UTC))
     changed = client.get("/catalog/vocabulary", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
