@@ -296,6 +296,14 @@ def _chosen_options(found: _Fields, product: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
+def _other_option(size: str | None, catalog: dict[str, list[str]]) -> str | None:
+    """The one catalog option other than Size that has ``size`` as a value, when Size itself does not."""
+    if not size or match_value(size, catalog.get("Size", [])) is not None:
+        return None
+    others = [name for name, values in catalog.items() if key(name) != "size" and match_value(size, values)]
+    return others[0] if len(others) == 1 else None
+
+
 def _catalog_spelling(said: dict[str, str], catalog: dict[str, list[str]]) -> dict[str, str]:
     """Search options in the catalog's spelling (``catalog``: option name -> values), else tidied as said."""
     spelled = {}
@@ -322,6 +330,10 @@ def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None 
         for key_, name in (("brand", "brand"), ("color", "color"), ("size", "size")):
             if key_ in fields:
                 payload[name] = _title(fields[key_]) if key_ != "size" else _pick_variant(fields[key_], None, True)
+        size_option = _other_option(payload.get("size"), catalog or {})
+        if size_option:  # "size 256 gig" where the catalog's sizes have no such value but its Storage does
+            del payload["size"]
+            found.options = {size_option: fields["size"], **found.options}
         if found.options:
             payload["options"] = _catalog_spelling(found.options, catalog or {})
         for key_, name in (("min", "min_price"), ("max", "max_price"), ("sort", "sort"), ("n", "limit")):

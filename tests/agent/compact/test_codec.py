@@ -125,3 +125,11 @@ def test_the_grammar_admits_option_words_of_this_turn_only() -> None:
     assert 'searchopt ::= "; opt storage=256 gb"' in text
     plain = grammar(2, 0, TurnWords.of(SCREEN, "add the first one", CATALOG_OPTIONS))
     assert "optname" not in plain and "addon" not in plain and "searchopt" not in plain
+
+
+def test_a_search_size_that_is_another_options_value_becomes_that_option() -> None:
+    action = decode("search phones; size 256 gig", VARIANT_SCREEN, "x", catalog={**CATALOG_OPTIONS, "Size": ["S"]})
+    assert action.model_dump(exclude_none=True) == {"action": "search_products", "query": "phones",
+                                                    "options": {"Storage": "256 GB"}}
+    kept = decode("search shoes; size 10", VARIANT_SCREEN, "x", catalog={**CATALOG_OPTIONS, "Size": ["9", "10"]})
+    assert kept.size == "10" and kept.options is None
