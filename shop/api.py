@@ -12,7 +12,6 @@ customer's row, which cart writes take too), may be repeated safely with an ``Id
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -30,9 +29,11 @@ from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, li
                        password_matches, start_session)
 from shop.catalog.vocabulary import catalog_version, catalog_vocabulary
 from shop.db import Database, begin_write
-from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Order, OrderLine,
-                         OrderStatus, Product, User, UserRole, utcnow)
+from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
+from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Modifier, Order,
+                         OrderLine, OrderStatus, Product, User, UserRole, Variant, utcnow)
 from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
+from shop.variants import OptionsProblem, resolve_modifiers, resolve_variant
 
 if TYPE_CHECKING:
     from shop.helpcenter.store import FaqStore
@@ -117,26 +118,8 @@ def product_or_404(session: Session, product_id: str) -> Product:
     return product
 
 
-def _comparable(option: str) -> str:
-    """"45mm", "45 MM" and "45 mm" are the same size; "navy-blue" is "Navy Blue"."""
-    return re.sub(r"[\s\-_]+", "", option.lower())
-
-
-def choose_option(product: Product, kind: str, wanted: str | None) -> str | None:
-    """The product's own spelling of a requested color/size; 422 listing the valid ones if it has none such."""
-    if wanted is None:
-        return None
-    offered: list[str] = getattr(product, f"{kind}s") or []
-    for option in offered:
-        if _comparable(option) == _comparable(wanted):
-            return option
-    if not offered:
-        raise HTTPException(422, f"{product.name} has no {kind} options; leave {kind} out")
-    raise HTTPException(422, f"{product.name} does not come in {kind} '{wanted}'; available: {', '.join(offered)}")
-
-
 def cart_lines(session: Session, user: User, product_id: str | None = None, color: str | None = None,
-               size: str | None = None) -> Sequence[CartLine]:
+               size: str | None = None, variant_id: int | None = None) -> Sequence[CartLine]:
     """The customer's cart lines, oldest first, optionally for one product (and variant)."""
     statement = select(CartLine).where(CartLine.user_id == user.id)
     if product_id is not None:
@@ -145,28 +128,54 @@ def cart_lines(session: Session, user: User, product_id: str | None = None, colo
         statement = statement.where(func.lower(CartLine.color) == color.strip().lower())
     if size is not None:
         statement = statement.where(func.lower(CartLine.size) == size.strip().lower())
+    if variant_id is not None:
+        statement = statement.where(CartLine.variant_id == variant_id)
     return session.execute(statement.order_by(CartLine.added_at, CartLine.id)).scalars().all()
 
 
+def line_modifiers(line: CartLine) -> list[Modifier]:
+    """The line's modifiers that the product still offers (a re-import may have dropped one)."""
+    offered = {modifier.id: modifier for modifier in line.product.modifiers}
+    return [offered[modifier_id] for modifier_id in line.modifier_ids if modifier_id in offered]
+
+
+def line_unit_price(line: CartLine) -> float:
+    return round(line.variant.price + sum(modifier.price for modifier in line_modifiers(line)), 2)
+
+
+def _line_modifier_views(modifiers: Sequence[Modifier]) -> list[schemas.LineModifier]:
+    return [schemas.LineModifier(name=modifier.name, price=modifier.price, group=modifier.group)
+            for modifier in modifiers]
+
+
 def cart_view(session: Session, user: User) -> schemas.Cart:
-    lines = [
-        schemas.CartLine(product_id=line.product_id, name=line.product.name, unit_price=line.product.price,
-                         quantity=line.quantity, color=line.color, size=line.size,
-                         line_total=round(line.product.price * line.quantity, 2), stock=line.product.stock)
-        for line in cart_lines(session, user)
-    ]
+    lines = []
+    for line in cart_lines(session, user):
+        unit_price = line_unit_price(line)
+        lines.append(schemas.CartLine(
+            product_id=line.product_id, name=line.product.name, unit_price=unit_price, quantity=line.quantity,
+            color=line.color, size=line.size, variant_id=line.variant_id, sku=line.variant.sku,
+            options=dict(line.variant.options), modifiers=_line_modifier_views(line_modifiers(line)),
+            line_total=round(unit_price * line.quantity, 2), stock=line.variant.stock))
     return schemas.Cart(lines=lines, item_count=sum(line.quantity for line in lines),
                         subtotal=round(sum(line.line_total for line in lines), 2))
 
 
-def check_stock(product: Product, wanted: int, already_in_cart: int) -> None:
-    """409 when the cart would hold more units of ``product`` than the shop has."""
-    if already_in_cart + wanted <= product.stock:
+def _variant_label(product: Product, variant: Variant) -> str:
+    """"Trail Shoe" or "Trail Shoe (Black, 10)": what the customer hears for one variant."""
+    values = ", ".join(variant.options.values())
+    return f"{product.name} ({values})" if values else product.name
+
+
+def check_stock(product: Product, variant: Variant, wanted: int, already_in_cart: int) -> None:
+    """409 when the cart would hold more units of ``variant`` than the shop has."""
+    if already_in_cart + wanted <= variant.stock:
         return
-    if product.stock == 0:
-        raise HTTPException(409, f"{product.name} is out of stock")
+    label = _variant_label(product, variant)
+    if variant.stock == 0:
+        raise HTTPException(409, f"{label} is out of stock")
     held = f"; {already_in_cart} already in your cart" if already_in_cart else ""
-    raise HTTPException(409, f"Only {product.stock} of {product.name} in stock{held}")
+    raise HTTPException(409, f"Only {variant.stock} of {label} in stock{held}")
 
 
 def parse_order_id(raw: str) -> int | None:
@@ -381,13 +390,19 @@ def view_cart(session: SessionDep, user: UserDep) -> schemas.Cart:
 def add_to_cart(body: schemas.AddToCart, session: SessionDep, user: UserDep) -> schemas.Cart:
     lock_customer(session, user)  # a checkout running now must not empty the cart under this change
     product = product_or_404(session, body.product_id)
-    color = choose_option(product, "color", body.color)
-    size = choose_option(product, "size", body.size)
-    lines = cart_lines(session, user, product.id)
-    check_stock(product, body.quantity, sum(line.quantity for line in lines))
-    line = next((line for line in lines if line.color == color and line.size == size), None)
+    variant = resolve_variant(product, variant_id=body.variant_id, options=body.options, color=body.color,
+                              size=body.size)
+    modifiers = resolve_modifiers(product, body.modifiers)
+    modifier_ids = sorted(modifier.id for modifier in modifiers)
+    modifier_key = ",".join(map(str, modifier_ids))
+    lines = cart_lines(session, user, product.id, variant_id=variant.id)
+    check_stock(product, variant, body.quantity, sum(line.quantity for line in lines))
+    line = next((line for line in lines if line.modifier_key == modifier_key), None)
     if line is None:
-        session.add(CartLine(user_id=user.id, product_id=product.id, quantity=body.quantity, color=color, size=size))
+        session.add(CartLine(user_id=user.id, product_id=product.id, variant_id=variant.id, quantity=body.quantity,
+                             color=named_value(variant.options, COLOR_OPTIONS),
+                             size=named_value(variant.options, SIZE_OPTIONS),
+                             modifier_ids=modifier_ids, modifier_key=modifier_key))
     elif line.quantity + body.quantity > MAX_LINE_QUANTITY:
         raise HTTPException(409, f"A cart line holds at most {MAX_LINE_QUANTITY}; you have {line.quantity}")
     else:
@@ -406,28 +421,39 @@ def _cart_product_id(session: Session, product_id: str) -> str:
     return product.id if product is not None else product_id.strip()
 
 
-def _one_line(session: Session, user: User, product_id: str, color: str | None, size: str | None) -> CartLine:
-    """The single cart line a PATCH addresses; several variants need color/size to say which."""
-    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
+def _describe_line(line: CartLine) -> str:
+    values = list(line.variant.options.values()) + [modifier.name for modifier in line_modifiers(line)]
+    return "/".join(values) or "plain"
+
+
+def _one_line(session: Session, user: User, product_id: str, color: str | None, size: str | None,
+              variant_id: int | None) -> CartLine:
+    """The single cart line a PATCH addresses; several variants need color/size/variant_id to say which."""
+    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size, variant_id)
     if not lines:
         raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
     if len(lines) > 1:
-        variants = ", ".join("/".join(filter(None, (line.color, line.size))) or "plain" for line in lines)
+        variants = ", ".join(_describe_line(line) for line in lines)
         raise HTTPException(409, f"{lines[0].product.name} is in your cart in several variants ({variants}); "
-                                 "give color and size to say which")
+                                 "give color and size (or variant_id) to say which")
     return lines[0]
+
+
+VariantIdQuery = Annotated[int | None, Query(ge=1, le=2**62, description="pick one variant of the product")]
 
 
 @router.patch("/cart/items/{product_id}", response_model=schemas.Cart)
 def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: SessionDep, user: UserDep,
-                     color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+                     color: VariantText = None, size: VariantText = None,
+                     variant_id: VariantIdQuery = None) -> schemas.Cart:
     lock_customer(session, user)
-    line = _one_line(session, user, product_id, color, size)
+    line = _one_line(session, user, product_id, color, size, variant_id)
     if body.quantity == 0:
         session.delete(line)
     else:
-        others = sum(other.quantity for other in cart_lines(session, user, line.product_id) if other.id != line.id)
-        check_stock(line.product, body.quantity, others)
+        others = sum(other.quantity for other in cart_lines(session, user, line.product_id, variant_id=line.variant_id)
+                     if other.id != line.id)
+        check_stock(line.product, line.variant, body.quantity, others)
         line.quantity = body.quantity
     session.commit()
     return cart_view(session, user)
@@ -435,9 +461,10 @@ def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: Ses
 
 @router.delete("/cart/items/{product_id}", response_model=schemas.Cart)
 def remove_from_cart(product_id: str, session: SessionDep, user: UserDep,
-                     color: VariantText = None, size: VariantText = None) -> schemas.Cart:
+                     color: VariantText = None, size: VariantText = None,
+                     variant_id: VariantIdQuery = None) -> schemas.Cart:
     lock_customer(session, user)
-    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size)
+    lines = cart_lines(session, user, _cart_product_id(session, product_id), color, size, variant_id)
     if not lines:
         raise HTTPException(404, f"'{product_id.strip()}' is not in your cart")
     for line in lines:
@@ -506,30 +533,40 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
         if cart.fingerprint != expected:
             raise HTTPException(409, {"code": "cart_changed", "message": "Your cart changed since you confirmed it",
                                       "cart": cart.model_dump(mode="json")})
-    needed: dict[str, int] = defaultdict(int)
+    needed: dict[int, int] = defaultdict(int)
     for line in lines:
-        needed[line.product_id] += line.quantity
-    short: list[str] = []
-    for product_id in sorted(needed):  # one fixed order: two checkouts never wait on each other in a cycle
+        needed[line.variant_id] += line.quantity
+    short: list[int] = []
+    for variant_id in sorted(needed):  # one fixed order: two checkouts never wait on each other in a cycle
         # Check and decrement in one statement, so concurrent checkouts cannot both take the last unit.
         result = session.execute(
-            update(Product).where(Product.id == product_id, Product.stock >= needed[product_id])
-            .values(stock=Product.stock - needed[product_id]).execution_options(synchronize_session=False)
+            update(Variant).where(Variant.id == variant_id, Variant.available.is_(True),
+                                  Variant.stock >= needed[variant_id])
+            .values(stock=Variant.stock - needed[variant_id]).execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            short.append(product_id)
+            short.append(variant_id)
     if short:
         session.rollback()
-        products = {p.id: p for p in session.execute(select(Product).where(Product.id.in_(short))).scalars()}
-        details = ", ".join(f"{products[pid].name} ({products[pid].stock} left, {needed[pid]} in your cart)"
-                            for pid in short)
+        variants = {v.id: v for v in session.execute(select(Variant).where(Variant.id.in_(short))).scalars()}
+        details = ", ".join(
+            f"{_variant_label(variants[vid].product, variants[vid])} "
+            f"({variants[vid].stock if variants[vid].available else 'not for sale, 0'} left, {needed[vid]} in your cart)"
+            for vid in short)
         raise HTTPException(409, f"Not enough stock for: {details}. Nothing was ordered.")
+    _adjust_product_stock(session, lines, sign=-1)
 
+    order_lines = []
+    for line in lines:
+        modifiers = line_modifiers(line)
+        order_lines.append(OrderLine(
+            product_id=line.product_id, name=line.product.name, unit_price=line_unit_price(line),
+            quantity=line.quantity, color=line.color, size=line.size, variant_id=line.variant_id,
+            sku=line.variant.sku, options=dict(line.variant.options),
+            modifiers=[modifier.model_dump() for modifier in _line_modifier_views(modifiers)]))
     order = Order(
         user_id=user.id, status=OrderStatus.pending, tracking_number=None,
-        total=round(sum(line.product.price * line.quantity for line in lines), 2),
-        lines=[OrderLine(product_id=line.product_id, name=line.product.name, unit_price=line.product.price,
-                         quantity=line.quantity, color=line.color, size=line.size) for line in lines],
+        total=round(sum(line.unit_price * line.quantity for line in order_lines), 2), lines=order_lines,
     )
     session.add(order)
     spend_key(session, user, idempotency_key, KeyedOperation.checkout, order)
@@ -585,15 +622,28 @@ def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Re
         raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled")
     order.status = OrderStatus.cancelled
     order.updated_at = utcnow()
-    restock: dict[str, int] = defaultdict(int)
+    restock: dict[int, int] = defaultdict(int)
     for line in order.lines:
-        restock[line.product_id] += line.quantity
-    for product_id in sorted(restock):  # the same lock order as checkout's
-        session.execute(update(Product).where(Product.id == product_id)
-                        .values(stock=Product.stock + restock[product_id]).execution_options(synchronize_session=False))
+        if line.variant_id is not None:
+            restock[line.variant_id] += line.quantity
+    for variant_id in sorted(restock):  # the same lock order as checkout's
+        session.execute(update(Variant).where(Variant.id == variant_id)
+                        .values(stock=Variant.stock + restock[variant_id]).execution_options(synchronize_session=False))
+    _adjust_product_stock(session, [line for line in order.lines if line.variant_id is not None], sign=1)
     spend_key(session, user, idempotency_key, KeyedOperation.cancel, order)
     session.commit()
     return order
+
+
+def _adjust_product_stock(session: Session, lines: Sequence[CartLine | OrderLine], *, sign: int) -> None:
+    """Keep each product's stock the sum of its variants' after a checkout (-) or cancel (+) moved units."""
+    moved: dict[str, int] = defaultdict(int)
+    for line in lines:
+        moved[line.product_id] += line.quantity
+    for product_id in sorted(moved):
+        session.execute(update(Product).where(Product.id == product_id)
+                        .values(stock=Product.stock + sign * moved[product_id])
+                        .execution_options(synchronize_session=False))
 
 
 # --- routes: recommendations -----------------------------------------------------------------------------
@@ -642,6 +692,12 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
+async def _options_problem(_request: Request, error: Exception) -> JSONResponse:
+    """A variant the request did not pin down: 422 listing the product's options, values and add-ons."""
+    assert isinstance(error, OptionsProblem)
+    return JSONResponse(error.body(), status_code=error.status)
+
+
 def create_shop_app(db: Database, search: CatalogSearch | None = None, help_center: FaqStore | None = None, *,
                     auth: AuthOptions | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
@@ -661,6 +717,7 @@ def create_shop_app(db: Database, search: CatalogSearch | None = None, help_cent
     app.state.help_center = help_center
     app.include_router(router)
     app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(OptionsProblem, _options_problem)
     strict_json.install(app)
     return app
 

@@ -57,6 +57,7 @@ class CategorySpec:
     name_format: str = "{line} {audience}{tag}{noun}"
     weight: float = 1.0  # relative share of the catalog
     options: tuple[PricedOption, ...] = ()  # after Color and Size; each product offers a run of the values
+    size_option: PricedOption | None = None  # ``sizes`` are this option (phones: Storage), priced by value
     add_ons: tuple[AddOn, ...] = ()
 
 
@@ -157,7 +158,8 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         uses=("for photography", "for mobile gaming", "for business", "for seniors who want simplicity",
               "for teens", "for travel"),
         colors=("Black", "White", "Blue", "Green", "Purple", "Graphite"),
-        options=(PricedOption("Storage", (("128 GB", 0.0), ("256 GB", 100.0), ("512 GB", 250.0))),),
+        sizes=("128 GB", "256 GB", "512 GB"),
+        size_option=PricedOption("Storage", (("128 GB", 0.0), ("256 GB", 100.0), ("512 GB", 250.0))),
         add_ons=(AddOn("2-year protection plan", 79.0, "Protection"), AddOn("Screen protector", 14.99)),
     ),
     CategorySpec(

@@ -56,8 +56,9 @@ class Product(Base):
     sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    handle: Mapped[str] = mapped_column(String(120), unique=True, index=True)  # the shop system's key: imports
-    # update by it
+    # The shop system's key: imports update by it. Rows made without one (tests, old databases) take the id.
+    handle: Mapped[str] = mapped_column(String(120), unique=True, index=True,
+                                        default=lambda context: context.get_current_parameters()["id"])
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     options: Mapped[list[ProductOption]] = relationship(order_by="ProductOption.position", lazy="selectin",

@@ -50,6 +50,34 @@ class LoginResponse(BaseModel):
     expires_at: datetime
 
 
+class ProductOption(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    values: list[str]
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sku: str
+    options: dict[str, str]  # option name -> value
+    price: float
+    compare_at_price: float | None
+    stock: int
+    available: bool
+
+
+class Modifier(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    price: float
+    group: str | None
+
+
 class ProductSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -61,9 +89,13 @@ class ProductSummary(BaseModel):
     rating: float
     review_count: int
     stock: int
-    colors: list[str]
-    sizes: list[str]
+    colors: list[str]  # the values of the option named Color/Colour, for clients from before options
+    sizes: list[str]  # the values of the option named Size
     match: str | None = None  # why a search matched this product
+    handle: str
+    options: list[ProductOption]
+    variants: list[Variant]
+    modifiers: list[Modifier]
 
 
 class Product(ProductSummary):
@@ -115,10 +147,22 @@ class HelpAnswer(BaseModel):
 
 
 class AddToCart(BaseModel):
+    """What to add: a product and which of its variants, by ``variant_id`` or by option values (``color`` and
+    ``size`` are shorthands for the options of those names), with modifiers by name or id."""
+
     product_id: ProductIdText
     quantity: Annotated[int, Field(ge=1, le=99)] = 1
     color: OptionText | None = None
     size: OptionText | None = None
+    variant_id: Annotated[int, Field(ge=1)] | None = None
+    options: Annotated[dict[OptionText, OptionText], Field(max_length=10)] | None = None
+    modifiers: Annotated[list[OptionText | Annotated[int, Field(ge=1)]], Field(max_length=10)] | None = None
+
+
+class LineModifier(BaseModel):
+    name: str
+    price: float
+    group: str | None = None
 
 
 class UpdateQuantity(BaseModel):
@@ -130,10 +174,14 @@ class OrderLine(BaseModel):
 
     product_id: str
     name: str
-    unit_price: float
+    unit_price: float  # the variant's price plus the modifiers'
     quantity: int
     color: str | None
     size: str | None
+    variant_id: int | None = None  # None only for order lines whose variant no longer exists
+    sku: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+    modifiers: list[LineModifier] = Field(default_factory=list)
 
 
 class CartLine(OrderLine):
@@ -153,7 +201,9 @@ def _money(amount: float) -> str:
 
 def _line_keys(lines: Iterable[OrderLine]) -> list[list[Any]]:
     """What identifies the lines for a fingerprint, in an order that ignores the order they were added in."""
-    keys = [[line.product_id, line.color or "", line.size or "", line.quantity, _money(line.unit_price)]
+    keys = [[line.product_id, line.variant_id or 0, line.sku or "", sorted(line.options.items()),
+             sorted([modifier.name, _money(modifier.price)] for modifier in line.modifiers),
+             line.color or "", line.size or "", line.quantity, _money(line.unit_price)]
             for line in lines]
     return sorted(keys)
 
@@ -161,7 +211,8 @@ def _line_keys(lines: Iterable[OrderLine]) -> list[list[Any]]:
 def cart_fingerprint(cart: Cart) -> str:
     """Names exactly what a checkout of ``cart`` would buy and charge.
 
-    Covers each line's product, color, size, quantity and current unit price, and the subtotal; not the
+    Covers each line's product, variant (id, SKU, options), modifiers, color, size, quantity and current unit
+    price, and the subtotal; not the
     stock shown, nor the order lines were added in. A checkout sent with this as ``expected_fingerprint``
     goes ahead only if the cart is still the one the customer confirmed.
     """

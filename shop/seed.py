@@ -227,11 +227,14 @@ def generate_products(seed: int, count: int, now: datetime) -> Iterator[SeededPr
         rating = round(min(5.0, max(1.0, rng.gauss(4.15, 0.5))), 1)
         review_count = min(60_000, int(rng.lognormvariate(3.5, 1.6)))
         stock = _stock(rng)
-        options = [(option_name, values, [0.0] * len(values))
-                   for option_name, values in (("Color", colors), ("Size", sizes)) if values]
-        for priced in spec.options:
-            first = variant_rng.randrange(len(priced.values))
-            offered = priced.values[first:first + variant_rng.randint(1, len(priced.values) - first)]
+        options = [("Color", colors, [0.0] * len(colors))] if colors else []
+        if sizes:
+            steps = dict(spec.size_option.values) if spec.size_option else {}
+            cheapest = min(steps.get(size, 0.0) for size in sizes)  # the price stays the cheapest variant's
+            options.append((spec.size_option.name if spec.size_option else "Size", sizes,
+                            [steps.get(size, 0.0) - cheapest for size in sizes]))
+        for priced in spec.options:  # a second stream, so the draws above stay those of the catalog before
+            offered = priced.values[:variant_rng.randint(1, len(priced.values))]
             options.append((priced.name, [value for value, _ in offered], [step for _, step in offered]))
         yield SeededProduct(ProductSpec(
             handle=_handle(name, index + 1), title=name, vendor=brand, category=spec.name, description=description,

@@ -66,8 +66,12 @@ class ShopState:
             return list(session.execute(select(Product).order_by(Product.id)).scalars())
 
     def set_stock(self, product_id: str, stock: int) -> None:
+        """All ``stock`` units in the product's first variant, none in the others (the product's total agrees)."""
         with self.db.session() as session:
-            session.get(Product, product_id).stock = stock
+            product = session.get(Product, product_id)
+            product.stock = stock
+            for position, variant in enumerate(product.variants):
+                variant.stock = stock if position == 0 else 0
 
     def order_count(self) -> int:
         with self.db.session() as session:
@@ -75,9 +79,12 @@ class ShopState:
 
     def pick(self, *, min_stock: int = 1, colors: bool | None = None, sizes: bool | None = None,
              exclude: tuple[str, ...] = ()) -> Product:
-        """The cheapest product with at least ``min_stock`` units and (no) colors/sizes as asked."""
+        """The cheapest product with at least ``min_stock`` units and (no) colors/sizes as asked; one with
+        neither has no options at all (a single variant)."""
         for product in sorted(self.products(), key=lambda product: (product.price, product.id)):
             if product.id in exclude or product.stock < min_stock:
+                continue
+            if colors is False and sizes is False and len(product.variants) != 1:
                 continue
             if colors is not None and bool(product.colors) != colors:
                 continue

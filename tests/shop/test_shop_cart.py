@@ -42,10 +42,17 @@ def test_same_variant_merges_other_variant_adds_a_line(client: TestClient, demo:
     assert [(line["color"], line["quantity"]) for line in cart["lines"]] == [(color, 3), (product.colors[1], 1)]
 
 
-def test_options_may_be_left_out(client: TestClient, demo: dict, state) -> None:
-    product = state.pick(colors=True, sizes=True)
-    line = add(client, demo, product.id).json()["lines"][0]
-    assert (line["color"], line["size"]) == (None, None)
+def test_options_that_do_not_pin_one_variant_are_422_listing_them(client: TestClient, demo: dict, state) -> None:
+    product = next(p for p in state.products() if len(p.colors) >= 2 and len(p.sizes) >= 2)
+    response = add(client, demo, product.id)
+    assert response.status_code == 422
+    body = response.json()
+    assert {"name": "Color", "values": product.colors} in body["options"]
+    assert {"name": "Size", "values": product.sizes} in body["options"]
+    assert "several variants" in body["detail"]
+    response = add(client, demo, product.id, color=product.colors[0])
+    assert response.status_code == 422 and "Size" in response.json()["detail"]
+    assert client.get("/cart", headers=demo).json()["lines"] == []
 
 
 def test_color_or_size_not_offered_is_422_with_the_options(client: TestClient, demo: dict, state) -> None:
@@ -117,9 +124,11 @@ def test_bad_update_is_422(client: TestClient, demo: dict, state) -> None:
 
 
 def test_update_with_several_variants_needs_a_choice(client: TestClient, demo: dict, state) -> None:
-    product = next(p for p in state.products() if len(p.colors) >= 2 and p.stock >= 3)
-    add(client, demo, product.id, color=product.colors[0])
-    add(client, demo, product.id, color=product.colors[1])
+    product = next(p for p in state.products() if len(p.colors) >= 2 and p.sizes and len(p.options) == 2
+                   and all(v.stock >= 2 for v in p.variants[:len(p.sizes) + 1]))
+    size = product.sizes[0]
+    assert add(client, demo, product.id, color=product.colors[0], size=size).status_code == 200
+    assert add(client, demo, product.id, color=product.colors[1], size=size).status_code == 200
     response = client.patch(f"/cart/items/{product.id}", json={"quantity": 2}, headers=demo)
     assert response.status_code == 409
     assert product.colors[0] in response.json()["detail"]

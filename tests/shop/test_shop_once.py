@@ -17,7 +17,7 @@ from shop import schemas
 from shop.api import create_shop_app
 from shop.auth import hash_token
 from shop.db import Database
-from shop.models import CartLine, IdempotencyKey, LoginSession, Order, OrderStatus, Product, User, utcnow
+from shop.models import CartLine, IdempotencyKey, LoginSession, Order, OrderStatus, Product, User, Variant, utcnow
 
 CONCURRENT_REQUESTS = 8
 
@@ -29,8 +29,12 @@ def add(client, headers: dict, product_id: str, quantity: int = 1) -> dict:
 
 
 def set_price(db: Database, product_id: str, price: float) -> None:
+    """A new price for every variant (lines are priced by their variant) and so the product's "from" price."""
     with db.session() as session:
-        session.get(Product, product_id).price = price
+        product = session.get(Product, product_id)
+        product.price = price
+        for variant in product.variants:
+            variant.price = price
 
 
 def key(value: str) -> dict[str, str]:
@@ -261,12 +265,14 @@ def race_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
         session.add(User(id=1, login="racer", name="Racer"))
         session.add(LoginSession(token_hash=hash_token(RACER_TOKEN), user_id=1,
                                  expires_at=utcnow() + timedelta(hours=1)))
-        for product_id, price in (("p1", 20.0), ("p2", 7.5)):
+        for number, (product_id, price) in enumerate((("p1", 20.0), ("p2", 7.5)), start=1):
             session.add(Product(id=product_id, name=f"Product {product_id}", brand="B", category="C", price=price,
                                 stock=STOCK, colors=[], sizes=[]))
+            session.add(Variant(id=number, product_id=product_id, position=0, sku=product_id, price=price,
+                                stock=STOCK))
         session.flush()
-        session.add_all([CartLine(user_id=1, product_id="p1", quantity=2), CartLine(user_id=1, product_id="p2",
-                                                                                    quantity=1)])
+        session.add_all([CartLine(user_id=1, product_id="p1", variant_id=1, quantity=2),
+                         CartLine(user_id=1, product_id="p2", variant_id=2, quantity=1)])
     yield database, app
     database.engine.dispose()
 

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.db import Database
-from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User
+from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User, Variant
 from shop.recsys.service import Recommender, RecommenderOptions
 from shop.search import ensure_search_index
 
@@ -76,6 +77,7 @@ def _build(path: Path) -> SmallShop:
         for product_id, name, category, description in PRODUCTS:
             session.add(Product(id=product_id, name=name, brand="Acme", category=category, description=description,
                                 price=20.0, rating=4.0, review_count=10, stock=25, colors=[], sizes=[]))
+            session.add(Variant(product_id=product_id, position=0, sku=product_id, price=20.0, stock=25))
         session.flush()
         for number, (login, orders) in enumerate(ORDERS.items()):
             user = User(login=login, name=login.title())
@@ -123,7 +125,8 @@ def place_order(session: Session, user_id: int, product_ids: list[str], status: 
 
 
 def add_to_cart(session: Session, user_id: int, product_id: str) -> None:
-    session.add(CartLine(user_id=user_id, product_id=product_id, quantity=1))
+    variant = session.execute(select(Variant).where(Variant.product_id == product_id)).scalar_one()
+    session.add(CartLine(user_id=user_id, product_id=product_id, variant_id=variant.id, quantity=1))
     session.commit()
 
 
@@ -131,4 +134,6 @@ def set_stock(session: Session, product_id: str, stock: int) -> None:
     product = session.get(Product, product_id)
     assert product is not None
     product.stock = stock
+    for variant in product.variants:
+        variant.stock = stock
     session.commit()
