@@ -114,17 +114,12 @@ class NameCount(BaseModel):
     count: int
 
 
-class OptionValues(BaseModel):
-    name: str
-    values: list[str]
-
-
 class CatalogVocabulary(BaseModel):
     """The catalog's words, most used first (``GET /catalog/vocabulary``)."""
 
     categories: list[NameCount]
     brands: list[NameCount]
-    options: list[OptionValues]
+    options: list[ProductOption]  # across the catalog: each option name once, its values most used first
     modifiers: list[str]
 
 
