@@ -296,8 +296,10 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext,
         return TurnUpdate(reply=prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood"))
     last = turn["outcomes"][-1]
     if not last["ok"]:
-        if problem := refused_choice(last, _args(action) if action else None):  # the product lacks that variant
-            card = next((p for p in shown if p.get("id") == _args(action).get("product_id")), {})
+        asked = _args(action) if action and action["action"] == last["tool"] else {}
+        if problem := refused_choice(last, asked):  # the product lacks that variant, or none was named
+            product_id = (last.get("body") or {}).get("product_id") or asked.get("product_id")
+            card = next((p for p in shown if p.get("id") == product_id), {})
             question = question_data(problem, card.get("name"))
             return TurnUpdate(reply=prompts.reply("add_to_cart.unavailable", **question))
         return TurnUpdate(reply=prompts.reply("error", error=last["error"]))

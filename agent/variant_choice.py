@@ -40,11 +40,14 @@ def settle_variant(action: Action, shown: list[dict[str, Any]], utterance: str) 
 
 
 def refused_choice(outcome: dict[str, Any], action: dict[str, Any] | None) -> Unmatched | None:
-    """What the shop's refusal of an add says the product lacks, with what it has (None: another failure)."""
+    """What the shop's refusal of an add says the product lacks, with what it has (None: another failure).
+
+    ``action``: the add's arguments, when known (what the customer asked for)."""
     body = outcome.get("body") or {}
     offered = option_values(body.get("options"))
-    if outcome.get("tool") != "add_to_cart" or outcome.get("status") != 422 or not offered or not action:
+    if outcome.get("tool") != "add_to_cart" or outcome.get("status") != 422 or not offered:
         return None
+    action = action or {}
     addons = modifier_names(body.get("modifiers"))
     choice = choose(said_options(action), action.get("modifiers") or [], offered, addons)
     if choice.unmatched:

@@ -101,3 +101,13 @@ def test_replies_and_read_backs_say_the_variant() -> None:
     changed = describe_changes(cart, {**cart, "lines": [small]})
     assert changed == ("Your cart changed since I asked: Latte, Large, Oat milk was removed and "
                        "1 × Latte, Small, Oat milk was added.")
+
+
+def test_an_add_that_names_no_variant_is_asked_which() -> None:
+    outcome = {"tool": "add_to_cart", "ok": False, "status": 422, "error": "say which variant",
+               "body": {"options": [{"name": "Size", "values": ["Small", "Large"]},
+                                    {"name": "Milk", "values": ["Whole", "Oat"]}]}}
+    problem = refused_choice(outcome, {"product_id": "p90"})
+    reply = Prompts().reply("add_to_cart.unavailable", product="Latte", said=problem.said, option=problem.option,
+                            offered=list(problem.offered))
+    assert reply == "Latte comes in Size: Small, Large; Milk: Whole, Oat. Which would you like?"

@@ -49,3 +49,15 @@ async def test_the_storage_said_is_the_variant_added_and_said_back(settings: Set
         assert [a["tool"] for a in asked["actions"]] == ["clarify"]
         assert "4 TB" in asked["reply"] and all(value in asked["reply"] for value in storage)
         assert len(asked["cart"]["lines"]) == 1
+
+
+async def test_an_add_that_names_no_variant_asks_which(settings: Settings, scripted_llm: ScriptedLLM) -> None:
+    async with running_app(settings) as client:
+        phone = await _product_with(client, "Storage")
+        scripted_llm.script({"action": "get_product", "product_id": phone["id"]})
+        shown = await say(client, "tell me about that phone")
+        scripted_llm.script({"action": "add_to_cart", "product_id": phone["id"]})
+        asked = await say(client, "add it to my cart", shown["conversation_id"])
+        assert asked["actions"][0]["status"] == "error" and not (asked["cart"] or {}).get("lines")
+        assert asked["reply"].startswith(f"{phone['name']} comes in ") and asked["reply"].endswith("Which would you like?")
+        assert all(value in asked["reply"] for option in phone["options"] for value in option["values"])
