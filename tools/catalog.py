@@ -12,7 +12,7 @@ from tools.variants import SHORTHANDS, key
 
 
 class SearchProducts(Action):
-    """Search the catalog by words and optional filters; options ({name: value}) name product options."""
+    """Search the catalog by words and optional filters."""
 
     action: Literal["search_products"] = "search_products"
     query: Annotated[str, Field(min_length=1, max_length=200)]
@@ -56,30 +56,23 @@ DEFAULT_RESULTS = 5  # a spoken answer can only carry a few products
 @tool(SearchProducts, label="Searching the catalog…")
 async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, Any]:
     params = args.args()
+    params = _without_options(params)
     params["q"] = params.pop("query")
-    option_params = _option_params(params.pop("options", {}))
-    said_words = option_params.pop("words", [])
-    if said_words:
-        params["q"] = " ".join([params["q"], *(w for w in said_words if key(w) not in key(params["q"]))])
-    for name, value in option_params.items():
-        params.setdefault(name, value)  # an explicit color/size wins over the same option in ``options``
     params.setdefault("limit", DEFAULT_RESULTS)
     return await ctx.shop.get("/products", **params)
 
 
-def _option_params(options: dict[str, str]) -> dict[str, Any]:
-    """Options as the shop's search takes them: Color and Size as ``color``/``size``; the shop's search has no
-    filter for other options yet, so their values join the search words (kept, never silently dropped)."""
-    params: dict[str, Any] = {}
-    words = []
-    for name, value in options.items():
+def _without_options(params: dict[str, Any]) -> dict[str, Any]:
+    """``options`` as the shop's search takes them: Color and Size as ``color``/``size`` (an explicit one wins);
+    the shop's search has no filter for other options yet, so their values join the query words (kept, never
+    silently dropped)."""
+    params = dict(params)
+    for name, value in params.pop("options", {}).items():
         shorthand = next((s for s, spellings in SHORTHANDS.items() if key(name) in spellings), None)
         if shorthand:
-            params[shorthand] = value
-        else:
-            words.append(value)
-    if words:
-        params["words"] = words
+            params.setdefault(shorthand, value)
+        elif key(value) not in key(params["query"]):
+            params["query"] = f"{params['query']} {value}"
     return params
 
 
