@@ -11,6 +11,7 @@ import pytest
 
 from agent.config import Settings
 from app.settings import load_settings
+from tests.agent.test_graph import sellable_options
 from tests.conftest import running_app
 from tools import TOOLS
 
@@ -88,7 +89,8 @@ async def test_validation_errors_echo_odd_input_safely(settings: Settings) -> No
 async def test_customers_never_share_carts_or_conversations(settings: Settings, scripted_llm) -> None:
     async with running_app(settings) as demo:
         product = (await demo.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-        assert (await demo.post("/api/cart/items", json={"product_id": product["id"]})).status_code == 200
+        body = {"product_id": product["id"], "options": await sellable_options(demo, product["id"])}
+        assert (await demo.post("/api/cart/items", json=body)).status_code == 200
         scripted_llm.script({"action": "view_cart"})
         first = (await demo.post("/api/chat", json={"text": "what's in my cart"})).json()
         async with running_app(settings, login=None) as other:
