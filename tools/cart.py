@@ -50,14 +50,18 @@ async def add_to_cart(args: AddToCart, ctx: ToolContext) -> dict[str, Any]:
     try:
         cart = await ctx.shop.post("/cart/items", json=body)
     except ShopError as refused:
-        # The shop spells option values its own way and lists them when it refuses one: match what was said
-        # to those once ("256 gig" → "256 GB"); a value still not among them goes back as the refusal.
-        body = _respelled(body, refused)
+        body = await _one_variant(body, refused, ctx)
         cart = await ctx.shop.post("/cart/items", json=body)
     return {"cart": cart, "line": added_line(cart, body)}
 
 
-def _respelled(body: dict[str, Any], refused: ShopError) -> dict[str, Any]:
+async def _one_variant(body: dict[str, Any], refused: ShopError, ctx: ToolContext) -> dict[str, Any]:
+    """The add again, naming one variant, after the shop refused to pick one (its 422 lists the options).
+
+    What was said is matched to the shop's spellings ("256 gig" → "256 GB"); an option left open takes the
+    product's first variant for sale that has everything said (as a shop's product page preselects it; the
+    reply says which). A value the product lacks, or a combination it does not sell, goes back as the refusal.
+    """
     offered = option_values((refused.body or {}).get("options"))
     if refused.status != 422 or not offered:
         raise refused
@@ -65,22 +69,26 @@ def _respelled(body: dict[str, Any], refused: ShopError) -> dict[str, Any]:
                     modifier_names((refused.body or {}).get("modifiers")))
     if choice.unmatched:
         raise refused
-    respelled = {k: v for k, v in body.items() if k not in ("color", "size", "options", "modifiers")}
-    respelled.update({"options": choice.options} if choice.options else {})
-    respelled.update({"modifiers": list(choice.modifiers)} if choice.modifiers else {})
-    if respelled == body:
+    product = await ctx.shop.get(f"/products/{body['product_id']}")
+    having = [v for v in product.get("variants") or []
+              if v.get("available", True) and all(v["options"].get(k) == value for k, value in choice.options.items())]
+    variant = next((v for v in having if v.get("stock", 0) >= body.get("quantity", 1)), having[0] if having else None)
+    if variant is None:
         raise refused
-    return respelled
+    retry = {k: v for k, v in body.items() if k not in ("color", "size", "options", "modifiers")}
+    retry.update({"variant_id": variant["id"], **({"modifiers": list(choice.modifiers)} if choice.modifiers else {})})
+    return retry
 
 
 def added_line(cart: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:
-    """The cart line an add went to: that product's line with the options and add-ons asked for."""
+    """The cart line an add went to: that product's line with the variant, options and add-ons asked for."""
     said = {key(k): key(v) for k, v in said_options(body).items()}
     wanted_modifiers = sorted(key(m) for m in body.get("modifiers") or [])
     lines = [line for line in cart.get("lines") or [] if line.get("product_id") == body["product_id"]]
     for line in lines:
         has = {key(k): key(v) for k, v in said_options(line).items()}
-        if all(has.get(k) == v for k, v in said.items()) and \
+        if body.get("variant_id", line.get("variant_id")) == line.get("variant_id") and \
+                all(has.get(k) == v for k, v in said.items()) and \
                 sorted(key(m) for m in modifier_names(line.get("modifiers"))) == wanted_modifiers:
             return line
     return lines[-1] if lines else None

@@ -9,9 +9,9 @@ import httpx
 
 
 class VariantShopDouble(httpx.AsyncBaseTransport):
-    """Stands in for the shop's ``POST /cart/items`` with variants, in the shape the brief documents: options
-    must name one variant exactly (the shop's own spelling, case aside), else 422 with the product's options
-    beside the message."""
+    """Stands in for the shop's ``GET /products/{id}`` and ``POST /cart/items`` with variants, in the shape the
+    brief documents: a ``variant_id`` or options that name one variant exactly (the shop's own spelling, case
+    aside), else 422 with the product's options beside the message."""
 
     def __init__(self, product: dict[str, Any]) -> None:
         self.product = product
@@ -19,8 +19,13 @@ class VariantShopDouble(httpx.AsyncBaseTransport):
         self.lines: list[dict[str, Any]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == f"/products/{self.product['id']}":
+            return httpx.Response(200, json=self.product)
         body = json.loads(await request.aread())
         self.bodies.append(body)
+        if body.get("variant_id"):
+            variant = next((v for v in self.product["variants"] if v["id"] == body["variant_id"]), None)
+            return self._add(body, variant) if variant else self._refuse("no such variant")
         wanted = {**(body.get("options") or {})}
         for shorthand in ("color", "size"):
             if body.get(shorthand):
@@ -40,6 +45,12 @@ class VariantShopDouble(httpx.AsyncBaseTransport):
                         and len(chosen) == len(self.product["options"])), None)
         if variant is None:
             return self._refuse("say which variant")
+        return self._add(body, variant)
+
+    def _add(self, body: dict[str, Any], variant: dict[str, Any]) -> httpx.Response:
+        modifiers = {m["name"].lower(): m for m in self.product.get("modifiers", [])}
+        if any(str(m).lower() not in modifiers for m in body.get("modifiers") or []):
+            return self._refuse("no such add-on")
         picked = [modifiers[str(m).lower()] for m in body.get("modifiers") or []]
         self.lines.append({"product_id": self.product["id"], "name": self.product["name"], "quantity": body["quantity"],
                            "variant_id": variant["id"], "options": variant["options"],
@@ -56,8 +67,8 @@ class VariantShopDouble(httpx.AsyncBaseTransport):
 
 LATTE = {"id": "p90", "name": "Latte",
          "options": [{"name": "Size", "values": ["Small", "Large"]}],
-         "variants": [{"id": "v1", "options": {"Size": "Small"}, "price": 3.8},
-                      {"id": "v2", "options": {"Size": "Large"}, "price": 4.3}],
+         "variants": [{"id": "v1", "options": {"Size": "Small"}, "price": 3.8, "stock": 0, "available": True},
+                      {"id": "v2", "options": {"Size": "Large"}, "price": 4.3, "stock": 9, "available": True}],
          "modifiers": [{"id": "m1", "name": "Oat milk", "price": 0.5, "group": "Milk"},
                        {"id": "m2", "name": "Extra shot", "price": 0.7, "group": None}]}
 

@@ -15,12 +15,11 @@ async def _add(shop: VariantShopDouble, **args) -> object:
                                 ToolContext(ShopClient(http, "t")))
 
 
-async def test_spoken_values_are_respelled_after_the_shops_refusal() -> None:
+async def test_spoken_values_are_matched_to_the_variant_after_the_shops_refusal() -> None:
     shop = VariantShopDouble(LATTE)
     outcome = await _add(shop, size="L", modifiers=["oat"])
     assert outcome.ok, outcome
-    assert shop.bodies[-1] == {"product_id": "p90", "quantity": 1, "options": {"Size": "Large"},
-                               "modifiers": ["Oat milk"]}
+    assert shop.bodies[-1] == {"product_id": "p90", "quantity": 1, "variant_id": "v2", "modifiers": ["Oat milk"]}
     assert len(shop.bodies) == 2  # one refusal, one add: never more
     line = outcome.data["line"]
     assert line["options"] == {"Size": "Large"} and line["modifiers"] == ["Oat milk"] and line["unit_price"] == 4.8
@@ -31,6 +30,13 @@ async def test_what_the_shop_takes_at_once_is_sent_once() -> None:
     outcome = await _add(shop, options={"Size": "small"})
     assert outcome.ok and len(shop.bodies) == 1
     assert outcome.data["line"]["variant_id"] == "v1"
+
+
+async def test_an_option_left_open_takes_the_first_variant_in_stock() -> None:
+    shop = VariantShopDouble(LATTE)
+    outcome = await _add(shop, quantity=2)
+    assert outcome.ok and shop.bodies[-1] == {"product_id": "p90", "quantity": 2, "variant_id": "v2"}  # Small: none
+    assert outcome.data["line"]["options"] == {"Size": "Large"}  # what the reply says back
 
 
 async def test_a_value_the_product_lacks_is_the_shops_refusal() -> None:
