@@ -296,7 +296,8 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext,
         return TurnUpdate(reply=prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood"))
     last = turn["outcomes"][-1]
     if not last["ok"]:
-        asked = _args(action) if action and action["action"] == last["tool"] else {}
+        # what the customer asked of that tool (the action may since be the model's reply)
+        asked = next((r.args for r in reversed(turn["actions"]) if r.tool == last["tool"]), {})
         if problem := refused_choice(last, asked):  # the product lacks that variant, or none was named
             product_id = (last.get("body") or {}).get("product_id") or asked.get("product_id")
             card = next((p for p in shown if p.get("id") == product_id), {})

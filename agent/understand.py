@@ -26,10 +26,9 @@ from agent.compact.codec import Screen, TurnWords, decode, grammar
 from agent.compact.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
-from agent.variant_choice import question_data, settle_variant
+from agent.variant_choice import settle_variant
 from tools import Action, parse_action
 from tools.base import action_schema
-from tools.variants import Unmatched
 from tools.vocabulary import CatalogWords
 
 MAX_ACTION_TOKENS = 96  # JSON mode: the longest valid action is well under this; it also bounds a rambling model
@@ -100,17 +99,9 @@ class Understander:
         decision = await self._choose(history, shown, cart, results)
         if decision.action is not None:
             said = history[-1]["content"] if history and history[-1].get("role") == "user" else ""
-            decision.action = self._settled(decision.action, shown, spoken_form(said))
+            # The variant picked, in the product's own spelling (agent/variant_choice.py).
+            decision.action = settle_variant(decision.action, shown, spoken_form(said))
         return decision
-
-    def _settled(self, action: Action, shown: list[dict[str, Any]], utterance: str) -> Action:
-        """The variant picked in the product's own spelling, or a question naming what the product has."""
-        settled = settle_variant(action, shown, utterance)
-        if not isinstance(settled, Unmatched):
-            return settled
-        card = next((p for p in shown if p.get("id") == getattr(action, "product_id", None)), {})
-        question = self.prompts.reply("add_to_cart.unavailable", **question_data(settled, card.get("name")))
-        return parse_action({"action": "clarify", "question": question[:300]})
 
     async def _choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
                       cart: dict[str, Any] | None, results: list[str]) -> Decision:

@@ -3,8 +3,9 @@
 "The blue one in large", "the 256 gig", "make it oat milk": the action's options and add-ons, plus any of
 the product's values said in the customer's words that the model left out, are matched to the product
 card's own values (:mod:`tools.variants`). A value the product does not have is never swapped for one it
-has: the customer is asked, hearing what it does come in. The same question follows when the shop refuses
-a value (its 422 lists the product's options).
+has: it goes to the shop as said, the shop refuses it (its 422 lists the product's options), and the
+customer is asked, hearing what the product does come in (:func:`refused_choice`). The action stays the
+``add_to_cart`` the customer asked for, as the scenario contract expects.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from tools import Action, parse_action
-from tools.variants import (Unmatched, cart_arguments, choose, match_name, modifier_names, modifiers_in,
-                            option_values, product_options, said_in, said_options)
+from tools.variants import (SHORTHANDS, Unmatched, cart_arguments, choose, key, match_name, modifier_names,
+                            modifiers_in, option_values, product_options, said_in, said_options)
 
 
-def settle_variant(action: Action, shown: list[dict[str, Any]], utterance: str) -> Action | Unmatched:
-    """``add_to_cart`` with the product's own option spellings, or what the product lacks."""
+def settle_variant(action: Action, shown: list[dict[str, Any]], utterance: str) -> Action:
+    """``add_to_cart`` with the product's own option spellings; what the product lacks stays as said."""
     if action.action != "add_to_cart":
         return action
     args = action.args()
@@ -33,10 +34,20 @@ def settle_variant(action: Action, shown: list[dict[str, Any]], utterance: str) 
     said_addons = list(args.get("modifiers") or [])
     said_addons += [a for a in modifiers_in(utterance, addons) if a not in said_addons]
     choice = choose(said, said_addons, options, addons)
-    if choice.unmatched:
-        return choice.unmatched[0]
     kept = {k: v for k, v in args.items() if k not in ("color", "size", "options", "modifiers")}
-    return parse_action({"action": "add_to_cart", **kept, **cart_arguments(choice)})
+    arguments = cart_arguments(choice)
+    for missing in choice.unmatched:  # as said, for the shop to refuse with what it has
+        if missing.said in said_addons and missing.said not in said.values():
+            arguments.setdefault("modifiers", []).append(missing.said)
+        else:
+            name = next(n for n, v in said.items() if v == missing.said)
+            shorthand = next((s for s, spellings in SHORTHANDS.items() if key(missing.option or name) in spellings),
+                             None)
+            if shorthand:
+                arguments[shorthand] = missing.said
+            else:
+                arguments.setdefault("options", {})[missing.option or name] = missing.said
+    return parse_action({"action": "add_to_cart", **kept, **arguments})
 
 
 def refused_choice(outcome: dict[str, Any], action: dict[str, Any] | None) -> Unmatched | None:

@@ -47,11 +47,13 @@ def test_the_variant_said_is_the_products_own(args: dict, utterance: str, expect
                                                      "quantity": 1, **expected}
 
 
-def test_a_value_the_product_lacks_is_reported_not_guessed() -> None:
-    assert settle_variant(_add(product_id="p91", options={"Storage": "512 gb"}), SHOWN, "the 512 gig") == \
-        Unmatched("512 gb", "Storage", ("128 GB", "256 GB"))
-    assert settle_variant(_add(product_id="p90", modifiers=["almond milk"]), SHOWN, "with almond milk") == \
-        Unmatched("almond milk", None, ("Oat milk", "Extra shot"))
+def test_a_value_the_product_lacks_stays_as_said_never_swapped() -> None:
+    lacking = settle_variant(_add(product_id="p91", options={"storage": "512 gb"}, color="blu"), SHOWN, "the 512 gig")
+    assert lacking.options == {"Storage": "512 gb"} and lacking.color == "Blue"  # for the shop to refuse
+    milk = settle_variant(_add(product_id="p90", modifiers=["almond milk"], size="large"), SHOWN, "with almond milk")
+    assert milk.modifiers == ["almond milk"] and milk.size == "Large"
+    size = settle_variant(_add(product_id="p90", size="medium"), SHOWN, "a medium one")
+    assert size.size == "medium" and size.options is None
 
 
 def test_products_without_options_and_other_actions_pass_unchanged() -> None:
@@ -61,17 +63,20 @@ def test_products_without_options_and_other_actions_pass_unchanged() -> None:
     assert settle_variant(search, SHOWN, "latte in large") is search
 
 
-async def test_the_understander_asks_when_the_product_lacks_the_value() -> None:
-    model = ScriptedCompletions(" add 2; opt storage=512 gig")
+async def test_the_understander_settles_the_variant_from_the_line_and_the_words() -> None:
+    model = ScriptedCompletions(" add 2; opt storage=256 gig", " add 2; opt storage=512 gig")
     client = ChatClient("http://llm/v1", "scripted", transport=model, embedded=True, adapter=Path("a.gguf"))
     understander = Understander(client, Prompts(), UnderstandOptions(mode="compact"))
-    decision = await understander.choose([{"role": "user", "content": "the 512 gig one"}], SHOWN, None, [])
-    assert decision.action is not None and decision.action.action == "clarify"
-    assert "Pixel Phone doesn't come in 512 gig" in decision.action.question
-    assert "128 GB, 256 GB" in decision.action.question
-    grammar = model.requests[0]["grammar"]
-    assert 'optname ::= "storage"' in grammar  # colour is the shorthand field, not an option name
-    assert '"256 gb"' in grammar and '"512 gig"' in grammar  # the product's values and the customer's words
+    decision = await understander.choose([{"role": "user", "content": "the 256 gig one in blue"}], SHOWN, None, [])
+    assert decision.action.model_dump(exclude_none=True) == {"action": "add_to_cart", "product_id": "p91",
+                                                             "quantity": 1, "color": "Blue",
+                                                             "options": {"Storage": "256 GB"}}
+    lacking = await understander.choose([{"role": "user", "content": "the 512 gig one"}], SHOWN, None, [])
+    assert lacking.action.options == {"Storage": "512 gig"}  # not a value it has: the shop refuses, we ask
+    first, second = model.requests[0]["grammar"], model.requests[1]["grammar"]
+    assert 'optname ::= "storage"' in first  # colour is the shorthand field, not an option name
+    assert '"256 gb"' in first and '"128 gb"' in first  # the product's values ...
+    assert '"512 gig"' in second and '"512 gig"' not in first  # ... and this turn's words of the customer
 
 
 def test_the_shops_refusal_becomes_the_same_question() -> None:
@@ -81,7 +86,7 @@ def test_the_shops_refusal_becomes_the_same_question() -> None:
     assert problem == Unmatched("medium", "Size", ("Small", "Large"))
     reply = Prompts().reply("add_to_cart.unavailable", product="Latte", said=problem.said, option=problem.option,
                             offered=list(problem.offered))
-    assert reply == "Latte doesn't come in medium. The size choices are Small, Large. Which would you like?"
+    assert reply == "Latte does not come in size medium. It comes in Small, Large. Which would you like?"
     assert refused_choice({**outcome, "status": 409}, {"product_id": "p90", "size": "medium"}) is None
 
 

@@ -47,8 +47,9 @@ async def test_the_storage_said_is_the_variant_added_and_said_back(settings: Set
         # A storage the phone does not come in: asked about, listing what it has; nothing is added.
         scripted_llm.script({"action": "add_to_cart", "product_id": phone["id"], "options": {"Storage": "4 TB"}})
         asked = await say(client, "actually the 4 terabyte one", shown["conversation_id"])
-        assert [a["tool"] for a in asked["actions"]] == ["clarify"]
-        assert "4 TB" in asked["reply"] and all(value in asked["reply"] for value in storage)
+        assert [(a["tool"], a["status"]) for a in asked["actions"]] == [("add_to_cart", "error")]
+        assert "does not come in storage 4 TB" in asked["reply"] and asked["reply"].endswith("Which would you like?")
+        assert all(value in asked["reply"] for value in storage)
         assert len(asked["cart"]["lines"]) == 1
 
 
