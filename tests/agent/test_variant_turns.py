@@ -4,7 +4,7 @@ option left open takes the product's first variant for sale, said back."""
 
 from __future__ import annotations
 
-from agent.config import Settings
+from app.settings import Settings
 from tests.agent.test_graph import say
 from tests.conftest import running_app
 from tests.scripted_llm import ScriptedLLM
