@@ -13,7 +13,7 @@ customer's row, which cart writes take too), may be repeated safely with an ``Id
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
@@ -554,7 +554,7 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
             f"({variants[vid].stock if variants[vid].available else 'not for sale, 0'} left, {needed[vid]} in your cart)"
             for vid in short)
         raise HTTPException(409, f"Not enough stock for: {details}. Nothing was ordered.")
-    _adjust_product_stock(session, lines, sign=-1)
+    refresh_product_stock(session, (line.product_id for line in lines))
 
     order_lines = []
     for line in lines:
@@ -629,20 +629,18 @@ def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Re
     for variant_id in sorted(restock):  # the same lock order as checkout's
         session.execute(update(Variant).where(Variant.id == variant_id)
                         .values(stock=Variant.stock + restock[variant_id]).execution_options(synchronize_session=False))
-    _adjust_product_stock(session, [line for line in order.lines if line.variant_id is not None], sign=1)
+    refresh_product_stock(session, (line.product_id for line in order.lines))
     spend_key(session, user, idempotency_key, KeyedOperation.cancel, order)
     session.commit()
     return order
 
 
-def _adjust_product_stock(session: Session, lines: Sequence[CartLine | OrderLine], *, sign: int) -> None:
-    """Keep each product's stock the sum of its variants' after a checkout (-) or cancel (+) moved units."""
-    moved: dict[str, int] = defaultdict(int)
-    for line in lines:
-        moved[line.product_id] += line.quantity
-    for product_id in sorted(moved):
-        session.execute(update(Product).where(Product.id == product_id)
-                        .values(stock=Product.stock + sign * moved[product_id])
+def refresh_product_stock(session: Session, product_ids: Iterable[str]) -> None:
+    """Set each product's stock to the sum over its variants for sale (after a checkout or cancel moved units)."""
+    for_sale = (select(func.coalesce(func.sum(Variant.stock), 0))
+                .where(Variant.product_id == Product.id, Variant.available.is_(True)).scalar_subquery())
+    for product_id in sorted(set(product_ids)):  # the same order everywhere: no lock cycles between checkouts
+        session.execute(update(Product).where(Product.id == product_id).values(stock=for_sale)
                         .execution_options(synchronize_session=False))
 
 

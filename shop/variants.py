@@ -75,6 +75,8 @@ def _wanted_options(product: Product, options: Mapping[str, str] | None, color: 
 def resolve_variant(product: Product, *, variant_id: int | None = None, options: Mapping[str, str] | None = None,
                     color: str | None = None, size: str | None = None) -> Variant:
     """The one variant for sale that the request pins down (see the module docstring)."""
+    if not product.variants:
+        raise OptionsProblem(product, f"{product.name} is not for sale: it has no variants")
     wanted = _wanted_options(product, options, color, size)
     matching = [variant for variant in product.variants
                 if all(variant.options.get(name) == value for name, value in wanted.items())]

@@ -284,8 +284,9 @@ class VoiceShop extends HTMLElement {
       add.textContent = product.stock === 0 ? "Out of stock" : "Add to cart";
       add.disabled = product.stock === 0;
       add.setAttribute("aria-label", `Add ${product.name} to cart`);
-      add.addEventListener("click", () => this.addToCart(product, add));
-      card.append(title, meta, price, add);
+      const choices = this.optionPickers(product);
+      add.addEventListener("click", () => this.addToCart(product, add, choices));
+      card.append(title, meta, price, ...choices.map((choice) => choice.label), add);
       list.append(card);
     }
     this.append(list);
@@ -314,7 +315,9 @@ class VoiceShop extends HTMLElement {
     const list = document.createElement("ul");
     for (const line of cart.lines) {
       const item = document.createElement("li");
-      item.textContent = `${line.quantity} × ${line.name} — ${money.format(line.line_total)}`;
+      const chosen = [...Object.values(line.options ?? {}), ...(line.modifiers ?? []).map((m) => m.name)];
+      const which = chosen.length ? ` (${chosen.join(", ")})` : "";
+      item.textContent = `${line.quantity} × ${line.name}${which} — ${money.format(line.line_total)}`;
       list.append(item);
     }
     const total = document.createElement("strong");
@@ -348,10 +351,29 @@ class VoiceShop extends HTMLElement {
     try { this.showCart(await this.request("/api/cart")); } catch { /* signed out: the badge stays at 0 */ }
   }
 
-  async addToCart(product, button) {
+  // A cart line is one variant: a picker per option with a choice to make (cards from before options carry
+  // only colors/sizes, the shop's shorthands for the options Color and Size).
+  optionPickers(product) {
+    const options = product.options
+      ?? [{ name: "Color", values: product.colors ?? [] }, { name: "Size", values: product.sizes ?? [] }];
+    return options.filter((option) => option.values?.length > 1).map((option) => {
+      const label = document.createElement("label");
+      label.className = "option";
+      label.textContent = `${option.name} `;
+      const select = document.createElement("select");
+      select.setAttribute("aria-label", `${option.name} of ${product.name}`);
+      for (const value of option.values) select.append(new Option(value, value));
+      label.append(select);
+      return { name: option.name, select, label };
+    });
+  }
+
+  async addToCart(product, button, choices = []) {
     button.disabled = true;
     try {
-      this.showCart(await this.postJson("/api/cart/items", { product_id: product.id, quantity: 1 }));
+      const item = { product_id: product.id, quantity: 1 };
+      if (choices.length) item.options = Object.fromEntries(choices.map((choice) => [choice.name, choice.select.value]));
+      this.showCart(await this.postJson("/api/cart/items", item));
       this.setStatus(`Added ${product.name} to your cart.`);
     } catch (error) {
       this.showError(error.message);

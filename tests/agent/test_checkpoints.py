@@ -10,7 +10,7 @@ from agent.checkpoints import checkpoint_target
 from app.settings import Settings, load_settings
 from shop.db import Database
 from shop.seed import seed_database
-from tests.agent.test_graph import order_count, say, sellable_options
+from tests.agent.test_graph import color_and_size, order_count, say
 from tests.conftest import SMALL_SHOP, running_app
 from tests.scripted_llm import ScriptedLLM
 
@@ -48,7 +48,7 @@ async def test_two_app_instances_on_postgres_share_conversations(postgres_url: s
         shown = await say(first, "show me running shoes")
         product = shown["products"][0]
         scripted_llm.script({"action": "add_to_cart", "product_id": product["id"],
-                             "options": await sellable_options(first, product["id"])})
+                             **await color_and_size(first, product["id"])})
         await say(first, "add the first one", shown["conversation_id"])
         scripted_llm.script({"action": "checkout"})
         asked = await say(first, "check out", shown["conversation_id"])

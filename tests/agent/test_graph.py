@@ -15,16 +15,23 @@ async def say(client: httpx.AsyncClient, text: str, conversation: str | None = N
     return response.json()
 
 
-async def sellable_options(client: httpx.AsyncClient, product_id: str) -> dict[str, str]:
-    """The options of a product's first variant for sale: what names one variant of a product that has several."""
+async def in_stock_variant(client: httpx.AsyncClient, product_id: str) -> dict:
+    """The product's first variant with stock: a cart line names one variant (else the shop answers 422)."""
     product = (await client.get(f"/shop/products/{product_id}")).json()
-    return next(v["options"] for v in product["variants"] if v["available"] and v["stock"] > 0)
+    return next(variant for variant in product["variants"] if variant["available"] and variant["stock"] > 0)
+
+
+async def color_and_size(client: httpx.AsyncClient, product_id: str) -> dict:
+    """add_to_cart's color/size arguments for an in-stock variant of a product whose options are those two."""
+    options = (await in_stock_variant(client, product_id))["options"]
+    return {key: options[name] for key, name in (("color", "Color"), ("size", "Size")) if name in options}
 
 
 async def put_a_product_in_the_cart(client: httpx.AsyncClient) -> None:
     product = (await client.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-    body = {"product_id": product["id"], "options": await sellable_options(client, product["id"])}
-    assert (await client.post("/api/cart/items", json=body)).status_code == 200
+    variant = await in_stock_variant(client, product["id"])
+    response = await client.post("/api/cart/items", json={"product_id": product["id"], "variant_id": variant["id"]})
+    assert response.status_code == 200, response.text
 
 
 async def order_count(client: httpx.AsyncClient) -> int:
@@ -42,7 +49,7 @@ async def test_search_then_add_the_first_one(settings: Settings, scripted_llm: S
 
         # The model sees the shown products in its prompt and resolves "the first one" to an id.
         scripted_llm.script({"action": "add_to_cart", "product_id": chosen["id"],
-                             "options": await sellable_options(client, chosen["id"])})
+                             **await color_and_size(client, chosen["id"])})
         second = await say(client, "add the first one", first["conversation_id"])
         assert chosen["id"] in scripted_llm.requests[-1]["messages"][0]["content"]
         assert [a["tool"] for a in second["actions"]] == ["add_to_cart"]

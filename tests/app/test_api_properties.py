@@ -55,9 +55,8 @@ def signed_in(app: Any) -> dict[str, Any]:
         assert response.status_code == 200, response.text
         headers = {"Authorization": f"Bearer {response.json()['token']}"}
         products = client.get("/shop/products", params={"in_stock": True, "limit": 3}).json()["items"]
-        variants = client.get(f"/shop/products/{products[0]['id']}").json()["variants"]
-        sellable = next(v["options"] for v in variants if v["available"] and v["stock"] > 0)
-        added = client.post("/shop/cart/items", json={"product_id": products[0]["id"], "options": sellable},
+        variant = next(v for v in products[0]["variants"] if v["available"] and v["stock"] > 0)
+        added = client.post("/shop/cart/items", json={"product_id": products[0]["id"], "variant_id": variant["id"]},
                             headers=headers)
         assert added.status_code == 200, added.text
         orders = client.get("/shop/orders", headers=headers).json()

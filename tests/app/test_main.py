@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from app.settings import Settings, load_settings
-from tests.agent.test_graph import sellable_options
 from tests.conftest import running_app
 from tools import TOOLS
 
@@ -88,8 +87,9 @@ async def test_validation_errors_echo_odd_input_safely(settings: Settings) -> No
 async def test_customers_never_share_carts_or_conversations(settings: Settings, scripted_llm) -> None:
     async with running_app(settings) as demo:
         product = (await demo.get("/shop/products", params={"in_stock": True, "limit": 1})).json()["items"][0]
-        body = {"product_id": product["id"], "options": await sellable_options(demo, product["id"])}
-        assert (await demo.post("/api/cart/items", json=body)).status_code == 200
+        variant = next(v for v in product["variants"] if v["available"] and v["stock"] > 0)  # a line is one variant
+        added = await demo.post("/api/cart/items", json={"product_id": product["id"], "variant_id": variant["id"]})
+        assert added.status_code == 200, added.text
         scripted_llm.script({"action": "view_cart"})
         first = (await demo.post("/api/chat", json={"text": "what's in my cart"})).json()
         async with running_app(settings, login=None) as other:

@@ -32,10 +32,13 @@ def set_cookie_headers(response: httpx.Response) -> dict[str, str]:
     return {line.split("=", 1)[0]: line.lower() for line in response.headers.get_list("set-cookie")}
 
 
-async def a_product_in_stock(client: httpx.AsyncClient) -> dict[str, str]:
+async def a_product_in_stock(client: httpx.AsyncClient) -> dict[str, str | int]:
     """A cart item the tests can add several times over."""
     products = (await client.get("/shop/products", params={"in_stock": True, "limit": 50})).json()["items"]
-    return {"product_id": next(product["id"] for product in products if product["stock"] >= 5)}
+    # A cart line names one variant: pick one with stock for several adds.
+    product, variant = next((product, variant) for product in products for variant in product["variants"]
+                            if variant["available"] and variant["stock"] >= 5)
+    return {"product_id": product["id"], "variant_id": variant["id"]}
 
 
 async def test_sign_in_sets_an_httponly_session_cookie_and_a_readable_csrf_cookie(settings: Settings) -> None:

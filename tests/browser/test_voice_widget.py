@@ -175,7 +175,9 @@ def test_typed_checkout_waits_for_the_confirm_button(
         signed_in = page.request.post(f"{live_server}/api/login", data={"login": "demo"})
         assert signed_in.ok
         product = page.request.get(f"{live_server}/shop/products?in_stock=true&limit=1").json()["items"][0]
-        assert page.request.post(f"{live_server}/api/cart/items", data={"product_id": product["id"]},
+        variant = next(v for v in product["variants"] if v["available"] and v["stock"] > 0)  # a line is one variant
+        assert page.request.post(f"{live_server}/api/cart/items",
+                                 data={"product_id": product["id"], "variant_id": variant["id"]},
                                  headers={"X-CSRF-Token": signed_in.json()["csrf_token"]}).ok
         orders_before = page.request.get(f"{live_server}/api/orders").json()  # the seeded order history
         page.goto(live_server)

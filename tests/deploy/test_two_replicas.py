@@ -47,7 +47,7 @@ class Deployment:
     chroma_port: int
     database_url: str
     logins: list[str]  # seeded customers, one per test so carts and orders do not mix
-    plain_products: list[str]  # in stock, no color or size to choose
+    plain_products: list[str]  # in stock, a single variant: no option to choose
     services: list[Service]
 
     def customer(self) -> str:
@@ -83,7 +83,7 @@ def _seed(database_url: str) -> tuple[list[str], list[str]]:
             logins = [user.login for user in customers]
             plain = [product.id for product in session.scalars(select(Product).where(Product.stock >= 20)
                                                                .order_by(Product.id))
-                     if not product.colors and not product.sizes]
+                     if len(product.variants) == 1]  # no option to choose
             assert session.scalar(select(func.count()).select_from(Product)) == SHOP["products"]
     finally:
         database.engine.dispose()

@@ -163,9 +163,7 @@ def customers(**changes: object) -> CustomersFile:
     return CustomersFile.model_validate({**data, **changes})
 
 
-def test_customers_addresses_and_past_orders_load_once(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'shop.db'}")
-    database.create_schema()
+def test_customers_addresses_and_past_orders_load_once(database: Database) -> None:
     load_catalog(database, catalog(mug(), tee()), now=NOW)
     summary = load_customers(database, customers())
     assert (summary.customers_created, summary.addresses, summary.orders_created) == (2, 1, 2)
@@ -188,9 +186,7 @@ def test_customers_addresses_and_past_orders_load_once(tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(Address)) == 1
 
 
-def test_an_unknown_sku_stores_no_customer(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'shop.db'}")
-    database.create_schema()
+def test_an_unknown_sku_stores_no_customer(database: Database) -> None:
     load_catalog(database, catalog(tee()), now=NOW)
     broken = customers(orders=[{"customer": "bo", "created_at": "2026-05-01T10:00:00Z", "lines": [{"sku": "NOPE"}]}])
     with pytest.raises(CatalogLoadError, match="NOPE"):

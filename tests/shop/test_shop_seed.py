@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,8 @@ def seeded(path: Path, **kwargs) -> Database:
 
 def snapshot(database: Database) -> tuple[list[tuple], list[tuple], list[tuple]]:
     with database.session() as session:
-        products = [tuple(getattr(p, c) for c in PRODUCT_COLUMNS)
+        products = [(*(getattr(p, c) for c in PRODUCT_COLUMNS),
+                     [(v.sku, v.options, v.price, v.stock) for v in p.variants], [m.name for m in p.modifiers])
                     for p in session.execute(select(Product).order_by(Product.id)).scalars()]
         users = session.execute(select(User.id, User.login, User.name, User.role).order_by(User.id)).all()
         orders = session.execute(select(Order.id, Order.user_id, Order.status, Order.total, Order.tracking_number,
@@ -162,3 +164,24 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: py
     with database.session() as session:
         total, hits = CatalogSearch().search_products(session, parse_query(session.get(Product, "p60").name))
     assert total > 0 and "p60" in {product.id for product, _ in hits[:10]}
+
+
+def test_the_catalog_has_options_variants_and_add_ons(catalog: Database) -> None:
+    with catalog.session() as session:
+        products = session.execute(select(Product)).scalars().all()
+        for product in products:
+            names = [option.name for option in product.options]
+            assert len(product.variants) == math.prod(len(option.values) for option in product.options)
+            assert product.price == min(variant.price for variant in product.variants)
+            assert product.stock == sum(variant.stock for variant in product.variants)
+            assert product.colors == next((o.values for o in product.options if o.name == "Color"), [])
+            assert product.sizes == next((o.values for o in product.options if o.name == "Size"), [])
+            assert all(list(variant.options) == names for variant in product.variants)
+        by_category = {category: [p for p in products if p.category == category] for category in CATEGORIES}
+        for category, option in (("Smartphones", "Storage"), ("Laptops", "Storage"), ("Backpacks", "Material"),
+                                 ("Coffee Makers", "Capacity")):
+            priced = [p for p in by_category[category] if option in {o.name for o in p.options}]
+            assert priced, category
+            assert any(len({v.price for v in p.variants}) > 1 for p in priced), category  # priced per variant
+        assert all(p.modifiers for p in by_category["Toys"] + by_category["Books"])
+        assert len({v.sku for p in products for v in p.variants}) == sum(len(p.variants) for p in products)
