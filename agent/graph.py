@@ -35,6 +35,7 @@ from agent.prompts import PROMPTS_DIR, Prompts
 from agent.readback import describe_changes
 from agent.state import ActionRecord, ConversationState, Pending, Turn, TurnUpdate, new_turn
 from agent.understand import Understander
+from agent.variant_choice import question_data, refused_choice
 from tools import TOOLS, Confirmation, ToolContext, parse_action, read_cart, run_action
 
 ANSWERS = ("reply", "clarify", "handoff")  # actions that answer directly, without a tool
@@ -174,7 +175,7 @@ async def act(state: ConversationState, runtime: Context) -> dict[str, Any]:
 async def respond(state: ConversationState, runtime: Context) -> dict[str, Any]:
     ctx = runtime.context
     turn = state["turn"]
-    update = TurnUpdate() if turn["reply"] else _compose_reply(state.get("action"), turn, ctx)
+    update = TurnUpdate() if turn["reply"] else _compose_reply(state.get("action"), turn, ctx, state.get("shown") or [])
     reply = update.get("reply", turn["reply"])
     await ctx.emit(Reply(text=reply))
     return {"turn": update, "history": [{"role": "assistant", "content": reply}], "action": None}
@@ -249,8 +250,12 @@ def _recent_words(history: list[dict[str, str]]) -> str | None:
 
 def _product_card(product: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "name", "brand", "category", "price", "rating", "review_count", "stock", "colors", "sizes",
-            "match", "reason")
-    return {k: product[k] for k in keys if k in product}
+            "options", "match", "reason")
+    card = {k: product[k] for k in keys if k in product}
+    if product.get("modifiers"):  # names and groups: what "make it oat milk" is matched against
+        card["modifiers"] = [{k: m[k] for k in ("name", "price", "group") if k in m} if isinstance(m, dict) else m
+                             for m in product["modifiers"]]
+    return card
 
 
 def _summarize(outcome: dict[str, Any]) -> str:
@@ -285,7 +290,8 @@ async def _subject(tool: str, args: dict[str, Any], ctx: TurnContext) -> dict[st
     return {"kind": "order", "snapshot": order, "update": {}}
 
 
-def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext) -> TurnUpdate:
+def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext,
+                   shown: list[dict[str, Any]]) -> TurnUpdate:
     """Template replies from tool data; the model's own words only for answers without tools."""
     prompts = ctx.prompts
     if action is not None and action["action"] in ANSWERS:
@@ -299,5 +305,12 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext) 
         return TurnUpdate(reply=prompts.reply("llm_unavailable" if turn.get("llm_error") else "not_understood"))
     last = turn["outcomes"][-1]
     if not last["ok"]:
+        # what the customer asked of that tool (the action may since be the model's reply)
+        asked = next((r.args for r in reversed(turn["actions"]) if r.tool == last["tool"]), {})
+        if problem := refused_choice(last, asked):  # the product lacks that variant, or none was named
+            product_id = (last.get("body") or {}).get("product_id") or asked.get("product_id")
+            card = next((p for p in shown if p.get("id") == product_id), {})
+            question = question_data(problem, card.get("name"))
+            return TurnUpdate(reply=prompts.reply("add_to_cart.unavailable", **question))
         return TurnUpdate(reply=prompts.reply("error", error=last["error"]))
     return TurnUpdate(reply=prompts.reply(last["tool"], **last["data"]))

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from prompts import PROMPTS_DIR
 from tools.base import TOOLS
+from tools.variants import describe, modifier_names
 
 HISTORY_TURNS = 6  # recent messages kept in the prompt: enough for "the second one", cheap enough for 270M
 
@@ -71,6 +72,13 @@ def _looked_for(applied: dict[str, Any] | None, relaxed: list[dict[str, Any]] | 
     return phrase.replace(".00", "")
 
 
+def line_label(line: dict[str, Any]) -> str:
+    """A cart or order line as spoken: "Latte, Large, Oat milk" (its options and add-ons after the name)."""
+    options = line.get("options") or {k: line[k] for k in ("color", "size") if line.get(k)}
+    variant = describe(options, modifier_names(line.get("modifiers")))
+    return f"{line.get('name', '')}, {variant}" if variant else str(line.get("name", ""))
+
+
 class Prompts:
     """Loads the templates once per process; ``reload()`` picks up edits."""
 
@@ -80,6 +88,9 @@ class Prompts:
                                       autoescape=False)
         self.env.globals["money"] = _money
         self.env.globals["looked_for"] = _looked_for
+
+
+        self.env.globals["line_label"] = line_label
 
     def reload(self) -> None:
         self.__dict__.pop("replies", None)

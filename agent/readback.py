@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.prompts import line_label
+from tools.variants import modifier_names
+
 
 def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
     """One spoken sentence naming what changed, or "" when nothing the customer would notice did."""
@@ -20,21 +23,23 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 def _cart_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     old, new = _lines(before), _lines(after)
-    changes = [f"{line['name']} was removed" for key, line in old.items() if key not in new]
+    changes = [f"{line_label(line)} was removed" for key, line in old.items() if key not in new]
     for key, line in new.items():
-        was = old.get(key)
+        was, name = old.get(key), line_label(line)
         if was is None:
-            changes.append(f"{line['quantity']} × {line['name']} was added")
+            changes.append(f"{line['quantity']} × {name} was added")
         elif was["quantity"] != line["quantity"]:
-            changes.append(f"{line['name']} went from {was['quantity']} to {line['quantity']}")
+            changes.append(f"{name} went from {was['quantity']} to {line['quantity']}")
         elif was.get("unit_price") != line.get("unit_price"):
-            changes.append(f"the price of {line['name']} went from ${was['unit_price']:,.2f} to "
+            changes.append(f"the price of {name} went from ${was['unit_price']:,.2f} to "
                            f"${line['unit_price']:,.2f}")
     return changes
 
 
 def _lines(cart: dict[str, Any]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {(line["product_id"], line.get("color"), line.get("size")): line for line in cart.get("lines") or []}
+    """Lines by what makes one: the product's variant (or colour and size, from before variants) and add-ons."""
+    return {(line["product_id"], line.get("variant_id"), line.get("color"), line.get("size"),
+             tuple(sorted(modifier_names(line.get("modifiers"))))): line for line in cart.get("lines") or []}
 
 
 def _join(parts: list[str]) -> str:

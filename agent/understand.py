@@ -22,12 +22,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.compact.codec import Screen, decode, grammar, said_phrases
+from agent.compact.codec import Screen, TurnWords, decode, grammar
 from agent.compact.prompt import PromptInput, render, spoken_form
 from agent.llm import ChatClient
 from agent.prompts import Prompts
+from agent.variant_choice import settle_variant
 from tools import Action, parse_action
 from tools.base import action_schema
+from tools.vocabulary import CatalogWords
 
 MAX_ACTION_TOKENS = 96  # JSON mode: the longest valid action is well under this; it also bounds a rambling model
 MAX_COMPACT_TOKENS = 32  # compact mode: "search wireless headphones; color black; max 50" is ~12 tokens
@@ -85,10 +87,24 @@ class Understander:
         self._index = few_shot_index  # an agent.compact.fewshot.FewShotIndex, built on first use
         self._few_shot_cache = few_shot_cache
         self._index_lock = asyncio.Lock()
+        self.catalog = CatalogWords()  # the shop's words (options and their values); see use_vocabulary
+
+    def use_vocabulary(self, catalog: CatalogWords) -> None:
+        """The catalog's current words: search options in the per-turn grammar are the ones it has."""
+        self.catalog = catalog
 
     async def choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
                      cart: dict[str, Any] | None, results: list[str]) -> Decision:
         """Raises :class:`agent.llm.LLMError` when the model cannot be reached."""
+        decision = await self._choose(history, shown, cart, results)
+        if decision.action is not None:
+            said = history[-1]["content"] if history and history[-1].get("role") == "user" else ""
+            # The variant picked, in the product's own spelling (agent/variant_choice.py).
+            decision.action = settle_variant(decision.action, shown, spoken_form(said))
+        return decision
+
+    async def _choose(self, history: list[dict[str, str]], shown: list[dict[str, Any]],
+                      cart: dict[str, Any] | None, results: list[str]) -> Decision:
         if self.options.mode == "compact":
             return await self._choose_compact(history, shown, cart, results)
         messages = self.prompts.messages(history, shown, cart, results)
@@ -116,12 +132,13 @@ class Understander:
         prompt = render(PromptInput(utterance, screen.shown, screen.cart_lines, history[:-1], examples),
                         explain=self.options.explain)
         # A search's brand and colour may only be words the customer said, now or in their previous message.
-        before = [spoken_form(m.get("content", "")) for m in history[:-1] if m.get("role") == "user"][-1:]
-        turn_grammar = grammar(len(screen.shown), len(screen.cart_lines), said_phrases(utterance, *before))
+        before = tuple(spoken_form(m.get("content", "")) for m in history[:-1] if m.get("role") == "user")[-1:]
+        words = TurnWords.of(screen, utterance, self.catalog.options, before)
+        turn_grammar = grammar(len(screen.shown), len(screen.cart_lines), words)
         completion = await self.llm.complete_raw(prompt, grammar=turn_grammar, max_tokens=MAX_COMPACT_TOKENS,
                                                  stop=["\n"])
         try:
-            action = decode(completion.content, screen, utterance or said)
+            action = decode(completion.content, screen, utterance or said, catalog=self.catalog.options)
         except ValueError:
             action = None  # only when the server ignored the grammar (a remote server may)
         return Decision(action, completion.content, time.perf_counter() - started)

@@ -34,6 +34,7 @@ from app.routes import voice as voice_routes
 from app.schemas import ChatRequest
 from app.turns import run_text_turn
 from app.settings import Settings, SignInOptions, load_settings
+from app.vocabulary import CatalogWordsFollower
 from shop import strict_json
 from shop.api import create_shop_app
 from shop.background import run_in_background
@@ -48,7 +49,6 @@ from shop.search.dense import DenseIndex, DenseIndexOptions
 from shop.vectors import configure_encoder
 from tools import ShopClient, ShopError
 from voice.asr import Transcriber
-from voice.prompt import fetch_catalog_vocabulary
 
 log = logging.getLogger("voiceshop")
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -81,7 +81,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
         app.state.shop_http = shop_http
         app.state.customers = Customers(shop_http)
         app.state.settings = settings
-        await _prepare_transcriber(app.state.transcriber, shop_http)
+        catalog_words = CatalogWordsFollower(shop_http, app.state.transcriber)
+        await _prepare_transcriber(app.state.transcriber, catalog_words)
         dense_ready = None
         if settings.warm_indexes:
             start_recommender(database.engine)
@@ -93,7 +94,17 @@ def create_app(config: Settings | None = None) -> FastAPI:
         async with Assistant(config.llm, config.agent, shop_http, data_dir=settings.data_dir,
                              checkpoint_url=settings.checkpoint_url) as assistant:
             app.state.assistant = assistant
-            yield
+            catalog_words.understander = assistant.understander
+            if catalog_words.words is not None:
+                assistant.understander.use_vocabulary(catalog_words.words)
+            app.state.catalog_words = catalog_words
+            following = (asyncio.create_task(catalog_words.follow(settings.catalog_refresh_s))
+                         if settings.catalog_refresh_s > 0 else None)
+            try:
+                yield
+            finally:
+                if following is not None:
+                    following.cancel()
         if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:
             dense_ready.result().set()  # stop following catalog changes
         await shop_http.aclose()
@@ -293,10 +304,10 @@ def _open_help_center(options: FaqStoreOptions) -> FaqStore:
     return store
 
 
-async def _prepare_transcriber(transcriber: Transcriber, shop_http: httpx.AsyncClient) -> None:
+async def _prepare_transcriber(transcriber: Transcriber, catalog_words: CatalogWordsFollower) -> None:
     """Teach Whisper the catalog's words and load it now rather than on the first voice turn."""
     try:
-        transcriber.use_vocabulary(await fetch_catalog_vocabulary(shop_http))
+        await catalog_words.refresh()
     except httpx.HTTPError as exc:
         log.warning("ASR prompt without catalog names: %s", exc)
     await asyncio.to_thread(transcriber.load)

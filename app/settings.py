@@ -46,10 +46,15 @@ class AppOptions:
     warm_indexes: bool = True
     # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
     log_format: Literal["text", "json"] = "text"
+    # VOICESHOP_CATALOG_REFRESH_S: seconds between looks at the shop's catalog words (an unchanged catalog costs a
+    # 304); a new import reaches the ASR prompt, name correction and the grammar within this long; 0: read once
+    catalog_refresh_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.log_format not in ("text", "json"):
             raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
+        if not self.catalog_refresh_s >= 0:  # also refuses NaN
+            raise ValueError(f"VOICESHOP_CATALOG_REFRESH_S must be 0 or more seconds, not {self.catalog_refresh_s}")
 
     @property
     def shop_database_url(self) -> str:
@@ -143,6 +148,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(tuple(f"VOICESHOP_ASR_{suffix}" for suffix in _ASR), tuple(("asr", name) for name in _ASR.values()),
              "tiny.en int8, VAD, beam 5",
              "Whisper model path/size, backend, prompt; see [docs/voice.md](docs/voice.md)"),
+    _one("VOICESHOP_CATALOG_REFRESH_S", "app", "catalog_refresh_s", "`30`",
+         "seconds between looks at the shop's catalog words (brands, categories, option values) for the ASR "
+         "prompt, name correction and grammar; a new import is picked up within this long; `0` reads them once"),
     _one("VOICESHOP_DATA_DIR", "app", "data_dir", "`var`", "conversations, shop database, Chroma, assembled model"),
     _one("DEMO_LOGIN", "sign_in", "demo_login", "`1`",
          "the seeded `demo` customer signs in without a password; `0` turns that off (then `demo` too needs one)"),

@@ -43,7 +43,9 @@ from evals.metrics import percentile
 from evals.synthetic_speech import SyntheticVoice, encode, missing_tools, speak, with_noise, with_silence
 from voice.asr import AsrOptions, Transcriber
 from voice.audio import AudioLimits, decode_audio
-from voice.prompt import CatalogVocabulary, fetch_catalog_vocabulary
+from app.vocabulary import voice_vocabulary
+from tools.vocabulary import read_vocabulary
+from voice.prompt import CatalogVocabulary
 
 SHARED_SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
 
@@ -323,7 +325,7 @@ async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVoca
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300) as client:
-        vocabulary = await fetch_catalog_vocabulary(app.state.shop_http)
+        vocabulary = voice_vocabulary(await read_vocabulary(app.state.shop_http))
         if not options.end_to_end:
             return vocabulary, "(end-to-end part skipped)"
         login = await client.post("/api/login", json={"login": "demo"})

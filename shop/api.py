@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from shop import schemas, strict_json
 from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, live_session, needs_rehash,
                        password_matches, start_session)
+from shop.catalog.vocabulary import catalog_version, catalog_vocabulary
 from shop.db import Database, begin_write
 from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
 from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Modifier, Order,
@@ -368,6 +369,19 @@ def categories(session: SessionDep) -> list[schemas.NameCount]:
 @router.get("/brands", response_model=list[schemas.NameCount])
 def brands(session: SessionDep) -> list[schemas.NameCount]:
     return _counts(session, Product.brand)
+
+
+@router.get("/catalog/vocabulary", response_model=schemas.CatalogVocabulary,
+            responses={304: {"description": "the catalog has not changed since the ETag given in If-None-Match"}})
+def vocabulary(session: SessionDep, response: Response,
+               if_none_match: Annotated[str | None, Header(max_length=200)] = None) -> Any:
+    """The catalog's words (categories, brands, option names and values, add-ons) for speech recognition and
+    understanding; ``ETag`` changes with the catalog, so a client re-reads only after a change."""
+    etag = f'"{catalog_version(session)}"'
+    if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return catalog_vocabulary(session)
 
 
 # --- routes: cart ----------------------------------------------------------------------------------------

@@ -122,6 +122,15 @@ class NameCount(BaseModel):
     count: int
 
 
+class CatalogVocabulary(BaseModel):
+    """The catalog's words, most used first (``GET /catalog/vocabulary``)."""
+
+    categories: list[NameCount]
+    brands: list[NameCount]
+    options: list[ProductOption]  # across the catalog: each option name once, its values most used first
+    modifiers: list[str]
+
+
 class RecommendedProduct(ProductSummary):
     reason: str
 

@@ -96,8 +96,18 @@ def _detail(response: httpx.Response) -> Any:
 
 
 def _structured_detail(response: httpx.Response) -> dict[str, Any] | None:
+    """The error's structured part: a dict ``detail``, or the fields beside a text ``detail`` (a 422 that lists a
+    product's options answers ``{"detail": "...", "options": [...]}``)."""
     detail = _detail(response)
-    return detail if isinstance(detail, dict) else None
+    if isinstance(detail, dict):
+        return detail
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(detail, str) and set(payload) - {"detail"}:
+        return {**payload, "message": detail}
+    return None
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -219,3 +229,7 @@ Money = Annotated[float, Field(ge=0, le=1_000_000, description="amount in the sh
 ProductId = Annotated[str, Field(min_length=1, max_length=32, description="a product id shown earlier, e.g. p12")]
 Quantity = Annotated[int, Field(ge=1, le=99)]
 SortOrder = Literal["relevance", "price_asc", "price_desc", "rating"]
+OptionName = Annotated[str, Field(min_length=1, max_length=40)]
+OptionValue = Annotated[str, Field(min_length=1, max_length=80)]
+Options = Annotated[dict[OptionName, OptionValue], Field(
+    max_length=5, description='{option name: value}, e.g. {"Storage": "256 GB"}; color and size are shorthands')]

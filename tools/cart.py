@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from tools.base import Action, ProductId, Quantity, ToolContext, run_action, tool
+from tools.base import (Action, OptionValue, Options, ProductId, Quantity, ShopError, ToolContext, run_action,
+                        tool)
+from tools.variants import choose, key, modifier_names, option_values, said_options
 
 
 class AddToCart(Action):
-    """Put a product in the cart."""
+    """Put a product in the cart; options ({name: value}) pick its variant, modifiers are add-ons."""
 
     action: Literal["add_to_cart"] = "add_to_cart"
     product_id: ProductId
     quantity: Quantity = 1
     color: str | None = None
     size: str | None = None
+    options: Options | None = None
+    modifiers: Annotated[list[OptionValue], Field(max_length=5, description='add-ons, e.g. ["oat milk"]')] | None = None
 
 
 class UpdateCartItem(Action):
@@ -42,7 +46,52 @@ class ViewCart(Action):
 
 @tool(AddToCart, label="Adding to your cart…")
 async def add_to_cart(args: AddToCart, ctx: ToolContext) -> dict[str, Any]:
-    return {"cart": await ctx.shop.post("/cart/items", json=args.args())}
+    body = args.args()
+    try:
+        cart = await ctx.shop.post("/cart/items", json=body)
+    except ShopError as refused:
+        body = await _one_variant(body, refused, ctx)
+        cart = await ctx.shop.post("/cart/items", json=body)
+    return {"cart": cart, "line": added_line(cart, body)}
+
+
+async def _one_variant(body: dict[str, Any], refused: ShopError, ctx: ToolContext) -> dict[str, Any]:
+    """The add again, naming one variant, after the shop refused to pick one (its 422 lists the options).
+
+    What was said is matched to the shop's spellings ("256 gig" → "256 GB"); an option left open takes the
+    product's first variant for sale that has everything said (as a shop's product page preselects it; the
+    reply says which). A value the product lacks, or a combination it does not sell, goes back as the refusal.
+    """
+    offered = option_values((refused.body or {}).get("options"))
+    if refused.status != 422 or not offered:
+        raise refused
+    choice = choose(said_options(body), body.get("modifiers") or [], offered,
+                    modifier_names((refused.body or {}).get("modifiers")))
+    if choice.unmatched:
+        raise refused
+    product = await ctx.shop.get(f"/products/{body['product_id']}")
+    having = [v for v in product.get("variants") or []
+              if v.get("available", True) and all(v["options"].get(k) == value for k, value in choice.options.items())]
+    variant = next((v for v in having if v.get("stock", 0) >= body.get("quantity", 1)), having[0] if having else None)
+    if variant is None:
+        raise refused
+    retry = {k: v for k, v in body.items() if k not in ("color", "size", "options", "modifiers")}
+    retry.update({"variant_id": variant["id"], **({"modifiers": list(choice.modifiers)} if choice.modifiers else {})})
+    return retry
+
+
+def added_line(cart: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:
+    """The cart line an add went to: that product's line with the variant, options and add-ons asked for."""
+    said = {key(k): key(v) for k, v in said_options(body).items()}
+    wanted_modifiers = sorted(key(m) for m in body.get("modifiers") or [])
+    lines = [line for line in cart.get("lines") or [] if line.get("product_id") == body["product_id"]]
+    for line in lines:
+        has = {key(k): key(v) for k, v in said_options(line).items()}
+        if body.get("variant_id", line.get("variant_id")) == line.get("variant_id") and \
+                all(has.get(k) == v for k, v in said.items()) and \
+                sorted(key(m) for m in modifier_names(line.get("modifiers"))) == wanted_modifiers:
+            return line
+    return lines[-1] if lines else None
 
 
 @tool(UpdateCartItem, label="Updating your cart…")

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from tools.base import Action, Money, ProductId, SortOrder, ToolContext, tool
+from tools.base import Action, Money, Options, ProductId, SortOrder, ToolContext, tool
+from tools.variants import SHORTHANDS, key
 
 
 class SearchProducts(Action):
@@ -20,6 +21,7 @@ class SearchProducts(Action):
     brand: str | None = None
     color: str | None = None
     size: str | None = None
+    options: Options | None = None
     min_price: Money | None = None
     max_price: Money | None = None
     sort: SortOrder | None = None
@@ -59,11 +61,26 @@ async def search_products(args: SearchProducts, ctx: ToolContext) -> dict[str, A
     """The shop grounds the filters in the customer's words (``said``): one the model chose but the customer
     did not say is searched for as words, one they ruled out is excluded (docs/retrieval.md)."""
     params = args.args()
+    params = _without_options(params)
     params["q"] = params.pop("query")
     params.setdefault("limit", DEFAULT_RESULTS)
     if ctx.said:
         params["said"] = ctx.said[-MAX_SAID_CHARS:]
     return await ctx.shop.get("/products", **params)
+
+
+def _without_options(params: dict[str, Any]) -> dict[str, Any]:
+    """``options`` as the shop's search takes them: Color and Size as ``color``/``size`` (an explicit one wins);
+    the shop's search has no filter for other options yet, so their values join the query words (kept, never
+    silently dropped)."""
+    params = dict(params)
+    for name, value in params.pop("options", {}).items():
+        shorthand = next((s for s, spellings in SHORTHANDS.items() if key(name) in spellings), None)
+        if shorthand:
+            params.setdefault(shorthand, value)
+        elif key(value) not in key(params["query"]):
+            params["query"] = f"{params['query']} {value}"
+    return params
 
 
 @tool(GetProduct, label="Looking up the product…")

@@ -18,9 +18,18 @@ def _type(schema: dict[str, Any]) -> str:
         return " / ".join(f"`{v}`" for v in schema["enum"])
     if schema.get("type") == "array":
         return f"list of {_type(schema.get('items', {}))}"
+    if isinstance(schema.get("additionalProperties"), dict):
+        return (f"object of {_type({'type': 'string', **schema.get('propertyNames', {})})} to "
+                f"{_type(schema['additionalProperties'])}" + (f" (at most {schema['maxProperties']})"
+                                                              if "maxProperties" in schema else ""))
     bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")
               if k in schema]
     return schema.get("type", "any") + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _description(schema: dict[str, Any]) -> str | None:
+    return schema.get("description") or next((s["description"] for s in schema.get("anyOf", []) if "description" in s),
+                                             None)
 
 
 def actions_markdown() -> str:
@@ -41,6 +50,10 @@ def actions_markdown() -> str:
                 lines.append(f"| `{name}` | {_type(prop)} | {'yes' if name in required else 'no'} | "
                              f"{'' if default is None else default} |")
             lines.append("")
+            # Only the arguments that need words (the new, open-ended ones): the table stays the contract's.
+            notes = [f"- `{name}`: {text}" for name, prop in params.items()
+                     if (text := _description(prop)) and not name.endswith(("_id", "_ids", "price"))]
+            lines += [*notes, ""] if notes else []
     return "\n".join(lines)
 
 

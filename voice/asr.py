@@ -52,7 +52,8 @@ class AsrOptions:
     prompt_file: Path = DEFAULT_PROMPT_FILE
     max_prompt_tokens: int = 200
     correct_names: bool = True
-    """Put misheard brand names right after recognition (``voice/names.py``); needs the catalog vocabulary."""
+    """Put misheard brand names and option values right after recognition (``voice/names.py``); needs the catalog
+    vocabulary."""
 
     def __post_init__(self) -> None:
         if self.language == "auto":  # what VOICESHOP_ASR_LANGUAGE says for "detect it"
@@ -250,8 +251,8 @@ class Transcriber:
             started = time.perf_counter()
             heard, language = backend.transcribe(samples, prompt)
             text = heard
-            if self.options.correct_names and self._vocabulary.brands:
-                text = correct_names(heard, self._vocabulary.brands, lambda word: backend.count_tokens(word) == 1)
+            if self.options.correct_names and self._vocabulary.names:
+                text = correct_names(heard, self._vocabulary.names, lambda word: backend.count_tokens(word) == 1)
             return Transcription(
                 text=text,
                 language=language,

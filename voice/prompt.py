@@ -2,7 +2,8 @@
 
 Whisper conditions its decoding on a text prompt (``initial_prompt``): words it has just "seen" there are
 recognised and spelled far more reliably. The prompt is an editable sentence from ``prompts/asr_prompt.txt``
-followed by the catalog's own category and brand names, trimmed to fit Whisper's prompt window.
+followed by the catalog's own words (categories, brands, option names and values), trimmed to fit Whisper's
+prompt window. The app reads those words from the shop and hands them over again whenever the catalog changes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from prompts import PROMPTS_DIR
 
@@ -27,6 +26,13 @@ class CatalogVocabulary:
 
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    option_names: tuple[str, ...] = ()  # "Storage", "Grind", "Milk"
+    option_values: tuple[str, ...] = ()  # "256 GB", "Espresso", "Oat milk" (add-ons too)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What misheard words are corrected to (``voice/names.py``): the brands, then option values."""
+        return (*self.brands, *self.option_values)
 
 
 def load_prompt_template(path: Path = DEFAULT_PROMPT_FILE) -> str:
@@ -40,16 +46,17 @@ def build_domain_prompt(
     count_tokens: Callable[[str], int],
     max_tokens: int = 200,
 ) -> str:
-    """Join the template and as many category and brand names as fit in ``max_tokens`` Whisper tokens.
+    """Join the template and as many catalog words as fit in ``max_tokens`` Whisper tokens.
 
-    Categories go first because every catalog has few of them and shoppers name them most; brands fill
-    what is left. Whisper silently drops the *start* of an over-long prompt, which would lose the
-    template, so the budget is enforced here instead.
+    Categories go first because every catalog has few of them and shoppers name them most; then brands,
+    option names and option values, each as far as the budget goes. Whisper silently drops the *start* of an
+    over-long prompt, which would lose the template, so the budget is enforced here instead.
     """
     if count_tokens(template) > max_tokens:
         raise ValueError(f"The ASR prompt template alone is longer than {max_tokens} tokens: shorten it.")
     prompt = template
-    for label, names in (("Categories", vocabulary.categories), ("Brands", vocabulary.brands)):
+    for label, names in (("Categories", vocabulary.categories), ("Brands", vocabulary.brands),
+                         ("Options", vocabulary.option_names), ("Choices", vocabulary.option_values)):
         prompt = _append_names(prompt, label, names, count_tokens, max_tokens)
     return prompt
 
@@ -65,18 +72,3 @@ def _append_names(
             break
         kept.append(name)
     return f"{prompt} {label}: {', '.join(kept)}." if kept else prompt
-
-
-async def fetch_catalog_vocabulary(shop: httpx.AsyncClient) -> CatalogVocabulary:
-    """Read category and brand names from the shop API (``GET /categories``, ``GET /brands``).
-
-    ``shop`` must have the shop's base URL and, in the embedded set-up, the in-process ASGI transport.
-    Names are ordered by product count so the budget keeps the ones shoppers meet most.
-    """
-    names: dict[str, tuple[str, ...]] = {}
-    for endpoint in ("categories", "brands"):
-        response = await shop.get(f"/{endpoint}")
-        response.raise_for_status()
-        entries = sorted(response.json(), key=lambda entry: -int(entry.get("count", 0)))
-        names[endpoint] = tuple(str(entry["name"]) for entry in entries)
-    return CatalogVocabulary(categories=names["categories"], brands=names["brands"])

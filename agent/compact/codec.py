@@ -9,14 +9,18 @@ reasons are short codes that map to editable texts in ``prompts/understand_codes
 The encoding is internal to the small model: :func:`decode` turns a line into a validated
 :class:`tools.Action` (the names and arguments of ``tools/``), and :func:`grammar` gives the GBNF grammar
 that constrains decoding for one turn, with product references limited to what is actually on screen, so
-every line the engine can produce decodes to a valid action.
+every line the engine can produce decodes to a valid action. Option names and values (``opt storage=256 gb``)
+are limited the same way (:class:`TurnWords`): for ``add``, the options of the products on screen and the
+customer's own phrases (so a value the product lacks can still be said, and is then asked about); for
+``search``, catalog values the customer said.
 
 Line formats (fields in this order, optional ones in brackets)::
 
-    search <words>[; brand <words>][; color <words>][; size <s>][; min <n>][; max <n>][; sort <order>][; n <k>]
+    search <words>[; brand <words>][; color <words>][; size <s>][; opt <name>=<value>]...[; min <n>][; max <n>]
+           [; sort <order>][; n <k>]
     get <ref>                 compare <ref> <ref>[ <ref>[ <ref>]]
     recommend[ <words> | like <ref>]
-    add <ref>[; qty <k>][; color <words>][; size <s>]
+    add <ref>[; qty <k>][; color <words>][; size <s>][; opt <name>=<value>]...[; with <add-on>]...
     setqty <ref> <k>          remove <ref>         cart         checkout
     status[ <order>]          orders               cancel <order>
     faq                       (the question is the customer's own words)
@@ -35,6 +39,8 @@ import yaml
 
 from prompts import PROMPTS_DIR
 from tools import Action, parse_action
+from tools.variants import SHORTHANDS, cart_arguments, choose, key, match_name, match_value, modifier_names, \
+    product_options, said_in
 
 CODES_FILE = PROMPTS_DIR / "understand_codes.yaml"
 REPLY_CODES = ("hello", "thanks", "bye", "help", "offtopic", "ack", "abuse")
@@ -43,6 +49,13 @@ HANDOFF_CODES = ("person", "complaint")
 SORT_ORDERS = ("price_asc", "price_desc", "rating")
 MAX_REFS = 20  # a search shows at most 20 products (tools.catalog limit)
 LETTER_SIZES = {"xs", "s", "m", "l", "xl", "xxl"}
+MAX_OPTIONS = 3  # option fields per line ("opt storage=256 gb; opt color=black")
+MAX_ADDONS = 3
+MAX_PHRASE_WORDS = 3  # the customer's phrases admitted as option values: "the 1 kilo bag" has the value in 2
+_GRAMMAR_UNSAFE = re.compile(r"[^a-z0-9' .&+-]+")
+# A phrase of the customer's that begins or ends with one of these is not a value they named ("in blue").
+_EDGE_WORDS = frozenset("a an the in on of one it its with and or but to for make get add i want please my "
+                        "that this them some".split())
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,49 @@ class Screen:
     @classmethod
     def of(cls, shown: list[dict[str, Any]] | None, cart: dict[str, Any] | None) -> Screen:
         return cls(list(shown or [])[:MAX_REFS], list((cart or {}).get("lines") or [])[:MAX_REFS])
+
+
+def grammar_word(text: str) -> str:
+    """``text`` as the grammar's words can spell it: lower case, only the grammar's characters."""
+    return " ".join(_GRAMMAR_UNSAFE.sub(" ", str(text).lower()).split())[:48]
+
+
+@dataclass(frozen=True)
+class TurnWords:
+    """Option words one turn's grammar admits (hashable: grammars are cached per screen and words)."""
+
+    option_names: tuple[str, ...] = ()  # options of the products on screen, without the color/size shorthands
+    option_values: tuple[str, ...] = ()  # their values, and the customer's phrases
+    addons: tuple[str, ...] = ()  # add-ons of the products on screen, and the customer's phrases
+    search_options: tuple[tuple[str, str], ...] = ()  # (option, value) of the catalog that the customer said
+    # What a search's brand and colour may be (:func:`said_phrases`); None: any words
+    said: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, screen: Screen, utterance: str, catalog_options: dict[str, list[str]] | None = None,
+           before: tuple[str, ...] = ()) -> TurnWords:
+        """The words of this turn: ``utterance`` and, for brand and colour, the customer's ``before`` messages."""
+        names: dict[str, None] = {}
+        values: dict[str, None] = {}
+        addons: dict[str, None] = {}
+        for product in screen.shown:
+            for name, option_values in product_options(product).items():
+                if key(name) not in {spelling for spellings in SHORTHANDS.values() for spelling in spellings}:
+                    names[grammar_word(name)] = None
+                values.update(dict.fromkeys(grammar_word(v) for v in option_values))
+            addons.update(dict.fromkeys(grammar_word(m) for m in modifier_names(product.get("modifiers"))))
+        said = utterance.split()
+        phrases = {grammar_word(" ".join(said[i:i + n])): None for n in range(1, MAX_PHRASE_WORDS + 1)
+                   for i in range(len(said) - n + 1) if not {said[i], said[i + n - 1]} & _EDGE_WORDS}
+        if names or values:
+            values.update(phrases)
+        if addons:
+            addons.update(phrases)
+        found = said_in(utterance, catalog_options or {})
+        search = tuple(sorted((grammar_word(n), grammar_word(v)) for n, v in found.items()
+                              if grammar_word(n) and grammar_word(v)))
+        return cls(tuple(sorted(n for n in names if n)), tuple(sorted(v for v in values if v)),
+                   tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before))
 
 
 @dataclass(frozen=True)
@@ -144,12 +200,17 @@ def _search_facets(said: tuple[str, ...]) -> str:
     return f'searchfacets ::= ("; brand " said)? ("; color " said)?\nsaid ::= {_alternatives(list(said))}'
 
 
-@lru_cache(maxsize=256)
-def grammar(shown_count: int, cart_count: int, said: tuple[str, ...] | None = None) -> str:
+def _longest_first(options: list[str]) -> str:
+    return _alternatives(sorted(options, key=len, reverse=True))
+
+
+@cache
+def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -> str:
     """GBNF for one turn: every string it accepts decodes to a valid action on this screen.
 
-    ``said``: the phrases a search's brand and colour may take (:func:`said_phrases` of the customer's
-    words); None admits any words (a caller that does not know the utterance).
+    ``words`` limits what the customer's turn may fill in: option values and add-ons of the products on
+    screen, and the phrases a search's brand and colour may take (``TurnWords.said``; None admits any words,
+    for a caller that does not know the utterance).
     """
     shown_count, cart_count = min(shown_count, MAX_REFS), min(cart_count, MAX_REFS)
     refs = [str(i) for i in range(1, shown_count + 1)] + [f"c{i}" for i in range(1, cart_count + 1)]
@@ -158,14 +219,25 @@ def grammar(shown_count: int, cart_count: int, said: tuple[str, ...] | None = No
     actions = ["search", '"recommend" (" " words)?', '"cart"', '"checkout"', "status", '"orders"', "cancel", '"faq"',
                f'"reply " ({_alternatives(list(REPLY_CODES))})', f'"clarify " ({_alternatives(list(CLARIFY_CODES))})',
                f'"handoff" (" " ({_alternatives(list(HANDOFF_CODES))}))?']
-    facets = ('searchfacets ::= ("; brand " words)? ("; color " words)?' if said is None
-              else _search_facets(said))
+    facets = ('searchfacets ::= ("; brand " words)? ("; color " words)?' if words.said is None
+              else _search_facets(words.said))
     rules = [_COMMON_RULES.strip(), facets, f"sortorder ::= {_alternatives(list(SORT_ORDERS))}"]
+    if words.search_options:
+        rules.append("searchopt ::= " + " | ".join(f'"; opt {n}={v}"' for n, v in words.search_options))
+        rules[0] = rules[0].replace('("; size " size)? ("; min "',
+                                    f'("; size " size)? searchopt{{0,{MAX_OPTIONS}}} ("; min "')
     if refs:
         rules.append(f"ref ::= {_alternatives(refs)}")
         actions[1] = '"recommend" (" like " ref | " " words)?'
-        actions += ['"get " ref', '"add " ref ("; qty " count)? ("; color " words)? ("; size " size)?',
-                    '"setqty " ref " " count0', '"remove " ref']
+        add = '"add " ref ("; qty " count)? ("; color " words)? ("; size " size)?'
+        if words.option_names and words.option_values:
+            rules += [f"optname ::= {_longest_first(list(words.option_names))}",
+                      f"optvalue ::= {_longest_first(list(words.option_values))}"]
+            add += f' ("; opt " optname "=" optvalue){{0,{MAX_OPTIONS}}}'
+        if words.addons:
+            rules.append(f"addon ::= {_longest_first(list(words.addons))}")
+            add += f' ("; with " addon){{0,{MAX_ADDONS}}}'
+        actions += ['"get " ref', add, '"setqty " ref " " count0', '"remove " ref']
         if len(refs) >= 2:
             actions.append('"compare " ref (" " ref){1,3}')
     rules.insert(0, "act ::= " + " | ".join(actions))
@@ -176,15 +248,29 @@ def grammar(shown_count: int, cart_count: int, said: tuple[str, ...] | None = No
 # ── decoding ─────────────────────────────────────────────────────────────────────────────────────────
 
 _FIELD = re.compile(r"^(brand|color|size|min|max|sort|n|qty) (.+)$")
+_OPTION = re.compile(r"^opt ([^=]+)=(.+)$")
+_ADDON = re.compile(r"^with (.+)$")
 
 
-def _fields(parts: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
+@dataclass
+class _Fields:
+    single: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)  # as written: "storage" -> "256 gb"
+    addons: list[str] = field(default_factory=list)
+
+
+def _fields(parts: list[str]) -> _Fields:
+    fields = _Fields()
     for part in parts:
-        match = _FIELD.match(part.strip())
-        if match is None:
-            raise ValueError(f"unknown field {part.strip()!r}")
-        fields[match.group(1)] = match.group(2).strip()
+        part = part.strip()
+        if option := _OPTION.match(part):
+            fields.options[option.group(1).strip()] = option.group(2).strip()
+        elif addon := _ADDON.match(part):
+            fields.addons.append(addon.group(1).strip())
+        elif match := _FIELD.match(part):
+            fields.single[match.group(1)] = match.group(2).strip()
+        else:
+            raise ValueError(f"unknown field {part!r}")
     return fields
 
 
@@ -240,22 +326,72 @@ def _variant_source(ref: str, screen: Screen) -> dict[str, Any]:
     return next((p for p in screen.shown if p.get("id") == product_id), item)
 
 
-def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None = None) -> Action:
-    """The validated action a compact line stands for; raises ``ValueError`` saying what is wrong."""
+def _chosen_options(found: _Fields, product: dict[str, Any]) -> dict[str, Any]:
+    """``opt``/``with`` fields in the product's own spelling where it has such a value; what it lacks stays
+    as said, for the agent to ask about (never swapped for a value the customer did not say)."""
+    if not found.options and not found.addons:
+        return {}
+    options, addons = product_options(product), modifier_names(product.get("modifiers"))
+    choice = choose(found.options, found.addons, options, addons)
+    arguments = cart_arguments(choice)
+    said_under = {value: name for name, value in found.options.items()}
+    for missing in choice.unmatched:
+        if missing.said in said_under:
+            written = said_under[missing.said]
+            name = missing.option or match_name(written, list(options)) or _title(written)
+            shorthand = next((s for s, spellings in SHORTHANDS.items() if key(name) in spellings), None)
+            if shorthand:
+                arguments[shorthand] = missing.said
+            else:
+                arguments.setdefault("options", {})[name] = missing.said
+        else:
+            arguments.setdefault("modifiers", []).append(missing.said)
+    return arguments
+
+
+def _other_option(size: str | None, catalog: dict[str, list[str]]) -> str | None:
+    """The one catalog option other than Size that has ``size`` as a value, when Size itself does not."""
+    if not size or match_value(size, catalog.get("Size", [])) is not None:
+        return None
+    others = [name for name, values in catalog.items() if key(name) != "size" and match_value(size, values)]
+    return others[0] if len(others) == 1 else None
+
+
+def _catalog_spelling(said: dict[str, str], catalog: dict[str, list[str]]) -> dict[str, str]:
+    """Search options in the catalog's spelling (``catalog``: option name -> values), else tidied as said."""
+    spelled = {}
+    for name, value in said.items():
+        option = match_name(name, list(catalog))
+        spelled[option or _title(name)] = (match_value(value, catalog[option]) if option else None) or value
+    return spelled
+
+
+def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None = None,
+           catalog: dict[str, list[str]] | None = None) -> Action:
+    """The validated action a compact line stands for; raises ``ValueError`` saying what is wrong.
+
+    ``catalog`` (option name -> values of the whole catalog) spells search options the catalog's way."""
     texts = texts or default_texts()
     line = " ".join(line.strip().split())
     verb, _, rest = line.partition(" ")
     payload: dict[str, Any]
     if verb == "search":
         query, *parts = rest.split(";")
-        fields = _fields(parts)
+        found = _fields(parts)
+        fields = found.single
         payload = {"action": "search_products", "query": query.strip()}
-        for key, name in (("brand", "brand"), ("color", "color"), ("size", "size")):
-            if key in fields:
-                payload[name] = _title(fields[key]) if key != "size" else _pick_variant(fields[key], None, True)
-        for key, name in (("min", "min_price"), ("max", "max_price"), ("sort", "sort"), ("n", "limit")):
-            if key in fields:
-                payload[name] = fields[key] if key == "sort" else _number(fields[key])
+        for key_, name in (("brand", "brand"), ("color", "color"), ("size", "size")):
+            if key_ in fields:
+                payload[name] = _title(fields[key_]) if key_ != "size" else _pick_variant(fields[key_], None, True)
+        size_option = _other_option(payload.get("size"), catalog or {})
+        if size_option:  # "size 256 gig" where the catalog's sizes have no such value but its Storage does
+            del payload["size"]
+            found.options = {size_option: fields["size"], **found.options}
+        if found.options:
+            payload["options"] = _catalog_spelling(found.options, catalog or {})
+        for key_, name in (("min", "min_price"), ("max", "max_price"), ("sort", "sort"), ("n", "limit")):
+            if key_ in fields:
+                payload[name] = fields[key_] if key_ == "sort" else _number(fields[key_])
     elif verb == "get":
         payload = {"action": "get_product", "product_id": _product_id(rest, screen)}
     elif verb == "compare":
@@ -270,15 +406,21 @@ def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None 
     elif verb == "add":
         ref, *parts = rest.split(";")
         ref = ref.strip()
-        fields = _fields(parts)
+        found = _fields(parts)
+        fields = found.single
         source = _variant_source(ref, screen)
         payload = {"action": "add_to_cart", "product_id": _product_id(ref, screen)}
         if "qty" in fields:
             payload["quantity"] = int(fields["qty"])
-        if "color" in fields:
-            payload["color"] = _pick_variant(fields["color"], source.get("colors"))
-        if "size" in fields:
-            payload["size"] = _pick_variant(fields["size"], source.get("sizes"), letter_sizes=True)
+        if product_options(source).keys() - {"Color", "Size"} or source.get("modifiers"):
+            # a product with options beyond colour and size: the shorthands are two of its options
+            found.options = {**{k: fields[k] for k in ("color", "size") if k in fields}, **found.options}
+        else:
+            if "color" in fields:
+                payload["color"] = _pick_variant(fields["color"], source.get("colors"))
+            if "size" in fields:
+                payload["size"] = _pick_variant(fields["size"], source.get("sizes"), letter_sizes=True)
+        payload.update(_chosen_options(found, source))
     elif verb == "setqty":
         ref, _, quantity = rest.partition(" ")
         payload = {"action": "update_cart_item", "product_id": _product_id(ref, screen), "quantity": int(quantity)}

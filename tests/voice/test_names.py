@@ -59,3 +59,18 @@ def test_the_transcriber_corrects_names_from_its_vocabulary(correct: bool, expec
     result = transcriber.transcribe(np.zeros(16_000, dtype=np.float32))
     assert result.text.endswith(expected)
     assert result.heard == "What speakers do you have from boom craft?"
+
+
+def test_the_transcriber_corrects_option_values_of_the_catalog_too() -> None:
+    import numpy as np
+
+    from voice.asr import AsrOptions, Transcriber
+    from voice.prompt import CatalogVocabulary
+
+    transcriber = Transcriber(AsrOptions())
+    transcriber._backend = HeardBackendDouble("a bag of the sumatrah in espresso grind")
+    transcriber.use_vocabulary(CatalogVocabulary(brands=("Kaffa",), option_names=("Roast",),
+                                                 option_values=("Sumatra", "Espresso")))
+    assert transcriber.transcribe(np.zeros(16_000, dtype=np.float32)).text == "a bag of the Sumatra in Espresso grind"
+    transcriber.use_vocabulary(CatalogVocabulary(brands=("Kaffa",)))  # a new catalog without that roast
+    assert transcriber.transcribe(np.zeros(16_000, dtype=np.float32)).text == "a bag of the sumatrah in espresso grind"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from tokenizers import Tokenizer
 
@@ -16,7 +15,6 @@ from voice.prompt import (
     WHISPER_PROMPT_TOKEN_LIMIT,
     CatalogVocabulary,
     build_domain_prompt,
-    fetch_catalog_vocabulary,
     load_prompt_template,
 )
 
@@ -59,14 +57,8 @@ def test_a_template_over_the_budget_is_an_error_not_a_silent_cut(count_tokens: T
         build_domain_prompt("word " * 300, CatalogVocabulary(), count_tokens)
 
 
-async def test_vocabulary_comes_from_the_shop_api_most_common_first() -> None:
-    def shop(request: httpx.Request) -> httpx.Response:  # a test double of the shop's two catalog endpoints
-        if request.url.path == "/categories":
-            return httpx.Response(200, json=[{"name": "Toys", "count": 3}, {"name": "Books", "count": 9}])
-        if request.url.path == "/brands":
-            return httpx.Response(200, json=[{"name": "Acme", "count": 1}, {"name": "Zentro", "count": 4}])
-        return httpx.Response(404)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(shop), base_url="http://shop") as client:
-        vocabulary = await fetch_catalog_vocabulary(client)
-    assert vocabulary == CatalogVocabulary(categories=("Books", "Toys"), brands=("Zentro", "Acme"))
+def test_option_names_and_values_follow_the_brands(count_tokens: TokenCounter) -> None:
+    vocabulary = CatalogVocabulary(("Coffee",), ("Kaffa",), ("Grind", "Milk"), ("Espresso", "Oat milk"))
+    prompt = build_domain_prompt("Shop talk.", vocabulary, count_tokens)
+    assert prompt == "Shop talk. Categories: Coffee. Brands: Kaffa. Options: Grind, Milk. Choices: Espresso, Oat milk."
+    assert vocabulary.names == ("Kaffa", "Espresso", "Oat milk")  # what misheard words are corrected to

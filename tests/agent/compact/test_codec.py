@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.compact.codec import REPLY_CODES, CannedTexts, Screen, decode, default_texts, grammar, said_phrases
+from agent.compact.codec import (REPLY_CODES, CannedTexts, Screen, TurnWords, decode, default_texts, grammar,
+                                  said_phrases)
 
 SHOWN = [{"id": "p7", "name": "Trailblaze Men's Trail Running Shoe", "brand": "Nordpeak", "price": 89.99,
           "colors": ["Black", "Navy Blue"], "sizes": ["9", "10.5"]},
@@ -86,7 +87,7 @@ def test_search_brand_and_colour_are_limited_to_words_the_customer_said() -> Non
     said = said_phrases("black nike running shoes under 50 dollars")
     assert {"nike", "black", "black nike", "running shoes"} <= set(said)
     assert not {"under 50", "50 dollars", "shoes under"} & set(said)  # edges that name no brand or colour
-    text = grammar(0, 0, said)
+    text = grammar(0, 0, TurnWords(said=said))
     rules = dict(rule.split(" ::= ", 1) for rule in text.splitlines())
     assert rules["searchfacets"] == '("; brand " said)? ("; color " said)?'
     assert sorted(rules["said"].replace('"', "").split(" | ")) == sorted(said)
@@ -94,7 +95,7 @@ def test_search_brand_and_colour_are_limited_to_words_the_customer_said() -> Non
 
 
 def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
-    text = grammar(0, 0, ())
+    text = grammar(0, 0, TurnWords(said=()))
     assert '"; brand "' not in text and '"; color "' not in text
     assert '"; brand " words' in grammar(0, 0)  # a caller that knows no utterance: any words, as before
 
@@ -102,3 +103,56 @@ def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
 def test_a_ruled_out_word_is_no_brand_or_colour_in_the_grammar() -> None:
     said = set(said_phrases("a jacket anything but black without a hood"))
     assert "jacket" in said and "black" not in said
+
+
+VARIANT_SHOWN = [{"id": "p90", "name": "Latte", "price": 3.8, "sizes": ["Small", "Large"],
+                  "options": [{"name": "Size", "values": ["Small", "Large"]}],
+                  "modifiers": [{"name": "Oat milk", "price": 0.5}, {"name": "Extra shot", "price": 0.7}]},
+                 {"id": "p91", "name": "Pixel Phone", "price": 499.0, "colors": ["Black", "Blue"],
+                  "options": [{"name": "Color", "values": ["Black", "Blue"]},
+                              {"name": "Storage", "values": ["128 GB", "256 GB"]}]}]
+VARIANT_SCREEN = Screen.of(VARIANT_SHOWN, None)
+CATALOG_OPTIONS = {"Storage": ["128 GB", "256 GB", "1 TB"], "Roast": ["Light", "Dark"]}
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("add 2; color blue; opt storage=256 gig", {"color": "Blue", "options": {"Storage": "256 GB"}}),
+    ("add 1; size l; with oat milk; with extra shot", {"size": "Large", "modifiers": ["Oat milk", "Extra shot"]}),
+    ("add 1; with oat", {"modifiers": ["Oat milk"]}),
+    # What the product lacks stays as said, for the agent to ask about; it is never swapped for another value.
+    ("add 2; opt storage=512 gb", {"options": {"Storage": "512 gb"}}),
+    ("add 1; size medium", {"size": "medium"}),
+])
+def test_option_and_addon_fields_decode_in_the_products_spelling(line: str, expected: dict) -> None:
+    action = decode(line, VARIANT_SCREEN, "x")
+    ref = int(line.split()[1].rstrip(";"))
+    assert action.model_dump(exclude_none=True) == {"action": "add_to_cart", "product_id": VARIANT_SHOWN[ref - 1]["id"],
+                                                    "quantity": 1, **expected}
+
+
+def test_search_options_take_the_catalogs_spelling() -> None:
+    action = decode("search phone; opt storage=256 gb; max 600", VARIANT_SCREEN, "x", catalog=CATALOG_OPTIONS)
+    assert action.model_dump(exclude_none=True) == {"action": "search_products", "query": "phone",
+                                                    "options": {"Storage": "256 GB"}, "max_price": 600}
+
+
+def test_the_grammar_admits_option_words_of_this_turn_only() -> None:
+    words = TurnWords.of(VARIANT_SCREEN, "the blue one with 256 gig", CATALOG_OPTIONS)
+    assert words.option_names == ("storage",)  # color and size have their own fields
+    assert {"128 gb", "256 gb", "small", "large", "256 gig"} <= set(words.option_values)
+    assert "the blue" not in words.option_values  # the customer's phrases, without filler at the edges
+    assert {"oat milk", "extra shot"} <= set(words.addons)
+    assert words.search_options == (("storage", "256 gb"),)  # a catalog value the customer said; no other
+    text = grammar(2, 0, words)
+    assert '("; opt " optname "=" optvalue){0,3}' in text and '("; with " addon){0,3}' in text
+    assert 'searchopt ::= "; opt storage=256 gb"' in text
+    plain = grammar(2, 0, TurnWords.of(SCREEN, "add the first one", CATALOG_OPTIONS))
+    assert "optname" not in plain and "addon" not in plain and "searchopt" not in plain
+
+
+def test_a_search_size_that_is_another_options_value_becomes_that_option() -> None:
+    action = decode("search phones; size 256 gig", VARIANT_SCREEN, "x", catalog={**CATALOG_OPTIONS, "Size": ["S"]})
+    assert action.model_dump(exclude_none=True) == {"action": "search_products", "query": "phones",
+                                                    "options": {"Storage": "256 GB"}}
+    kept = decode("search shoes; size 10", VARIANT_SCREEN, "x", catalog={**CATALOG_OPTIONS, "Size": ["9", "10"]})
+    assert kept.size == "10" and kept.options is None
