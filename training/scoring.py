@@ -1,8 +1,8 @@
-"""Understanding test sets and their scoring: exact action, tool, arguments, invalid outputs.
+"""Understanding test sets and their scoring: exact action, tool, arguments, invalid outputs, search words.
 
-Two kinds of cases are scored the same way: the hand-written dev set (``evals/understanding/dev.yaml``,
-gold written with the scenario contract's matchers) and generated held-out examples (gold = the action
-their compact line decodes to). Definitions:
+Two kinds of cases are scored the same way: hand-written sets (``evals/understanding/dev.yaml`` and, for
+the café catalog, ``cafe.yaml``; gold written with the scenario contract's matchers) and generated held-out
+examples (gold = the action their compact line decodes to). Definitions:
 
 - tool accuracy: the chosen action's name is the gold one;
 - exact action: right tool, every expected argument matches, and no other argument was given unless the
@@ -12,10 +12,20 @@ their compact line decodes to). Definitions:
 - argument accuracy: over cases with the right tool, matched expected arguments / (expected arguments +
   unexpected ones);
 - invalid output: the model's output was not a valid action at all.
+
+Variant options are judged one option at a time: gold ``options: {Size: Large, Milk: Oat}`` is two
+arguments, option names compare case-insensitively, and ``color``/``size`` (gold or model) are the
+contract's shorthands for the options Color/Size, so ``color: white`` and ``options: {Color: White}`` are
+the same argument. ``exclude`` and ``modifiers`` are lists matched as the scenario format matches lists:
+same length, one-to-one in any order, ``{contains: x}`` elements accepted as substrings.
+
+The shopping-query set (``shopping_queries.yaml``) is scored on what a search keeps of the shopper's words
+(:func:`search_query_score`): see that function for the word rules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +33,10 @@ from typing import Any
 
 import yaml
 
+from rapidfuzz import fuzz
+
 from evals.matchers import MISSING, Literal, Matcher, RefContext, parse_matcher
+from shop.search.query import singular
 from tools import TOOLS, Action
 
 DEV_DIR = Path(__file__).resolve().parents[1] / "evals" / "understanding"
@@ -31,6 +44,8 @@ DEV_DIR = Path(__file__).resolve().parents[1] / "evals" / "understanding"
 UNJUDGED = {("reply", "text"), ("clarify", "question"), ("handoff", "reason"), ("search_faq", "question"),
             ("search_products", "category")}
 NO_REFS = RefContext()
+OPTION = "option:"  # prefix of a per-option argument: "option:size" is the option Size (or the size shorthand)
+SHORTHAND_OPTIONS = ("color", "size")  # contract arguments that stand for the options of those names
 
 
 @dataclass
@@ -44,7 +59,8 @@ class Case:
     shown: list[dict[str, Any]] = field(default_factory=list)
     cart: dict[str, Any] | None = None
     history: list[dict[str, str]] = field(default_factory=list)  # earlier messages; the utterance comes after
-    source: str = ""  # "dev:<n>" or the generator template id
+    source: str = ""  # "dev:<n>", "cafe:<n>" or the generator template id
+    split: str | None = None  # dev / heldout for hand-written sets that carry one
 
     def messages(self) -> list[dict[str, str]]:
         return [*self.history, {"role": "user", "content": self.utterance}]
@@ -61,28 +77,54 @@ class Score:
 
 
 def load_dev_set(directory: Path = DEV_DIR) -> list[Case]:
-    """The hand-written cases with their screens resolved."""
-    contexts = yaml.safe_load((directory / "contexts.yaml").read_text(encoding="utf-8"))
-    raw = yaml.safe_load((directory / "dev.yaml").read_text(encoding="utf-8"))["cases"]
+    """The hand-written dev set (seeded shop) with its screens resolved."""
+    return load_set(directory / "dev.yaml", directory / "contexts.yaml")
+
+
+def load_set(cases_path: Path, contexts_path: Path, split: str | None = None) -> list[Case]:
+    """A hand-written set (dev.yaml, cafe.yaml, ...) with its screens resolved; only ``split`` when given."""
+    contexts = yaml.safe_load(contexts_path.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(cases_path.read_text(encoding="utf-8"))["cases"]
+    label = cases_path.stem
     cases = []
     for number, item in enumerate(raw, 1):
+        if split is not None and item.get("split") != split:
+            continue
         names = item.get("context") or []
         names = [names] if isinstance(names, str) else names
         screen: dict[str, Any] = {}
         for name in names:
             if name not in contexts:
-                raise ValueError(f"dev case {number} names unknown context {name!r}")
+                raise ValueError(f"{label} case {number} names unknown context {name!r}")
             screen.update(contexts[name])
         expect = dict(item["expect"])
         tool = expect.pop("action")
         if tool not in TOOLS:
-            raise ValueError(f"dev case {number}: unknown action {tool!r}")
+            raise ValueError(f"{label} case {number}: unknown action {tool!r}")
         cases.append(Case(
-            utterance=item["say"], tool=tool, args={k: parse_matcher(v) for k, v in expect.items()},
-            optional={k: parse_matcher(v) for k, v in (item.get("optional") or {}).items()},
+            utterance=item["say"], tool=tool, args=_gold_matchers(expect),
+            optional=_gold_matchers(item.get("optional") or {}),
             shown=screen.get("shown", []), cart={"lines": screen["cart"]} if "cart" in screen else None,
-            history=screen.get("history", []), source=f"dev:{number}"))
+            history=screen.get("history", []), source=f"{label}:{number}", split=item.get("split")))
     return cases
+
+
+def _gold_matchers(raw: dict[str, Any]) -> dict[str, Matcher]:
+    """Gold arguments as matchers, ``options`` and the color/size shorthands spread into one per option."""
+    return {name: parse_matcher(value) for name, value in _per_option(raw).items()}
+
+
+def _per_option(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``{options: {Size: L}, color: red}`` -> ``{option:size: L, option:color: red}``; other arguments as they are."""
+    spread: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name == "options" and isinstance(value, dict):
+            spread.update({OPTION + str(option).strip().casefold(): v for option, v in value.items()})
+        elif name in SHORTHAND_OPTIONS:
+            spread[OPTION + name] = value
+        else:
+            spread[name] = value
+    return spread
 
 
 def case_from_example(example: Any) -> Case:
@@ -95,9 +137,9 @@ def case_from_example(example: Any) -> Case:
 
 
 def _given_args(action: Action) -> dict[str, Any]:
-    """Arguments the action sets to something other than its default."""
+    """Arguments the action sets to something other than its default, one per variant option."""
     fields = type(action).model_fields
-    return {k: v for k, v in action.args().items() if v != fields[k].default}
+    return _per_option({k: v for k, v in action.args().items() if v != fields[k].default})
 
 
 def _matches(matcher: Matcher, value: Any) -> bool:
@@ -165,3 +207,127 @@ def summarize(results: Sequence[tuple[Score, float]]) -> dict[str, float | int |
     for result, seconds in results:
         totals.add(result, seconds)
     return totals.figures()
+
+
+# ── the shopping-query set: what a search keeps of the shopper's words ──────────────────────────────────
+QUERIES_PATH = DEV_DIR / "shopping_queries.yaml"
+POSITIVE_FILTERS = ("brand", "color", "size", "category", "options")  # filters that ask FOR a value
+KEPT_PLACES = ("q", "query", *POSITIVE_FILTERS, "exclude")  # where a content word may survive ("said" is not one)
+TYPO_SIMILARITY = 80  # rapidfuzz ratio at which a word of ≥ 4 letters counts as a spelling of another
+TOKEN = re.compile(r"[a-z]+|\d+(?:[.,/]\d+)*")  # letters and numbers apart: "256gb" -> 256 gb, "1/2" stays
+
+
+@dataclass
+class ShoppingQuery:
+    """One hand-written search-log query for the seeded shop (shopping_queries.yaml's header explains the labels)."""
+
+    text: str
+    content_words: list[str]
+    negated: list[str] = field(default_factory=list)
+    filters: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None
+    source: str = ""
+
+
+@dataclass
+class QueryScore:
+    searched: bool  # the chosen action was search_products
+    missing: list[str]  # content words found nowhere in what the search was sent
+    negated_as_filters: list[str]  # negated words that became a positive filter value
+    found: bool  # our search returned ≥ 1 product
+    verbatim_found: bool  # the verbatim query as a plain search returned ≥ 1 product
+
+
+def load_shopping_queries(path: Path = QUERIES_PATH, split: str | None = None) -> list[ShoppingQuery]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["queries"]
+    return [ShoppingQuery(text=item["q"], content_words=[str(w) for w in item["content_words"]],
+                          negated=[str(w) for w in item.get("negated") or []], filters=item.get("filters") or {},
+                          split=item.get("split"), source=f"{path.stem}:{number}")
+            for number, item in enumerate(raw, 1) if split is None or item.get("split") == split]
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-case tokens, letters and digits apart, plurals stripped (``shop.search.query.singular``):
+    "Running Shoes" -> running shoe, "16oz" and "16 oz" -> 16 oz, "wh-1000xm5" -> wh 1000 xm 5."""
+    return [singular(token) for token in TOKEN.findall(text.replace("’", "'").casefold().replace("'", ""))]
+
+
+def _kept_values(sent: dict[str, Any], places: tuple[str, ...]) -> list[str]:
+    """Every text value of ``sent`` under ``places`` (lists and option mappings flattened)."""
+    values: list[str] = []
+    for place in places:
+        value = sent.get(place)
+        if isinstance(value, dict):
+            values.extend(str(v) for v in value.values())
+        elif isinstance(value, list):
+            values.extend(str(v) for v in value)
+        elif value is not None:
+            values.append(str(value))
+    return values
+
+
+def _token_kept(token: str, kept: set[str]) -> bool:
+    if token in kept:
+        return True
+    # a spelling correction of a typo ("hedphones" -> "headphone") keeps the word; digits must be exact
+    return len(token) >= 4 and token.isalpha() and any(
+        fuzz.ratio(token, other) >= TYPO_SIMILARITY for other in kept if other.isalpha())
+
+
+def word_kept(word: str, kept_text: list[str]) -> bool:
+    """A content word (or phrase) is kept when each of its tokens is among the tokens of the kept texts,
+    up to a plural or a spelling slip; "north face" needs both tokens, "32x32" needs 32, x and 32."""
+    kept = {token for text in kept_text for token in word_tokens(text)}
+    return all(_token_kept(token, kept) for token in word_tokens(word))
+
+
+def search_query_score(query: ShoppingQuery, sent: dict[str, Any] | None, applied: dict[str, Any] | None,
+                       found: int, verbatim_found: int) -> QueryScore:
+    """Score one query: ``sent`` = the parameters the search tool sent to the shop (``None`` when the model
+    chose another action), ``applied`` = the filters the shop reports having applied (``None`` when it does
+    not report them: then the positive filters sent are taken as applied), ``found``/``verbatim_found`` =
+    products returned by our search and by the verbatim text as a plain search."""
+    if sent is None:
+        return QueryScore(False, list(query.content_words), [], found > 0, verbatim_found > 0)
+    kept_text = _kept_values(sent, KEPT_PLACES)
+    missing = [word for word in query.content_words if not word_kept(word, kept_text)]
+    positive = _kept_values(applied if applied is not None else sent, POSITIVE_FILTERS)
+    wrong = [word for word in query.negated if any(word_kept(word, [value]) for value in positive)]
+    return QueryScore(True, missing, wrong, found > 0, verbatim_found > 0)
+
+
+@dataclass
+class QueryTotals:
+    queries: int = 0
+    searched: int = 0
+    all_kept: int = 0
+    negated_violations: int = 0  # negated words turned into a positive filter (over all queries)
+    verbatim_found: int = 0
+    found_when_verbatim: int = 0
+    understand_s: list[float] = field(default_factory=list)
+    search_s: list[float] = field(default_factory=list)
+
+    def add(self, result: QueryScore, understand_s: float, search_s: float | None) -> None:
+        self.queries += 1
+        self.searched += result.searched
+        self.all_kept += not result.missing
+        self.negated_violations += len(result.negated_as_filters)
+        self.verbatim_found += result.verbatim_found
+        self.found_when_verbatim += result.verbatim_found and result.found
+        self.understand_s.append(understand_s)
+        if search_s is not None:
+            self.search_s.append(search_s)
+
+    def figures(self) -> dict[str, float | int | None]:
+        from evals.metrics import percentile
+
+        n = max(1, self.queries)
+        return {"queries": self.queries, "search_chosen": self.searched / n, "all_words_kept": self.all_kept / n,
+                "negated_as_filters": self.negated_violations,
+                "found_when_verbatim": (self.found_when_verbatim / self.verbatim_found
+                                        if self.verbatim_found else None),
+                "verbatim_found": self.verbatim_found,
+                "understand_p50_s": percentile(self.understand_s, 50) if self.understand_s else None,
+                "understand_p95_s": percentile(self.understand_s, 95) if self.understand_s else None,
+                "search_p50_s": percentile(self.search_s, 50) if self.search_s else None,
+                "search_p95_s": percentile(self.search_s, 95) if self.search_s else None}
