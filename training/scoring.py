@@ -211,8 +211,11 @@ def summarize(results: Sequence[tuple[Score, float]]) -> dict[str, float | int |
 
 # ── the shopping-query set: what a search keeps of the shopper's words ──────────────────────────────────
 QUERIES_PATH = DEV_DIR / "shopping_queries.yaml"
-POSITIVE_FILTERS = ("brand", "color", "size", "category", "options")  # filters that ask FOR a value
-KEPT_PLACES = ("q", "query", *POSITIVE_FILTERS, "exclude")  # where a content word may survive ("said" is not one)
+# Search parameters that carry no shopper's words: "said" is the verbatim text itself (grounding evidence),
+# prices are not content words. Every other parameter keeps words; all but the query words and the
+# exclusions are positive filters (brand, color, size, category, options, and any the tool adds later).
+NOT_WORDS = frozenset({"said", "limit", "offset", "sort", "in_stock", "min_price", "max_price"})
+QUERY_WORDS = frozenset({"q", "query"})
 TYPO_SIMILARITY = 80  # rapidfuzz ratio at which a word of ≥ 4 letters counts as a spelling of another
 TOKEN = re.compile(r"[a-z]+|\d+(?:[.,/]\d+)*")  # letters and numbers apart: "256gb" -> 256 gb, "1/2" stays
 
@@ -252,11 +255,12 @@ def word_tokens(text: str) -> list[str]:
     return [singular(token) for token in TOKEN.findall(text.replace("’", "'").casefold().replace("'", ""))]
 
 
-def _kept_values(sent: dict[str, Any], places: tuple[str, ...]) -> list[str]:
-    """Every text value of ``sent`` under ``places`` (lists and option mappings flattened)."""
+def _word_values(sent: dict[str, Any], skip: frozenset[str]) -> list[str]:
+    """Every text value of ``sent`` but those under ``skip`` (lists and option mappings flattened)."""
     values: list[str] = []
-    for place in places:
-        value = sent.get(place)
+    for place, value in sent.items():
+        if place in skip:
+            continue
         if isinstance(value, dict):
             values.extend(str(v) for v in value.values())
         elif isinstance(value, list):
@@ -289,9 +293,9 @@ def search_query_score(query: ShoppingQuery, sent: dict[str, Any] | None, applie
     products returned by our search and by the verbatim text as a plain search."""
     if sent is None:
         return QueryScore(False, list(query.content_words), [], found > 0, verbatim_found > 0)
-    kept_text = _kept_values(sent, KEPT_PLACES)
+    kept_text = _word_values(sent, NOT_WORDS)
     missing = [word for word in query.content_words if not word_kept(word, kept_text)]
-    positive = _kept_values(applied if applied is not None else sent, POSITIVE_FILTERS)
+    positive = _word_values(applied if applied is not None else sent, NOT_WORDS | QUERY_WORDS | {"exclude"})
     wrong = [word for word in query.negated if any(word_kept(word, [value]) for value in positive)]
     return QueryScore(True, missing, wrong, found > 0, verbatim_found > 0)
 
