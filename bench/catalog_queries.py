@@ -29,6 +29,7 @@ import dataclasses
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,9 @@ async def run_queries(queries: list[ShoppingQuery], understander: Any, shop_clie
     return {"figures": totals.figures(), "failures": failures, "queries": records}
 
 
-async def shopping_report(args: argparse.Namespace) -> dict[str, Any]:
+async def shopping_report(args: argparse.Namespace, report: dict[str, Any], save: Callable[[], None]) -> None:
+    """Fills ``report`` split by split, saving after each (a long run keeps what it has measured so far)."""
     understander, client = make_understander(SETUPS["finetuned"], args)
-    report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as scratch:
         database = Database(f"sqlite:///{Path(scratch) / 'shop.db'}")
         database.create_schema()
@@ -131,9 +132,9 @@ async def shopping_report(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"shopping {split:>8}: search {f['search_chosen']:.1%} kept {f['all_words_kept']:.1%} "
                       f"negated-as-filter {f['negated_as_filters']} found-when-verbatim "
                       f"{_pct(f['found_when_verbatim'])} ({f['queries']} queries)", flush=True)
+                save()
         database.engine.dispose()
     await client.aclose()
-    return report
 
 
 def markdown(shopping: dict[str, Any], cafe: dict[str, Any], machine: dict[str, Any], products: int) -> str:
@@ -174,8 +175,13 @@ async def main_async(args: argparse.Namespace) -> int:
 
     machine = _machine(args.threads)
     results: dict[str, Any] = {"shopping": {}, "cafe": {}}
+
+    def save() -> None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n", encoding="utf-8")
+
     if "shopping" in args.sets:
-        results["shopping"] = await shopping_report(args)
+        await shopping_report(args, results["shopping"], save)
     if "cafe" in args.sets:
         names = [name for name, split in CAFE_SETS.items() if split in args.splits]
         sets = {name: cases[:args.limit] for name, cases in test_sets(names, 0, args.seed).items()}
@@ -183,8 +189,7 @@ async def main_async(args: argparse.Namespace) -> int:
         for name, report in results["cafe"].items():
             report["variant_picked_right"] = variant_picked_right(sets[name])
     machine["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n", encoding="utf-8")
+    save()
     table = markdown(results["shopping"], results["cafe"], machine, args.products)
     print(table)
     if args.markdown:
