@@ -138,27 +138,32 @@ async def shopping_report(args: argparse.Namespace, report: dict[str, Any], save
 
 
 def markdown(shopping: dict[str, Any], cafe: dict[str, Any], machine: dict[str, Any], products: int) -> str:
-    lines = ["| shopping queries (seeded shop) | queries | search chosen | all content words kept | "
-             "negated → positive filter | found when verbatim finds | understand p50 / p95 | search p50 / p95 |",
-             "|---|---|---|---|---|---|---|---|"]
-    for split, report in shopping.items():
-        f = report["figures"]
-        lines.append(
-            f"| {split} | {f['queries']} | {f['search_chosen']:.1%} | {f['all_words_kept']:.1%} | "
-            f"{f['negated_as_filters']} | {_pct(f['found_when_verbatim'])} (of {f['verbatim_found']}) | "
-            f"{_seconds(f['understand_p50_s'])} / {_seconds(f['understand_p95_s'])} | "
-            f"{_ms(f['search_p50_s'])} / {_ms(f['search_p95_s'])} |")
-    lines += ["", "| café utterances | cases | exact action | tool | arguments | variant picked right | p50 / p95 |",
-              "|---|---|---|---|---|---|---|"]
-    for name, report in cafe.items():
-        f = report["figures"]
-        variant = report.get("variant_picked_right")
-        lines.append(f"| {CAFE_SETS[name]} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | {_pct(f['args'])} | "
-                     f"{'not measured (TODO)' if variant is None else format(variant, '.1%')} | "
-                     f"{_seconds(f['p50_s'])} / {_seconds(f['p95_s'])} |")
-    lines += ["", f"Seeded shop: {products} products (lexical search, in-process). Machine: {machine['cpu']}, "
-              f"{machine['cores']} cores, LLM threads {machine['threads']}, load average before the run "
-              f"{machine['load_before']}, after {machine.get('load_after', '?')}; {machine['when']}."]
+    lines: list[str] = []
+    if shopping:
+        lines += ["| shopping queries (seeded shop) | queries | search chosen | all content words kept | "
+                  "negated → positive filter | found when verbatim finds | understand p50 / p95 | search p50 / p95 |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for split, report in shopping.items():
+            f = report["figures"]
+            lines.append(
+                f"| {split} | {f['queries']} | {f['search_chosen']:.1%} | {f['all_words_kept']:.1%} | "
+                f"{f['negated_as_filters']} | {_pct(f['found_when_verbatim'])} (of {f['verbatim_found']}) | "
+                f"{_seconds(f['understand_p50_s'])} / {_seconds(f['understand_p95_s'])} | "
+                f"{_ms(f['search_p50_s'])} / {_ms(f['search_p95_s'])} |")
+        lines += ["", f"Seeded shop: {products} products (lexical search, in-process).", ""]
+    if cafe:
+        lines += ["| café utterances | cases | exact action | tool | arguments | variant picked right | p50 / p95 |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, report in cafe.items():
+            f = report["figures"]
+            variant = report.get("variant_picked_right")
+            lines.append(f"| {CAFE_SETS[name]} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | "
+                         f"{_pct(f['args'])} | {'not measured (TODO)' if variant is None else format(variant, '.1%')}"
+                         f" | {_seconds(f['p50_s'])} / {_seconds(f['p95_s'])} |")
+        lines.append("")
+    lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, load "
+                 f"average before the run {machine['load_before']}, after {machine.get('load_after', '?')}; "
+                 f"{machine['when']}.")
     return "\n".join(lines) + "\n"
 
 

@@ -280,9 +280,16 @@ def _token_kept(token: str, kept: set[str]) -> bool:
 
 def word_kept(word: str, kept_text: list[str]) -> bool:
     """A content word (or phrase) is kept when each of its tokens is among the tokens of the kept texts,
-    up to a plural or a spelling slip; "north face" needs both tokens, "32x32" needs 32, x and 32."""
-    kept = {token for text in kept_text for token in word_tokens(text)}
-    return all(_token_kept(token, kept) for token in word_tokens(word))
+    up to a plural or a spelling slip; "north face" needs both tokens, "32x32" needs 32, x and 32. A phrase
+    written as one word ("ear buds" -> "earbuds", "tshirt" -> "t shirt") is the same word respelled."""
+    tokens = [word_tokens(text) for text in kept_text]
+    kept = {token for text in tokens for token in text}
+    wanted = word_tokens(word)
+    if all(_token_kept(token, kept) for token in wanted):
+        return True
+    joined = singular("".join(wanted))
+    return any(joined == singular("".join(text[i:j])) for text in tokens
+               for i in range(len(text)) for j in range(i + 1, len(text) + 1))
 
 
 def search_query_score(query: ShoppingQuery, sent: dict[str, Any] | None, applied: dict[str, Any] | None,
