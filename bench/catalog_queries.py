@@ -175,9 +175,28 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 1000:.0f} ms"
 
 
+def rescore(path: Path) -> dict[str, Any]:
+    """The shopping figures recomputed from a saved run's records (no model): for a scoring rule change."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    queries = {q.source: q for q in load_shopping_queries()}
+    for report in saved["results"]["shopping"].values():
+        totals = QueryTotals()
+        for record in report["queries"]:
+            result = search_query_score(queries[record["query"]], record["sent"], record["applied"],
+                                        record["found"], record["verbatim_found"])
+            record.update(missing=result.missing, negated_as_filters=result.negated_as_filters)
+            totals.add(result, record["understand_s"], record["search_s"])
+        report["figures"] = totals.figures()
+    return saved
+
+
 async def main_async(args: argparse.Namespace) -> int:
     import os
 
+    if args.rescore:
+        saved = rescore(args.rescore)
+        print(markdown(saved["results"]["shopping"], saved["results"]["cafe"], saved["machine"], args.products))
+        return 0
     machine = _machine(args.threads)
     results: dict[str, Any] = {"shopping": {}, "cafe": {}}
 
@@ -217,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", type=Path, default=DEFAULT_ADAPTER)
     parser.add_argument("--json", type=Path, default=REPO / "var" / "bench" / "catalog_queries.json")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables to this file")
+    parser.add_argument("--rescore", type=Path, default=None, help="recompute the shopping figures of a saved run")
     return asyncio.run(main_async(parser.parse_args(argv)))
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from rapidfuzz import fuzz
+from text_to_num import alpha2digit
 
 from evals.matchers import MISSING, Literal, Matcher, RefContext, parse_matcher
 from shop.search.query import singular
@@ -281,10 +282,14 @@ def _token_kept(token: str, kept: set[str]) -> bool:
 def word_kept(word: str, kept_text: list[str]) -> bool:
     """A content word (or phrase) is kept when each of its tokens is among the tokens of the kept texts,
     up to a plural or a spelling slip; "north face" needs both tokens, "32x32" needs 32, x and 32. A phrase
-    written as one word ("ear buds" -> "earbuds", "tshirt" -> "t shirt") is the same word respelled."""
+    written as one word ("ear buds" -> "earbuds", "tshirt" -> "t shirt") is the same word respelled, and a
+    number word is kept as its digits ("eight" -> 8), as the compact prompt writes it (text2num)."""
     tokens = [word_tokens(text) for text in kept_text]
     kept = {token for text in tokens for token in text}
-    wanted = word_tokens(word)
+    return any(_form_kept(word_tokens(form), kept, tokens) for form in {word, alpha2digit(word, "en")})
+
+
+def _form_kept(wanted: list[str], kept: set[str], tokens: list[list[str]]) -> bool:
     if all(_token_kept(token, kept) for token in wanted):
         return True
     joined = singular("".join(wanted))

@@ -98,6 +98,7 @@ def test_a_content_word_is_kept_up_to_plurals_and_typos_but_numbers_are_exact() 
     assert word_kept("256gb", ["iphone 256 gb"]) and not word_kept("10", ["size 11"])
     assert word_kept("ear buds", ["earbuds"]) and word_kept("tshirt", ["t shirts"])  # one word or two
     assert not word_kept("1/2 inch", ["garden hose 12 inch"]) and not word_kept("pull up bar", ["bar"])
+    assert word_kept("eight", ["running shoe", "8"]) and not word_kept("eight", ["running shoe", "9"])
     assert not word_kept("nike", ["running shoes"])
 
 
