@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,11 +37,12 @@ from typing import Any
 import httpx
 
 from agent.llm import DEFAULT_ADAPTER
-from bench.understanding import CAFE_SETS, REPO, SETUPS, _machine, _pct, make_understander, run_setup, test_sets
+from bench.understanding import (CAFE_SETS, REPO, SETUPS, _machine, _pct, make_understander, publish, run_setup,
+                                 test_sets)
 from shop.api import create_shop_app
 from shop.db import Database
 from shop.seed import seed_database
-from tools import ToolContext, run_action
+from tools import ShopClient, ToolContext, run_action
 from tools.catalog import SearchProducts
 from training.scoring import QueryTotals, ShoppingQuery, load_shopping_queries, search_query_score
 
@@ -82,8 +84,6 @@ def variant_picked_right(cases: list[Any]) -> float | None:
 
 async def run_queries(queries: list[ShoppingQuery], understander: Any, shop_client: Any,
                       sent: SentParams) -> dict[str, Any]:
-    from tools import ShopClient
-
     shop = ShopClient(shop_client)
     totals, failures, records = QueryTotals(), [], []
     await understander.choose([{"role": "user", "content": "hello"}], [], None, [])  # warm the prefix cache
@@ -191,8 +191,6 @@ def rescore(path: Path) -> dict[str, Any]:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    import os
-
     if args.rescore:
         saved = rescore(args.rescore)
         print(markdown(saved["results"]["shopping"], saved["results"]["cafe"], saved["machine"], args.products))
@@ -214,12 +212,8 @@ async def main_async(args: argparse.Namespace) -> int:
             report["variant_picked_right"] = variant_picked_right(sets[name])
     machine["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     save()
-    table = markdown(results["shopping"], results["cafe"], machine, args.products)
-    print(table)
-    if args.markdown:
-        args.markdown.write_text("<!-- written by `python -m bench.catalog_queries`; do not edit by hand -->\n"
-                                 + table, encoding="utf-8")
-    print(f"details and failures: {args.json}")
+    publish(markdown(results["shopping"], results["cafe"], machine, args.products), args.markdown, args.json,
+            "bench.catalog_queries")
     return 0
 
 

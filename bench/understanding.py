@@ -169,13 +169,17 @@ async def main_async(args: argparse.Namespace) -> int:
     results = {name: await run_setup(SETUPS[name], sets, args, index) for name in args.setups}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n", encoding="utf-8")
-    table = markdown(results, machine)
-    print(table)
-    if args.markdown:
-        args.markdown.write_text("<!-- written by `python -m bench.understanding`; do not edit by hand -->\n"
-                                 + table, encoding="utf-8")
-    print(f"details and failures: {args.json}")
+    publish(markdown(results, machine), args.markdown, args.json, "bench.understanding")
     return 0
+
+
+def publish(table: str, markdown_path: Path | None, json_path: Path, command: str) -> None:
+    """Print the table, also write it to ``markdown_path`` when given, and say where the details are."""
+    print(table)
+    if markdown_path:
+        markdown_path.write_text(f"<!-- written by `python -m {command}`; do not edit by hand -->\n" + table,
+                                 encoding="utf-8")
+    print(f"details and failures: {json_path}")
 
 
 def main(argv: list[str] | None = None) -> int:

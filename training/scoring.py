@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rapidfuzz import fuzz
 from text_to_num import alpha2digit
 
@@ -210,7 +209,7 @@ def summarize(results: Sequence[tuple[Score, float]]) -> dict[str, float | int |
     return totals.figures()
 
 
-# ── the shopping-query set: what a search keeps of the shopper's words ──────────────────────────────────
+# ── the shopping-query set: what a search keeps of the shopper's words ──────────────────────────────
 QUERIES_PATH = DEV_DIR / "shopping_queries.yaml"
 # Search parameters that carry no shopper's words: "said" is the verbatim text itself (grounding evidence),
 # prices are not content words. Every other parameter keeps words; all but the query words and the

@@ -19,7 +19,8 @@ async def test_the_parameters_the_tool_sends_are_recorded_and_scored(data_dir: P
     transport = httpx.ASGITransport(app=create_shop_app(database))
     async with httpx.AsyncClient(transport=transport, base_url="http://shop", event_hooks={"request": [sent]}) as http:
         shop = ShopClient(http)
-        action = parse_action({"action": "search_products", "query": "running shoes", "color": "Black", "max_price": 80})
+        action = parse_action({"action": "search_products", "query": "running shoes", "color": "Black",
+                               "max_price": 80})
         outcome = await run_action(action, tool_context(shop, "black running shoes under 80"))
         assert outcome.ok, outcome.error
         assert sent.last is not None
