@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -33,3 +34,23 @@ async def test_the_parameters_the_tool_sends_are_recorded_and_scored(data_dir: P
         await shop.get("/products/p1")  # another request leaves the record of the search alone
         assert sent.last["q"] == "running shoes"
     database.engine.dispose()
+
+
+def test_a_saved_run_is_rescored_from_its_records(tmp_path: Path) -> None:
+    from bench.catalog_queries import rescore
+    from training.scoring import load_shopping_queries
+
+    first, second = load_shopping_queries(split="dev")[:2]
+    records = [  # the first query kept every word and found products; the second was answered with another action
+        {"query": first.source, "sent": {"q": " ".join(first.content_words)}, "applied": None, "found": 3,
+         "verbatim_found": 5, "understand_s": 0.5, "search_s": 0.01, "missing": ["stale"]},
+        {"query": second.source, "sent": None, "applied": None, "found": 0, "verbatim_found": 2,
+         "understand_s": 0.7, "search_s": None, "missing": []},
+    ]
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps({"machine": {}, "results": {"shopping": {"dev": {"figures": {}, "queries": records}},
+                                                            "cafe": {}}}))
+    figures = rescore(saved)["results"]["shopping"]["dev"]["figures"]
+    assert figures["all_words_kept"] == 0.5 and figures["search_chosen"] == 0.5
+    assert figures["found_when_verbatim"] == 0.5 and figures["verbatim_found"] == 2
+    assert rescore(saved)["results"]["shopping"]["dev"]["queries"][0]["missing"] == []  # recomputed, not copied
