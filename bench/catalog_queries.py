@@ -18,7 +18,9 @@ search tool chosen, every content word kept, negated words turned into positive 
 found whenever the verbatim text finds, p50/p95 of the understand step and of the search call.
 
 Café utterances (evals/understanding/cafe.yaml): exact action / tool / arguments as the understanding
-report. "Variant picked right" needs the café catalog in a shop: see :func:`variant_picked_right`.
+report, and "variant options right" (add_to_cart cases naming options: right product, every option right,
+none extra). "Variant picked right" (the shop resolves them to the gold variant) needs the café catalog in
+a shop: see :func:`variant_picked_right`.
 """
 
 from __future__ import annotations
@@ -152,13 +154,15 @@ def markdown(shopping: dict[str, Any], cafe: dict[str, Any], machine: dict[str, 
                 f"{_ms(f['search_p50_s'])} / {_ms(f['search_p95_s'])} |")
         lines += ["", f"Seeded shop: {products} products (lexical search, in-process).", ""]
     if cafe:
-        lines += ["| café utterances | cases | exact action | tool | arguments | variant picked right | p50 / p95 |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| café utterances | cases | exact action | tool | arguments | variant options right | "
+                  "variant picked right (shop) | p50 / p95 |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, report in cafe.items():
             f = report["figures"]
             variant = report.get("variant_picked_right")
             lines.append(f"| {CAFE_SETS[name]} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | "
-                         f"{_pct(f['args'])} | {'not measured (TODO)' if variant is None else format(variant, '.1%')}"
+                         f"{_pct(f['args'])} | {_pct(f.get('variant_options'))} (of {f.get('variant_choices')}) | "
+                         f"{'not measured (TODO)' if variant is None else format(variant, '.1%')}"
                          f" | {_seconds(f['p50_s'])} / {_seconds(f['p95_s'])} |")
         lines.append("")
     lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, load "

@@ -11,7 +11,9 @@ examples (gold = the action their compact line decodes to). Definitions:
   are not judged, and an argument left at its default (``quantity: 1``) counts as not given;
 - argument accuracy: over cases with the right tool, matched expected arguments / (expected arguments +
   unexpected ones);
-- invalid output: the model's output was not a valid action at all.
+- invalid output: the model's output was not a valid action at all;
+- variant options right: over add_to_cart cases whose gold names options, the right product with every
+  option right and none extra (other arguments, such as the quantity, do not matter here).
 
 Variant options are judged one option at a time: gold ``options: {Size: Large, Milk: Oat}`` is two
 arguments, option names compare case-insensitively, and ``color``/``size`` (gold or model) are the
@@ -74,6 +76,7 @@ class Score:
     args_total: int
     invalid: bool
     problems: list[str]
+    variant_pick: bool | None = None  # a variant choice: right product and right options (None: not one)
 
 
 def load_dev_set(directory: Path = DEV_DIR) -> list[Case]:
@@ -148,17 +151,27 @@ def _matches(matcher: Matcher, value: Any) -> bool:
     return matcher.check(value, NO_REFS) is None
 
 
+def is_variant_choice(case: Case) -> bool:
+    """An add_to_cart whose gold names the variant's options (``options``, or the color/size shorthands)."""
+    return case.tool == "add_to_cart" and any(name.startswith(OPTION) for name in case.args)
+
+
 def score(case: Case, action: Action | None) -> Score:
+    """Also judges a variant choice (:func:`is_variant_choice`) on the understanding level: the right product
+    and every option right, none extra; whether the shop resolves it to the gold variant is not checked here."""
+    variant = False if is_variant_choice(case) else None
     if action is None:
-        return Score(False, False, 0, len(case.args), True, ["no valid action"])
+        return Score(False, False, 0, len(case.args), True, ["no valid action"], variant)
     if action.action != case.tool:
-        return Score(False, False, 0, len(case.args), False, [f"chose {action.action}, expected {case.tool}"])
+        return Score(False, False, 0, len(case.args), False, [f"chose {action.action}, expected {case.tool}"],
+                     variant)
     given = _given_args(action)
-    problems, matched = [], 0
+    problems, matched, wrong = [], 0, set()
     for name, matcher in case.args.items():
         if _matches(matcher, given.get(name, MISSING)):
             matched += 1
         else:
+            wrong.add(name)
             problems.append(f"{name}: {matcher.describe()} ≠ {given.get(name, 'nothing')!r}")
     extra = 0
     for name, value in given.items():
@@ -167,8 +180,11 @@ def score(case: Case, action: Action | None) -> Score:
         if name in case.optional and _matches(case.optional[name], value):
             continue
         extra += 1
+        wrong.add(name)
         problems.append(f"unexpected {name}={value!r}")
-    return Score(True, not problems, matched, len(case.args) + extra, False, problems)
+    if variant is not None:
+        variant = not any(name == "product_id" or name.startswith(OPTION) for name in wrong)
+    return Score(True, not problems, matched, len(case.args) + extra, False, problems, variant)
 
 
 @dataclass
@@ -179,6 +195,8 @@ class Totals:
     args_matched: int = 0
     args_total: int = 0
     invalid: int = 0
+    variant_choices: int = 0
+    variant_picks: int = 0
     latencies: list[float] = field(default_factory=list)
 
     def add(self, result: Score, seconds: float) -> None:
@@ -186,6 +204,9 @@ class Totals:
         self.tool_ok += result.tool_ok
         self.exact += result.exact
         self.invalid += result.invalid
+        if result.variant_pick is not None:
+            self.variant_choices += 1
+            self.variant_picks += result.variant_pick
         if result.tool_ok:
             self.args_matched += result.args_matched
             self.args_total += result.args_total
@@ -198,6 +219,8 @@ class Totals:
         return {"cases": self.cases, "exact": self.exact / n, "tool": self.tool_ok / n,
                 "args": self.args_matched / self.args_total if self.args_total else None,
                 "invalid": self.invalid / n,
+                "variant_choices": self.variant_choices,
+                "variant_options": self.variant_picks / self.variant_choices if self.variant_choices else None,
                 "p50_s": percentile(self.latencies, 50) if self.latencies else None,
                 "p95_s": percentile(self.latencies, 95) if self.latencies else None}
 

@@ -8,8 +8,8 @@ from pydantic import Field
 from tools import parse_action
 from tools.cart import AddToCart
 from tools.catalog import SearchProducts
-from training.scoring import (DEV_DIR, QueryTotals, ShoppingQuery, load_dev_set, load_set, load_shopping_queries,
-                              score, search_query_score, word_kept)
+from training.scoring import (DEV_DIR, QueryTotals, ShoppingQuery, Totals, load_dev_set, load_set,
+                              load_shopping_queries, score, search_query_score, word_kept)
 
 CAFE = DEV_DIR / "cafe.yaml"
 CAFE_SCREENS = DEV_DIR / "cafe_contexts.yaml"
@@ -136,3 +136,21 @@ def test_the_shopping_queries_load_by_split() -> None:
     assert len(dev) + len(heldout) == len(everything) >= 200
     assert all(q.content_words for q in everything)
     assert any(q.negated for q in dev) and any(q.negated for q in heldout)
+
+
+def test_a_variant_choice_is_right_with_the_right_product_and_options_whatever_else() -> None:
+    case = _cafe("number four small whole")  # add_to_cart c111, Size Small, Milk Whole
+    right = score(case, AddWithOptionsDouble(product_id="c111", quantity=2, options={"Size": "small", "Milk": "Whole"}))
+    assert right.variant_pick is True and not right.exact  # the quantity is wrong, the variant is not
+    assert score(case, AddWithOptionsDouble(product_id="c112", options={"Size": "Small", "Milk": "Whole"})
+                 ).variant_pick is False
+    assert score(case, AddWithOptionsDouble(product_id="c111", options={"Size": "Small"})).variant_pick is False
+    assert score(case, AddWithOptionsDouble(product_id="c111", options={"Size": "Small", "Milk": "Whole",
+                                                                        "Shots": "Double"})).variant_pick is False
+    assert score(case, SearchWithOptionsDouble(query="chai", options={"Size": "Small"})).variant_pick is False
+    assert score(_cafe("large oat latte"), SearchWithOptionsDouble(query="latte")).variant_pick is None
+    totals = Totals()
+    totals.add(right, 0.5)
+    totals.add(score(case, None), 0.5)
+    totals.add(score(_cafe("large oat latte"), SearchWithOptionsDouble(query="latte")), 0.5)
+    assert totals.figures()["variant_options"] == 0.5 and totals.figures()["variant_choices"] == 2
