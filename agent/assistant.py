@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from agent.checkpoints import open_checkpointer
-from agent.config import Settings
+from agent.config import AgentOptions, LlmOptions
 from agent.customer import Customer
 from agent.events import EventSink, Reply, emit
 from agent.graph import TurnContext, build_graph
@@ -65,33 +66,36 @@ class Assistant:
     (a SQLite file, or Postgres with ``CHECKPOINT_URL``: see ``agent/checkpoints.py``).
     """
 
-    def __init__(self, settings: Settings, shop_http: httpx.AsyncClient, help_center: Any = None) -> None:
-        self.settings = settings
+    def __init__(self, llm: LlmOptions, options: AgentOptions, shop_http: httpx.AsyncClient, *, data_dir: Path,
+                 checkpoint_url: str | None = None) -> None:
+        self.llm_options = llm
+        self.options = options
+        self.data_dir = data_dir  # the bundled model, few-shot cache and (by default) the conversations
+        self.checkpoint_url = checkpoint_url
         self.shop_http = shop_http
-        self.help_center = help_center
         self.prompts = Prompts()
-        self.llm = make_client(settings)
+        self.llm = make_client(llm, data_dir)
         self.understander = Understander(
             self.llm, self.prompts,
-            UnderstandOptions.for_client(self.llm, settings.understand_mode, settings.understand_few_shot),
-            few_shot_cache=settings.data_dir / "fewshot",
+            UnderstandOptions.for_client(self.llm, options.understand_mode, options.understand_few_shot),
+            few_shot_cache=data_dir / "fewshot",
         )
         self._stack = AsyncExitStack()
         self.graph: Any = None
 
     async def start(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        checkpointer = await open_checkpointer(self.settings.checkpoint_url, self.settings.data_dir, self._stack,
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        checkpointer = await open_checkpointer(self.checkpoint_url, self.data_dir, self._stack,
                                                serde=CHECKPOINT_SERDE)
         self.graph = build_graph(checkpointer)
-        if self.settings.embedded:
+        if self.llm_options.embedded:
             # Evaluate the static prompt prefix now, so the first customers don't pay for it: once per slot,
             # at once, so that each slot takes one and caches it.
             try:
                 await asyncio.gather(*(self.understander.choose([], [], None, [])
-                                       for _ in range(self.settings.llm_slots)))
+                                       for _ in range(self.llm_options.llm_slots)))
             except LLMTimeout:  # a slow machine: turns still work, the first ones pay for the prefix
-                log.warning("the embedded model's warm-up took over %g s", self.settings.llm_timeout_s)
+                log.warning("the embedded model's warm-up took over %g s", self.llm_options.llm_timeout_s)
 
     async def close(self) -> None:
         await self._stack.aclose()
@@ -111,8 +115,8 @@ class Assistant:
         conversation_id = conversation_id or uuid.uuid4().hex
         # Scoped by customer: a conversation id from someone else starts a new conversation.
         config = {"configurable": {"thread_id": f"{customer.id}:{conversation_id}"}}
-        tools = ToolContext(ShopClient(self.shop_http, customer.token), self.help_center)
-        context = TurnContext(self.settings, self.understander, self.prompts, tools, on_event)
+        tools = ToolContext(ShopClient(self.shop_http, customer.token))
+        context = TurnContext(self.options.tool_steps(self.llm_options), self.options.reply_mode, self.understander, self.prompts, tools, on_event)
         snapshot = await self.graph.aget_state(config)
         waiting = bool(snapshot.interrupts)
         asked = snapshot.values.get("pending") if waiting else None

@@ -1,11 +1,13 @@
-"""Assistant settings with their defaults; ``app.settings`` reads them from the environment (names there)."""
+"""The agent's own options with their defaults: how it reaches its model (:class:`LlmOptions`) and how it
+understands and answers (:class:`AgentOptions`). ``app.settings`` fills both from the environment (the
+variable named in each comment, ``app.settings.VARIABLES``)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
@@ -17,15 +19,9 @@ def _cores() -> int:
 
 
 @dataclass
-class Settings:
-    """How the assistant runs; the variable named in each comment sets it (``app.settings.VARIABLES``)."""
+class LlmOptions:
+    """Which model answers and how long it may take: a server (vLLM) or the embedded llama.cpp engine."""
 
-    data_dir: Path = Path("var")  # VOICESHOP_DATA_DIR: SQLite files, conversation checkpoints, Chroma, model
-    database_url: str | None = None  # DATABASE_URL: the reference shop's database (default SQLite in data_dir)
-    shop_url: str | None = None  # SHOP_URL: an external shop API; default: the reference shop in-process
-    # CHECKPOINT_URL: where conversations live between turns: default conversations.db in data_dir; a
-    # postgresql:// URL shares them between API replicas (agent/checkpoints.py, docs/deployment.md)
-    checkpoint_url: str | None = None
     llm_base_url: str | None = None  # LLM_BASE_URL: an OpenAI-compatible server (vLLM); default: embedded llama.cpp
     llm_model: str | None = None  # LLM_MODEL: model name sent to that server
     llm_api_key: str | None = None  # LLM_API_KEY
@@ -38,33 +34,9 @@ class Settings:
     # LLM_SLOTS: conversations the embedded engine computes at once, batched into one pass (docs/architecture.md)
     llm_slots: int = DEFAULT_SLOTS
     context_tokens: int = 2048  # LLM_CONTEXT: context per slot
-    reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
-    max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
-    # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
-    # grammar-constrained answer; for the bundled model) or "instruct" (descriptive prompt, JSON schema; for
-    # instruct models behind a server). Default: compact when embedded or LLM_FINETUNED, else instruct.
-    understand_mode: Literal["compact", "instruct"] | None = None
-    # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
-    understand_few_shot: int | None = None
-    # WARM_INDEXES: at start, in the background, embed the catalog for hybrid search (about a minute for 2,000
-    # products on 2 cores; search stays lexical until then) and fit the recommender, then refit it on a schedule.
-    warm_indexes: bool = True
     # LLM_TIMEOUT: seconds one model request may take before the turn gives up on it; a timeout or a
     # connection error is retried once, so a dead or hung model server costs a turn at most twice this.
     llm_timeout_s: float = DEFAULT_TIMEOUT_S
-    # Sign-in (shop/auth.py). DEMO_LOGIN: "demo" signs in without a password; 0 turns that off.
-    demo_login: bool = True
-    session_ttl_s: float = 12 * 3600  # SESSION_TTL: seconds a session lasts from sign-in
-    login_rate_limit: str = "5/minute"  # LOGIN_RATE_LIMIT: failed sign-ins per client address and login
-    # SHOP_JWT_KEY: the key that checks tokens a shop signs for its customers (POST /api/session/jwt): an HS256
-    # secret of 32+ bytes or a PEM public key (RS256/ES256); unset: no such sign-in. SHOP_JWT_ISSUER and
-    # SHOP_JWT_AUDIENCE: the iss and aud those tokens must carry (unchecked when unset).
-    shop_jwt_key: str | None = None
-    shop_jwt_issuer: str | None = None
-    shop_jwt_audience: str | None = None
-    owner_password: str | None = None  # OWNER_PASSWORD: the seeded owner's (default: random, printed at seed)
-    # LOG_FORMAT: "text" (a terminal) or "json" (one object a line with the turn id, for a log collector)
-    log_format: Literal["text", "json"] = "text"
     # LLM_QUEUE_TIMEOUT: seconds a request may wait for a free slot of the embedded engine before LLM_TIMEOUT
     # starts counting: under load, requests queue; only a machine far past its capacity gives up on one.
     llm_queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S
@@ -72,12 +44,6 @@ class Settings:
     llm_transport: httpx.AsyncBaseTransport | None = None
 
     def __post_init__(self) -> None:
-        if self.understand_mode not in (None, "compact", "instruct"):
-            raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
-        if self.understand_few_shot is not None and self.understand_few_shot < 0:
-            raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
-        if self.log_format not in ("text", "json"):
-            raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}")
         if not self.llm_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"LLM_TIMEOUT must be a number of seconds above 0, not {self.llm_timeout_s}")
         if not self.llm_queue_timeout_s >= 0:
@@ -90,7 +56,26 @@ class Settings:
         """True when the LLM runs in-process (no server URL and no injected transport)."""
         return self.llm_base_url is None and self.llm_transport is None
 
-    @property
-    def tool_steps(self) -> int:
+
+@dataclass
+class AgentOptions:
+    """How the agent asks its model for actions and phrases its replies."""
+
+    reply_mode: Literal["template", "llm"] = "template"  # REPLY_MODE: who phrases replies (grounded either way)
+    max_tool_steps: int | None = None  # MAX_TOOL_STEPS: tools one turn may chain (default 1 embedded, 3 remote)
+    # UNDERSTAND_MODE: how actions are asked for (docs/understanding.md): "compact" (short prompt, one-line
+    # grammar-constrained answer; for the bundled model) or "instruct" (descriptive prompt, JSON schema; for
+    # instruct models behind a server). Default: compact when embedded or LLM_FINETUNED, else instruct.
+    understand_mode: Literal["compact", "instruct"] | None = None
+    # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
+    understand_few_shot: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.understand_mode not in (None, "compact", "instruct"):
+            raise ValueError(f"UNDERSTAND_MODE must be 'compact' or 'instruct', not {self.understand_mode!r}")
+        if self.understand_few_shot is not None and self.understand_few_shot < 0:
+            raise ValueError(f"UNDERSTAND_FEW_SHOT must be 0 or more, not {self.understand_few_shot}")
+
+    def tool_steps(self, llm: LlmOptions) -> int:
         # The bundled base model cannot plan a chain of tools; capable models can.
-        return self.max_tool_steps or (1 if self.embedded else 3)
+        return self.max_tool_steps or (1 if llm.embedded else 3)

@@ -28,7 +28,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.config import Settings
 from agent.consent import Consent, classify_consent, default_rules
 from agent.events import EventSink, LiveEvent, Reply, Thinking, ToolResult, ToolRunning, emit
 from agent.llm import LLMError
@@ -46,7 +45,8 @@ CHANGED = ("cart_changed", "order_changed")  # the shop's codes for "not what th
 class TurnContext:
     """Per-request objects the nodes need (LangGraph's runtime context): passed to each run, never checkpointed."""
 
-    settings: Settings
+    tool_steps: int  # tools one turn may chain (AgentOptions.tool_steps)
+    reply_mode: str  # "template" or "llm" (AgentOptions.reply_mode)
     understander: Understander
     prompts: Prompts
     tools: ToolContext
@@ -209,7 +209,7 @@ def after_act(state: ConversationState, runtime: Context) -> Literal["ask", "und
     pending = state.get("pending")
     if pending is not None and pending["changed"]:
         return "ask"
-    if turn["confirmed"] is not None or turn["steps"] >= runtime.context.settings.tool_steps:
+    if turn["confirmed"] is not None or turn["steps"] >= runtime.context.tool_steps:
         return "respond"
     return "understand"
 
@@ -283,7 +283,7 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext) 
         name, args = action["action"], _args(action)
         # clarify and handoff count as chosen actions; a plain reply does not
         chosen = [] if name == "reply" else [ActionRecord(tool=name, args=args)]
-        if name != "reply" or not turn["outcomes"] or ctx.settings.reply_mode == "llm":
+        if name != "reply" or not turn["outcomes"] or ctx.reply_mode == "llm":
             return TurnUpdate(actions=chosen, reply=prompts.reply(name, **args))
     if not turn["outcomes"]:
         # No tool ran: say why. (When one did before the model failed, its result is still the answer.)

@@ -20,10 +20,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fasteners
 import httpx
+
+if TYPE_CHECKING:
+    from agent.config import LlmOptions
 
 log = logging.getLogger(__name__)
 
@@ -383,8 +386,9 @@ def resolve_adapter(lora_path: Path | None, custom_model: bool) -> Path | None:
     return DEFAULT_ADAPTER if DEFAULT_ADAPTER.is_file() else None
 
 
-def make_client(settings: Any) -> ChatClient:
-    """The chat client the settings ask for: injected transport, remote server, or embedded engine."""
+def make_client(settings: LlmOptions, data_dir: Path) -> ChatClient:
+    """The chat client the options ask for: injected transport, remote server, or embedded engine (whose
+    bundled model is assembled in ``data_dir``)."""
     if settings.llm_transport is not None:
         return ChatClient("http://llm/v1", settings.llm_model or "scripted", transport=settings.llm_transport,
                           timeout_s=settings.llm_timeout_s)
@@ -393,7 +397,7 @@ def make_client(settings: Any) -> ChatClient:
         # understand step talks to it as to the fine-tuned embedded model.
         return ChatClient(settings.llm_base_url, settings.llm_model or "default", api_key=settings.llm_api_key,
                           timeout_s=settings.llm_timeout_s, adapter=DEFAULT_ADAPTER if settings.llm_finetuned else None)
-    model_path = settings.model_path or bundled_model_path(settings.data_dir)
+    model_path = settings.model_path or bundled_model_path(data_dir)
     lora = resolve_adapter(settings.lora_path, custom_model=settings.model_path is not None)
     engine = embedded_engine(model_path, threads=settings.llm_threads, context_tokens=settings.context_tokens,
                              lora_path=lora, slots=settings.llm_slots)

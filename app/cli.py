@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra(commands)
 
     args = parser.parse_args(argv)
-    configure_logging(load_settings().agent.log_format)
+    configure_logging(load_settings().app.log_format)
     if args.command == "serve":
         return _serve(args.host, args.port)
     if args.command == "chat":
@@ -69,15 +69,14 @@ def _extra_commands() -> list:
 
 
 def _seed(products: int, customers: int, seed: int, *, reset: bool) -> int:
-    from app.main import shop_database_url
     from shop.db import Database
     from shop.seed import SeedError, owner_notice, seed_database
 
-    settings = load_settings().agent
-    database = Database(shop_database_url(settings))
+    settings = load_settings()
+    database = Database(settings.app.shop_database_url)
     try:
         summary = seed_database(database, products=products, customers=customers, seed=seed, reset=reset,
-                                progress=lambda line: print(line, flush=True), owner_password=settings.owner_password)
+                                progress=lambda line: print(line, flush=True), owner_password=settings.sign_in.owner_password)
     except SeedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -97,17 +96,16 @@ def _read_password(prompt: str = "Password: ") -> str:
 def _set_password(login: str) -> int:
     from sqlalchemy import func, select
 
-    from app.main import shop_database_url
     from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
 
-    settings = load_settings().agent
+    settings = load_settings()
     password = _read_password("New password: ")
     if sys.stdin.isatty() and getpass.getpass("Again: ") != password:
         print("error: the passwords differ", file=sys.stderr)
         return 1
-    with Database(shop_database_url(settings)).session() as session:
+    with Database(settings.app.shop_database_url).session() as session:
         user = session.execute(select(User).where(func.lower(User.login) == login.lower())).scalar_one_or_none()
         if user is None:
             print(f"error: no customer or owner with login {login!r}", file=sys.stderr)
@@ -122,10 +120,9 @@ def _set_password(login: str) -> int:
 
 
 def _ensure_seeded(settings: Settings) -> None:
-    from app.main import shop_database_url
     from shop.db import Database
 
-    database = Database(shop_database_url(settings.agent))
+    database = Database(settings.app.shop_database_url)
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
@@ -156,7 +153,7 @@ async def _chat(login: str) -> int:
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://voiceshop", timeout=120) as client:
         credentials = {"login": login}
-        if login != DEMO_LOGIN or not settings.demo_login:
+        if login != DEMO_LOGIN or not settings.sign_in.demo_login:
             credentials["password"] = _read_password(f"Password for {login}: ")
         signed_in = await client.post("/api/login", json=credentials)
         if signed_in.status_code != 200:

@@ -17,7 +17,7 @@ from typing import IO, Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
-LogFormat = Literal["text", "json"]  # checked where it is read: agent.config.Settings (LOG_FORMAT)
+LogFormat = Literal["text", "json"]  # checked where it is read: app.settings.AppOptions (LOG_FORMAT)
 
 _turn_id: ContextVar[str | None] = ContextVar("turn_id", default=None)
 

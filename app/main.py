@@ -24,7 +24,6 @@ from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.assistant import Assistant, ChatResponse
-from agent.config import Settings as AgentSettings
 from agent.customer import Customer
 from agent.llm import CORES
 from app import logs
@@ -34,11 +33,11 @@ from app.metrics import TurnMetrics
 from app.routes import voice as voice_routes
 from app.schemas import ChatRequest
 from app.turns import run_text_turn
-from app.settings import Settings, load_settings, settings_around
+from app.settings import Settings, SignInOptions, load_settings
 from shop import strict_json
 from shop.api import create_shop_app
 from shop.auth import AuthOptions, JwtVerifier
-from shop.db import Database, sqlite_url
+from shop.db import Database
 from shop.helpcenter.store import FaqStore, FaqStoreOptions
 from shop.recsys.service import configure as configure_recommender
 from shop.recsys.service import start as start_recommender
@@ -55,25 +54,16 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]
 
 
-def shop_database_url(settings: AgentSettings) -> str:
-    """The reference shop's database: ``DATABASE_URL``, else SQLite in the data directory."""
-    return settings.database_url or sqlite_url(settings.data_dir)
-
-
-def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
-    """The app as ``config`` says (default: the environment's); given agent settings only, the other parts'
-    sections come from the environment."""
-    if config is None:
-        config = load_settings()
-    elif isinstance(config, AgentSettings):
-        config = settings_around(config)
-    settings = config.agent
-    database = Database(shop_database_url(settings))
+def create_app(config: Settings | None = None) -> FastAPI:
+    """The app as ``config`` says (default: the environment's)."""
+    config = config or load_settings()
+    settings = config.app
+    database = Database(settings.shop_database_url)
     database.create_schema()
     configure_encoder(config.encoder)
     configure_recommender(database.engine, config.recommender)
     catalog_search = CatalogSearch()  # lexical until the product vectors are synced
-    shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(settings))
+    shop_app = create_shop_app(database, catalog_search, auth=shop_auth_options(config.sign_in))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,7 +89,8 @@ def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
         # The reference shop answers GET /help from its FAQ store; with SHOP_URL, that shop answers instead.
         shop_app.state.help_center = await asyncio.to_thread(_open_help_center, config.help_center)
         app.state.shop_app = shop_app
-        async with Assistant(settings, shop_http) as assistant:
+        async with Assistant(config.llm, config.agent, shop_http, data_dir=settings.data_dir,
+                             checkpoint_url=settings.checkpoint_url) as assistant:
             app.state.assistant = assistant
             yield
         if dense_ready is not None and dense_ready.done() and dense_ready.exception() is None:
@@ -119,7 +110,7 @@ def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, Any]:
         """Liveness: the process is up and serving. Checks nothing else, so it is always quick (see /ready)."""
-        return {"status": "ok", "llm": "embedded" if settings.embedded else settings.llm_base_url,
+        return {"status": "ok", "llm": "embedded" if config.llm.embedded else config.llm.llm_base_url,
                 "shop": settings.shop_url or "in-process"}
 
     @app.get("/ready", tags=["meta"], response_model=Readiness,
@@ -191,7 +182,7 @@ def create_app(config: Settings | AgentSettings | None = None) -> FastAPI:
     return app
 
 
-def shop_auth_options(settings: Settings) -> AuthOptions:
+def shop_auth_options(settings: SignInOptions) -> AuthOptions:
     """How the in-process reference shop signs people in, from the sign-in settings."""
     verifier = None
     if settings.shop_jwt_key:
@@ -333,6 +324,6 @@ def __getattr__(name: str) -> Any:
     # ``uvicorn app.main:app`` builds the app on first access, so importing this module stays cheap.
     if name == "app":
         settings = load_settings()
-        logs.configure_logging(settings.agent.log_format)
+        logs.configure_logging(settings.app.log_format)
         return create_app(settings)
     raise AttributeError(name)

@@ -304,16 +304,16 @@ def real_clips(options: BenchOptions, vocabulary: CatalogVocabulary) -> str:
 async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVocabulary, str]:
     """POST a 3-second webm command to /api/voice of the real app; returns the catalog vocabulary too."""
     from agent.llm import bundled_model_path
-    from app.main import create_app, shop_database_url
+    from app.main import create_app
     from app.settings import load_settings
     from shop.db import Database
     from shop.seed import seed_database
 
     # No background catalog embedding: it would compete for the cores with the turns being timed.
-    settings = load_settings(data_dir=data_dir, warm_indexes=False).agent
-    if settings.embedded and settings.model_path is None:  # reuse the server's assembled model file
-        settings.model_path = bundled_model_path(load_settings().agent.data_dir)
-    database = Database(shop_database_url(settings))
+    settings = load_settings(data_dir=data_dir, warm_indexes=False)
+    if settings.llm.embedded and settings.llm.model_path is None:  # reuse the server's assembled model file
+        settings = settings.replace(model_path=bundled_model_path(load_settings().app.data_dir))
+    database = Database(settings.app.shop_database_url)
     database.create_schema()
     seed_database(database, products=2000, customers=200, seed=7)  # the demo shop `voiceshop serve` seeds
     database.engine.dispose()
@@ -340,9 +340,9 @@ async def end_to_end(options: BenchOptions, data_dir: Path) -> tuple[CatalogVoca
                           "actions": [action["tool"] for action in body["actions"]]})
     cold, warm = turns[0], turns[1:]
     stages = ("asr", "llm", "tools", "total", "wall")
-    llm = f"embedded {settings.model_path.name}" if settings.embedded and settings.model_path else "remote"
+    llm = f"embedded {settings.llm.model_path.name}" if settings.llm.embedded and settings.llm.model_path else "remote"
     rows = [(f"Recording: {len(samples) / 16_000:.1f} s webm/opus, \"{E2E_COMMAND}\"; LLM: {llm} "
-            f"({settings.llm_threads} threads); ASR threads {app.state.transcriber.options.cpu_threads}"),
+            f"({settings.llm.llm_threads} threads); ASR threads {app.state.transcriber.options.cpu_threads}"),
             "", "| turn | " + " | ".join(stages) + " | transcript | actions |",
             "|---|" + "---:|" * len(stages) + "---|---|",
             "| first (cold: loads Whisper) | " + " | ".join(f"{cold.get(s, 0):.2f}" for s in stages)

@@ -58,7 +58,7 @@ async def run(rounds: int) -> None:
                     print(f"{body['timings']['total']:6.2f}s  {text!r:58} → {tools}")
     load = os.getloadavg()[0]
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, load average {load:.1f}; "
-          f"{len(stages['total'])} turns, LLM_THREADS={settings.llm_threads}")
+          f"{len(stages['total'])} turns, LLM_THREADS={settings.llm.llm_threads}")
     print("| stage | p50 s | p95 s | mean s |\n|---|---|---|---|")
     for stage, values in stages.items():
         print(f"| {stage} | {statistics.median(values):.2f} | {percentile(values, 95):.2f} | "

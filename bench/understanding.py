@@ -121,12 +121,12 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
 
 def _server_client() -> tuple[ChatClient, UnderstandOptions]:
     """The client and options the app itself would use for LLM_BASE_URL (vLLM: LLM_FINETUNED=1, LLM_MODEL=<lora>)."""
-    settings = dataclasses.replace(load_settings().agent, llm_timeout_s=BENCH_TIMEOUT_S)
-    if not settings.llm_base_url:
+    settings = load_settings(llm_timeout_s=BENCH_TIMEOUT_S)
+    if not settings.llm.llm_base_url:
         raise SystemExit("the server setup needs LLM_BASE_URL (e.g. vLLM serving the adapter: `make vllm-check`)")
-    client = make_client(settings)
-    return client, UnderstandOptions.for_client(client, settings.understand_mode or "compact",
-                                                settings.understand_few_shot)
+    client = make_client(settings.llm, settings.app.data_dir)
+    return client, UnderstandOptions.for_client(client, settings.agent.understand_mode or "compact",
+                                                settings.agent.understand_few_shot)
 
 
 def _pct(value: float | None) -> str:

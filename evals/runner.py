@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -94,8 +94,8 @@ def base_settings(options: RunOptions, data_dir: Path, scripted: bool) -> Any:
     # Trials share one process: indexes and models built per trial would dominate the run (lexical search,
     # recommender fitted on first use).
     overrides.setdefault("warm_indexes", False)
-    settings = load_settings(**overrides).agent
-    return replace(settings, llm_base_url=None) if scripted else settings
+    settings = load_settings(**overrides)
+    return settings.replace(llm_base_url=None) if scripted else settings
 
 
 class Runner:
@@ -120,11 +120,11 @@ class Runner:
         try:
             database_url = self.template.copy_to(shop_dir / "shop.db")
             transport = self.transport_factory() if self.transport_factory else None
-            settings = replace(self.settings, database_url=database_url, llm_transport=transport)
+            settings = self.settings.replace(database_url=database_url, llm_transport=transport)
             app = create_app(settings)
             async with app.router.lifespan_context(app), httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url="http://voiceshop",
-                    timeout=settings.llm_timeout_s) as http:
+                    timeout=settings.llm.llm_timeout_s) as http:
                 await self._converse(scenario, AssistantClient(http), transport, result)
         except Exception as exc:  # noqa: BLE001 - one broken scenario must not end the run: report it, go on
             result.error = _error_text(exc)
@@ -231,9 +231,9 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions,
     if transport_factory is not None:
         llm = getattr(transport_factory, "__name__", "injected transport")
     else:
-        model = Path(settings.model_path).name if settings.model_path else "bundled Gemma 3 270M"
-        llm = settings.llm_base_url or f"embedded ({model})"
-    config = RunConfig(suites=list(options.suites), llm=llm, llm_model=settings.llm_model, repeat=options.repeat,
+        model = Path(settings.llm.model_path).name if settings.llm.model_path else "bundled Gemma 3 270M"
+        llm = settings.llm.llm_base_url or f"embedded ({model})"
+    config = RunConfig(suites=list(options.suites), llm=llm, llm_model=settings.llm.llm_model, repeat=options.repeat,
                        concurrency=options.concurrency, speak_as_text=options.speak_as_text, machine=_machine(),
                        started_at=started_at, seconds=time.perf_counter() - started)
     return RunReport(config=config, summary=summarize(results), scenarios=results)

@@ -207,7 +207,7 @@ class JwtVerifier:
 
 @dataclass
 class AuthOptions:
-    """How the shop signs people in (``agent.config.Settings`` fills these from the environment)."""
+    """How the shop signs people in (``app.settings.SignInOptions`` fills these from the environment)."""
 
     demo_login: bool = True  # "demo" may sign in without a password
     session_ttl: timedelta = timedelta(hours=12)

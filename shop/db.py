@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DATA_DIR = Path("var")  # the app passes its own (settings.agent.data_dir)
+DEFAULT_DATA_DIR = Path("var")  # the app passes its own (settings.app.data_dir)
 WRITE_LOCK = "voiceshop_write_lock"  # execution option: this transaction will write, so lock before reading
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"  # Alembic's record of the revision a database is at

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.config import Settings
+from app.settings import Settings, load_settings
 from tests.postgres import PostgresServer, running_postgres
 from tests.scripted_llm import ScriptedLLM
 
@@ -66,7 +66,7 @@ def scripted_llm() -> ScriptedLLM:
 
 @pytest.fixture
 def settings(data_dir: Path, scripted_llm: ScriptedLLM) -> Settings:
-    return Settings(data_dir=data_dir, llm_transport=scripted_llm, max_tool_steps=3, warm_indexes=False)
+    return load_settings(data_dir=data_dir, llm_transport=scripted_llm, max_tool_steps=3, warm_indexes=False)
 
 
 @pytest.fixture(scope="session")

@@ -133,7 +133,6 @@ class ToolContext:
     """Everything a tool may use for one customer turn."""
 
     shop: ShopClient
-    help_center: Any = None  # a shop.helpcenter.store.FaqStore, when the help center is configured
     confirmation: Confirmation | None = None  # set by the agent when running a confirmed checkout/cancel
 
 

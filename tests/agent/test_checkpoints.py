@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.checkpoints import checkpoint_target
-from agent.config import Settings
+from app.settings import Settings, load_settings
 from shop.db import Database
 from shop.seed import seed_database
 from tests.agent.test_graph import order_count, say
@@ -40,7 +40,7 @@ async def test_two_app_instances_on_postgres_share_conversations(postgres_url: s
     database.engine.dispose()
 
     def instance(name: str) -> Settings:
-        return Settings(data_dir=tmp_path / name, database_url=postgres_url, checkpoint_url=postgres_url,
+        return load_settings(data_dir=tmp_path / name, database_url=postgres_url, checkpoint_url=postgres_url,
                         llm_transport=scripted_llm, max_tool_steps=3, warm_indexes=False)
 
     async with running_app(instance("a")) as first, running_app(instance("b")) as second:

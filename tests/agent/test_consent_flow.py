@@ -9,7 +9,7 @@ import asyncio
 
 import httpx
 
-from agent.config import Settings
+from app.settings import Settings
 from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
 from tests.conftest import running_app
 from tests.scripted_llm import ScriptedLLM

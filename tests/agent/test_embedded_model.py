@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agent.config import Settings
+from app.settings import Settings, load_settings
 from agent.llm import DEFAULT_ADAPTER, make_client
 from agent.prompts import Prompts
 from agent.understand import Understander
@@ -20,9 +20,8 @@ SHOWN = [{"id": "p41", "name": "Q45 Wireless Over-Ear Headphones", "brand": "Son
 
 async def test_default_configuration_applies_the_committed_adapter_and_picks_valid_actions(tmp_path) -> None:
     assert DEFAULT_ADAPTER.is_file(), "the committed adapter is missing: run python -m training.train"
-    settings = Settings(data_dir=tmp_path, llm_threads=2)
-    settings.model_path = None
-    client = make_client(settings)
+    settings = load_settings(data_dir=tmp_path, llm_threads=2, model_path=None)
+    client = make_client(settings.llm, tmp_path)
     assert client.embedded and client.adapter == DEFAULT_ADAPTER
     understander = Understander(client, Prompts())
     assert understander.options.mode == "compact" and not understander.options.explain
@@ -40,8 +39,8 @@ async def test_default_configuration_applies_the_committed_adapter_and_picks_val
 
 
 async def test_two_conversations_at_once_are_batched_and_get_the_answers_they_get_alone(tmp_path) -> None:
-    settings = Settings(data_dir=tmp_path, llm_threads=2, llm_slots=2, llm_timeout_s=60)
-    client = make_client(settings)
+    settings = load_settings(data_dir=tmp_path, llm_threads=2, llm_slots=2, llm_timeout_s=60)
+    client = make_client(settings.llm, tmp_path)
     engine = client.http._transport.engine
     assert engine.slots == 2
     understander = Understander(client, Prompts())

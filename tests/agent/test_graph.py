@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from agent.config import Settings
+from app.settings import Settings
 from tests.conftest import running_app
 from tests.scripted_llm import ScriptedLLM
 
@@ -138,7 +138,7 @@ async def test_tool_steps_are_bounded(settings: Settings, scripted_llm: Scripted
     async with running_app(settings) as client:
         scripted_llm.script(*[{"action": "view_cart"}] * 10)
         answer = await say(client, "loop forever")
-        assert len(answer["actions"]) == settings.tool_steps == 3
+        assert len(answer["actions"]) == settings.agent.tool_steps(settings.llm) == 3
 
 
 async def test_clarify_and_handoff_are_listed_actions(settings: Settings, scripted_llm: ScriptedLLM) -> None:

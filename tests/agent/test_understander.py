@@ -88,16 +88,17 @@ def test_default_options_follow_the_engine() -> None:
 
 
 def test_llm_finetuned_marks_the_server_model_as_the_tuned_one() -> None:
-    from agent.config import Settings
+    from agent.config import LlmOptions
     from agent.llm import make_client
     from app.settings import load_settings
 
-    tuned = make_client(Settings(llm_base_url="http://vllm:8000/v1", llm_model="shop-lora", llm_finetuned=True))
-    plain = make_client(Settings(llm_base_url="http://vllm:8000/v1"))
+    tuned = make_client(LlmOptions(llm_base_url="http://vllm:8000/v1", llm_model="shop-lora", llm_finetuned=True),
+                        Path("var"))
+    plain = make_client(LlmOptions(llm_base_url="http://vllm:8000/v1"), Path("var"))
     assert not tuned.embedded and tuned.adapter == DEFAULT_ADAPTER and tuned.model == "shop-lora"
     assert plain.adapter is None
     for value, expected in (("1", True), ("0", False), ("", False)):
-        assert load_settings({"LLM_FINETUNED": value}).agent.llm_finetuned is expected
+        assert load_settings({"LLM_FINETUNED": value}).llm.llm_finetuned is expected
 
 
 def test_adapter_resolution() -> None:
@@ -119,8 +120,9 @@ def test_settings_choose_the_understand_mode_and_few_shot(monkeypatch, tmp_path:
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        settings = load_settings(data_dir=tmp_path, llm_transport=ScriptedLLM()).agent
-        return Assistant(settings, httpx.AsyncClient()).understander.options
+        settings = load_settings(data_dir=tmp_path, llm_transport=ScriptedLLM())
+        return Assistant(settings.llm, settings.agent, httpx.AsyncClient(),
+                         data_dir=tmp_path).understander.options
 
     assert understander_options().mode == "instruct"  # a server (here a scripted one) gets the instruct mode
     chosen = understander_options(UNDERSTAND_MODE="compact", UNDERSTAND_FEW_SHOT="2")

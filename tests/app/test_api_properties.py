@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
-from agent.config import Settings
+from app.settings import Settings, load_settings
 from tests.scripted_llm import ScriptedLLM
 
 # API_FUZZ_EXAMPLES=500 for a deeper hunt by hand; CI runs the default.
@@ -41,7 +41,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path) -> Iter
 
     data_dir = tmp_path_factory.mktemp("api-properties")
     shutil.copy(seeded_template, data_dir / "shop.db")
-    application = create_app(Settings(data_dir=data_dir, llm_transport=ScriptedLLM(), max_tool_steps=3,
+    application = create_app(load_settings(data_dir=data_dir, llm_transport=ScriptedLLM(), max_tool_steps=3,
                                      warm_indexes=False))
     yield application
     asgi.shutdown_lifespans()  # schemathesis runs the app's lifespan from its first request on

@@ -9,8 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.config import Settings
-from app.settings import load_settings
+from app.settings import Settings, load_settings
 from tests.conftest import running_app
 from tools import TOOLS
 
@@ -136,8 +135,8 @@ async def test_a_hung_llm_server_gets_a_spoken_apology_within_seconds(data_dir: 
     async with SilentLLMServer() as llm:
         monkeypatch.setenv("LLM_BASE_URL", llm.url)
         monkeypatch.setenv("LLM_TIMEOUT", "2")
-        settings = load_settings(data_dir=data_dir, database_url=None, shop_url=None, warm_indexes=False).agent
-        assert settings.llm_timeout_s == 2.0
+        settings = load_settings(data_dir=data_dir, database_url=None, shop_url=None, warm_indexes=False)
+        assert settings.llm.llm_timeout_s == 2.0
         async with running_app(settings) as client:
             started = time.perf_counter()
             response = await client.post("/api/chat", json={"text": "show me running shoes"})
@@ -171,9 +170,9 @@ async def test_ready_with_every_dependency_up(settings: Settings, scripted_llm) 
 
 def test_llm_timeout_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.delenv("LLM_TIMEOUT", raising=False)
-    assert load_settings().agent.llm_timeout_s == 4.0
+    assert load_settings().llm.llm_timeout_s == 4.0
     monkeypatch.setenv("LLM_TIMEOUT", "0.5")
-    assert load_settings().agent.llm_timeout_s == 0.5
+    assert load_settings().llm.llm_timeout_s == 0.5
     for bad in ("0", "-1", "nan"):
         monkeypatch.setenv("LLM_TIMEOUT", bad)
         with pytest.raises(ValueError, match="LLM_TIMEOUT"):
@@ -201,7 +200,7 @@ async def _login_other_customer(client) -> str:
 async def test_one_turn_through_the_real_embedded_model(data_dir: Path) -> None:
     """The bundled GGUF in llama.cpp answers with a valid action (its choice may be wrong at this size)."""
     # Generous: this test is about the answer; on a busy two-core machine the first turn can be slow.
-    settings = Settings(data_dir=data_dir, llm_threads=2, llm_timeout_s=60, warm_indexes=False)
+    settings = load_settings(data_dir=data_dir, llm_threads=2, llm_timeout_s=60, warm_indexes=False)
     async with running_app(settings) as client:
         response = await client.post("/api/chat", json={"text": "show me running shoes"})
         assert response.status_code == 200, response.text

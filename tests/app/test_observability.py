@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agent.config import Settings
+from app.settings import Settings
 from app.settings import load_settings
 from app.logs import log_handler
 from tests.agent.test_graph import put_a_product_in_the_cart, say
@@ -184,12 +184,12 @@ async def test_every_log_line_of_a_turn_carries_its_turn_id(settings: Settings, 
 
 def test_log_format_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOG_FORMAT", raising=False)
-    assert load_settings().agent.log_format == "text"
+    assert load_settings().app.log_format == "text"
     monkeypatch.setenv("LOG_FORMAT", "json")
-    assert load_settings().agent.log_format == "json"
+    assert load_settings().app.log_format == "json"
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="LOG_FORMAT"):
-        load_settings().agent
+        load_settings()
 
 
 async def test_shop_requests_name_the_turn() -> None:

@@ -54,8 +54,8 @@ def test_variables_reach_each_part(tmp_path: Path) -> None:
     })
     assert settings.asr == AsrOptions(model="/models/whisper-small-ct2", cpu_threads=2, language=None, vad=False,
                                       beam_size=1, prompt_file=Path("/etc/voiceshop/asr_prompt.txt"))
-    assert settings.agent.data_dir == tmp_path and settings.agent.warm_indexes is False
-    assert (settings.agent.llm_timeout_s, settings.agent.reply_mode) == (2.5, "llm")
+    assert settings.app.data_dir == tmp_path and settings.app.warm_indexes is False
+    assert (settings.llm.llm_timeout_s, settings.agent.reply_mode) == (2.5, "llm")
     assert settings.search.chroma_url == settings.help_center.chroma_url == "http://chroma:8000"
     assert settings.encoder.intra_op_threads == 2 and settings.recommender.refit_interval_s == 0
     assert settings.help_center.helpcenter_dir == Path("/faq")
@@ -65,17 +65,15 @@ def test_every_data_path_follows_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings({"VOICESHOP_DATA_DIR": str(tmp_path)})
     assert settings.recommender.embedding_cache == tmp_path / "recommend-embeddings.npz"
     assert settings.search.chroma_path == settings.help_center.chroma_path == tmp_path / "chroma"
-    from app.main import shop_database_url
-
-    assert shop_database_url(settings.agent) == f"sqlite:///{tmp_path / 'shop.db'}"
+    assert settings.app.shop_database_url == f"sqlite:///{tmp_path / 'shop.db'}"
 
 
 def test_defaults_are_stated_once() -> None:
     settings = load_settings({})
-    assert settings.agent.warm_indexes is True, "WARM_INDEXES is on unless turned off"
-    assert settings.asr.cpu_threads == settings.agent.llm_threads, "ASR shares the LLM's thread plan by default"
+    assert settings.app.warm_indexes is True, "WARM_INDEXES is on unless turned off"
+    assert settings.asr.cpu_threads == settings.llm.llm_threads, "ASR shares the LLM's thread plan by default"
     assert load_settings({"VOICESHOP_ASR_THREADS": "1", "LLM_THREADS": "2"}).asr.cpu_threads == 1
-    assert load_settings({"WARM_INDEXES": ""}).agent.warm_indexes is True, "an empty value counts as unset"
+    assert load_settings({"WARM_INDEXES": ""}).app.warm_indexes is True, "an empty value counts as unset"
 
 
 @pytest.mark.parametrize(("variable", "value"), [
@@ -104,3 +102,13 @@ def test_the_app_hands_each_part_its_section(tmp_path: Path) -> None:
     finally:
         configure_encoder(EncoderOptions())
         app.state.database.engine.dispose()
+
+
+def test_each_part_has_its_own_section_and_flat_names_reach_them(tmp_path: Path) -> None:
+    settings = load_settings({}, data_dir=tmp_path, llm_slots=2, reply_mode="llm", demo_login=False)
+    assert (settings.app.data_dir, settings.llm.llm_slots) == (tmp_path, 2)
+    assert (settings.agent.reply_mode, settings.sign_in.demo_login) == ("llm", False)
+    changed = settings.replace(llm_slots=3, shop_url="http://shop")
+    assert (changed.llm.llm_slots, changed.app.shop_url, settings.llm.llm_slots) == (3, "http://shop", 2)
+    with pytest.raises(TypeError, match="no section"):
+        load_settings({}, no_such_setting=1)

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from agent.config import Settings
+from app.settings import Settings
 from app.settings import load_settings
 from app.auth import CSRF_COOKIE, CSRF_HEADER
 from app.cli import main
@@ -110,7 +110,7 @@ async def test_computed_or_made_up_tokens_get_401(settings: Settings) -> None:
 
 
 async def test_everyone_but_demo_needs_a_password_and_demo_too_when_the_demo_login_is_off(settings: Settings) -> None:
-    settings.demo_login = False
+    settings.sign_in.demo_login = False
     async with running_app(settings, login=None) as client:
         refused = await client.post("/api/login", json={"login": "demo"})
         assert refused.status_code == 401 and "DEMO_LOGIN" in refused.json()["detail"]
@@ -138,8 +138,8 @@ async def test_failed_sign_ins_are_limited_per_client_address(settings: Settings
 
 
 async def test_a_shop_token_starts_a_cookie_session(settings: Settings) -> None:
-    settings.shop_jwt_key = SECRET
-    settings.shop_jwt_audience = "voiceshop"
+    settings.sign_in.shop_jwt_key = SECRET
+    settings.sign_in.shop_jwt_audience = "voiceshop"
     async with running_app(settings, login=None) as client:
         claims = {"sub": "demo", "aud": "voiceshop", "exp": datetime.now(UTC) + timedelta(minutes=5)}
         answer = await client.post("/api/session/jwt", json={"token": jwt.encode(claims, SECRET, "HS256")})
@@ -158,11 +158,11 @@ def test_sign_in_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SESSION_TTL", "600")
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "3/minute")
     monkeypatch.setenv("SHOP_JWT_KEY", SECRET)
-    settings = load_settings().agent
+    settings = load_settings().sign_in
     assert (settings.demo_login, settings.session_ttl_s, settings.login_rate_limit, settings.shop_jwt_key) == \
         (False, 600.0, "3/minute", SECRET)
     monkeypatch.delenv("DEMO_LOGIN")
-    assert load_settings().agent.demo_login is True
+    assert load_settings().sign_in.demo_login is True
 
 
 def test_the_cli_sets_a_password(data_dir: Path, monkeypatch: pytest.MonkeyPatch,

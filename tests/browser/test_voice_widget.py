@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from pydantic import TypeAdapter
 from starlette.routing import NoMatchFound
 
-from agent.config import Settings
+from app.settings import Settings
 from agent.events import LiveEvent, ToolRunning
 from evals.synthetic_speech import encode, missing_tools, speak, with_silence
 from tests.scripted_llm import ScriptedLLM
@@ -208,13 +208,12 @@ def server_without_demo_login(request: pytest.FixtureRequest, settings: Settings
     """The live server with DEMO_LOGIN=0 and a password for the demo customer."""
     from sqlalchemy import select
 
-    from app.main import shop_database_url
     from shop.auth import set_password
     from shop.db import Database
     from shop.models import User
 
-    settings.demo_login = False
-    database = Database(shop_database_url(settings))
+    settings.sign_in.demo_login = False
+    database = Database(settings.app.shop_database_url)
     with database.session() as session:
         set_password(session, session.execute(select(User).where(User.login == "demo")).scalar_one(), DEMO_PASSWORD)
     database.engine.dispose()
