@@ -139,36 +139,40 @@ async def shopping_report(args: argparse.Namespace, report: dict[str, Any], save
     await client.aclose()
 
 
+SHOPPING_COLUMNS = ["shopping queries (seeded shop)", "queries", "search chosen", "all content words kept",
+                    "negated → positive filter", "found when verbatim finds", "understand p50 / p95",
+                    "search p50 / p95"]
+CAFE_COLUMNS = ["café utterances", "cases", "exact action", "tool", "arguments", "variant options right",
+                "variant picked right (shop)", "p50 / p95"]
+
+
 def markdown(shopping: dict[str, Any], cafe: dict[str, Any], machine: dict[str, Any], products: int) -> str:
     lines: list[str] = []
     if shopping:
-        lines += ["| shopping queries (seeded shop) | queries | search chosen | all content words kept | "
-                  "negated → positive filter | found when verbatim finds | understand p50 / p95 | search p50 / p95 |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for split, report in shopping.items():
-            f = report["figures"]
-            lines.append(
-                f"| {split} | {f['queries']} | {f['search_chosen']:.1%} | {f['all_words_kept']:.1%} | "
-                f"{f['negated_as_filters']} | {_pct(f['found_when_verbatim'])} (of {f['verbatim_found']}) | "
-                f"{_seconds(f['understand_p50_s'])} / {_seconds(f['understand_p95_s'])} | "
-                f"{_ms(f['search_p50_s'])} / {_ms(f['search_p95_s'])} |")
-        lines += ["", f"Seeded shop: {products} products (lexical search, in-process).", ""]
+        lines += _table(SHOPPING_COLUMNS, [[
+            split, str(f["queries"]), f"{f['search_chosen']:.1%}", f"{f['all_words_kept']:.1%}",
+            str(f["negated_as_filters"]), f"{_pct(f['found_when_verbatim'])} (of {f['verbatim_found']})",
+            f"{_seconds(f['understand_p50_s'])} / {_seconds(f['understand_p95_s'])}",
+            f"{_ms(f['search_p50_s'])} / {_ms(f['search_p95_s'])}"]
+            for split, f in ((split, report["figures"]) for split, report in shopping.items())])
+        lines += [f"Seeded shop: {products} products (lexical search, in-process).", ""]
     if cafe:
-        lines += ["| café utterances | cases | exact action | tool | arguments | variant options right | "
-                  "variant picked right (shop) | p50 / p95 |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for name, report in cafe.items():
-            f = report["figures"]
-            variant = report.get("variant_picked_right")
-            lines.append(f"| {CAFE_SETS[name]} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | "
-                         f"{_pct(f['args'])} | {_pct(f.get('variant_options'))} (of {f.get('variant_choices')}) | "
-                         f"{'not measured (TODO)' if variant is None else format(variant, '.1%')}"
-                         f" | {_seconds(f['p50_s'])} / {_seconds(f['p95_s'])} |")
-        lines.append("")
+        lines += _table(CAFE_COLUMNS, [[
+            CAFE_SETS[name], str(f["cases"]), f"{f['exact']:.1%}", f"{f['tool']:.1%}", _pct(f["args"]),
+            f"{_pct(f.get('variant_options'))} (of {f.get('variant_choices')})",
+            "not measured (TODO)" if report.get("variant_picked_right") is None
+            else f"{report['variant_picked_right']:.1%}",
+            f"{_seconds(f['p50_s'])} / {_seconds(f['p95_s'])}"]
+            for name, report, f in ((name, report, report["figures"]) for name, report in cafe.items())])
     lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, load "
                  f"average before the run {machine['load_before']}, after {machine.get('load_after', '?')}; "
                  f"{machine['when']}.")
     return "\n".join(lines) + "\n"
+
+
+def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
+            *("| " + " | ".join(row) + " |" for row in rows), ""]
 
 
 def _seconds(value: float | None) -> str:
