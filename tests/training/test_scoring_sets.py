@@ -154,3 +154,13 @@ def test_a_variant_choice_is_right_with_the_right_product_and_options_whatever_e
     totals.add(score(case, None), 0.5)
     totals.add(score(_cafe("large oat latte"), SearchWithOptionsDouble(query="latte")), 0.5)
     assert totals.figures()["variant_options"] == 0.5 and totals.figures()["variant_choices"] == 2
+
+
+def test_every_labelled_word_is_kept_by_its_own_query_text() -> None:
+    """The verbatim text keeps all its content words (labels and word rules agree) and nothing else does."""
+    queries = load_shopping_queries()
+    unkept = [(q.source, w) for q in queries for w in q.content_words + q.negated if not word_kept(w, [q.text])]
+    assert unkept == []
+    assert all(set(q.negated) <= set(q.content_words) for q in queries)
+    # the words of one query are not all kept by an unrelated one (the rules do not accept everything)
+    assert sum(all(word_kept(w, [b.text]) for w in a.content_words) for a, b in zip(queries, queries[1:])) < 10
