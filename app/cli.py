@@ -49,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import_catalog.add_argument("file", type=Path)
     import_catalog.add_argument("--format", choices=CATALOG_FORMATS,
                                 help="default: by the file's extension, else by its first line")
+    import_catalog.add_argument("--modifiers", type=Path, default=None, metavar="YAML",
+                                help="add-ons by product Type and Handle (default: modifiers.yaml beside FILE, "
+                                     "when there is one)")
     import_help = import_commands.add_parser(
         "help", help="help-center entries from a YAML topic file or Markdown Q&A (## Question, then the answer); "
                      "re-importing updates by id or question")
@@ -125,13 +128,15 @@ def _import(args: argparse.Namespace) -> int:
         if args.import_command == "help":
             return _import_help(args.file)
         if args.import_command == "catalog":
-            return _import_catalog(args.file, args.format)
+            return _import_catalog(args.file, args.format, args.modifiers)
         return _import_customers(args.file)
     except ImportFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         count = len(error.problems)
-        print(f"error: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
+        named = error.problems[0].file  # the catalog, or the add-ons file beside it
+        print(f"error: {count} problem{'s' if count != 1 else ''} in "
+              f"{args.file if named == args.file.name else named}; nothing was imported",
               file=sys.stderr)
         return 1
 
@@ -165,14 +170,23 @@ def _load_into_shop(file: Path, load: Callable[[Database, Data], Summary], data:
         return None
 
 
-def _import_catalog(file: Path, file_format: str | None) -> int:
+def _import_catalog(file: Path, file_format: str | None, modifiers: Path | None) -> int:
     from shop.catalog.files import read_catalog
     from shop.catalog.load import load_catalog
+    from shop.catalog.modifiers import MODIFIERS_BESIDE, with_modifiers
 
+    if modifiers is None and (file.parent / MODIFIERS_BESIDE).is_file():
+        modifiers = file.parent / MODIFIERS_BESIDE
+    elif modifiers is not None and not modifiers.is_file():
+        print(f"error: {modifiers}: no such file", file=sys.stderr)
+        return 1
     catalog = read_catalog(file, file_format)
     variants = sum(len(product.variants) for product in catalog.products)
-    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}; loading them…",
-          flush=True)
+    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}.", flush=True)
+    if modifiers is not None:  # joined before loading: catalog and add-ons go in one transaction
+        catalog, with_addons = with_modifiers(catalog, modifiers)
+        print(f"Add-ons from {modifiers}: {with_addons:,} products have some.", flush=True)
+    print("Loading them…", flush=True)
     summary = _load_into_shop(file, load_catalog, catalog)
     if summary is None:
         return 1

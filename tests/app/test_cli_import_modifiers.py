@@ -1,0 +1,99 @@
+"""`voiceshop import catalog` with add-ons: a modifiers.yaml beside the catalog (or --modifiers) joins it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app import cli
+from shop.db import Database
+from shop.models import Product
+
+FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_products.csv"
+CAFE = Path(__file__).resolve().parents[2] / "examples" / "cafe"
+
+
+@pytest.fixture
+def shop_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "var"
+    directory.mkdir()
+    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(directory))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return directory
+
+
+def modifiers_by_handle(data_dir: Path) -> dict[str, list[tuple[str, float, str | None]]]:
+    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    try:
+        with database.session() as session:
+            if not database.engine.dialect.has_table(session.connection(), "products"):
+                return {}
+            return {product.handle: [(m.name, m.price, m.group) for m in sorted(product.modifiers,
+                                                                                 key=lambda m: m.position)]
+                    for product in session.scalars(select(Product))}
+    finally:
+        database.engine.dispose()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["import", "catalog", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_the_cafe_modifiers_beside_the_csv_give_a_product_its_type_and_handle_add_ons_once(
+        shop_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(CAFE / "products.csv"))
+    assert code == 0 and f"Add-ons from {CAFE / 'modifiers.yaml'}" in out
+    first = modifiers_by_handle(shop_dir)
+    americano = [name for name, _, _ in first["americano"]]
+    # its type's (Espresso Drinks) first, then its own
+    assert americano[:2] == ["Extra shot", "Decaf"] and americano[-4:] == [
+        "Splash of whole milk", "Oat milk", "Soy milk", "Almond milk"]
+    assert ("Oat milk", 0.5, "Milk") in first["americano"]
+    assert [name for name, _, _ in first["latte"]] == americano[:-4]  # type only: milk is a variant option there
+
+    code, out, _ = run(capsys, str(CAFE / "products.csv"))
+    assert code == 0 and "Products: 0 created" in out
+    assert modifiers_by_handle(shop_dir) == first
+
+
+def test_a_bad_modifiers_line_is_named_and_nothing_is_imported(
+        shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = tmp_path / "products.csv"
+    shutil.copy(FIXTURE, catalog)
+    (tmp_path / "modifiers.yaml").write_text(
+        "by_handle:\n"
+        "  house-blend:\n"
+        "    - {name: Gift wrap, price: 3.50}\n"
+        "    - {name: Gift box, price: free}\n"        # line 4: not a number
+        "  no-such-product:\n"                          # not in the catalog, but a bad price fails first
+        "    - {name: Gift wrap}\n", encoding="utf-8")
+    code, _, err = run(capsys, str(catalog))
+    assert code == 1
+    assert "modifiers.yaml:4: by_handle.house-blend[1].price:" in err
+    assert "error: 1 problem in modifiers.yaml; nothing was imported" in err
+    assert modifiers_by_handle(shop_dir) == {}
+
+    (tmp_path / "modifiers.yaml").write_text(
+        "by_type:\n  Coffee:\n    - {name: Gift wrap}\n"
+        "by_handle:\n  no-such-product:\n    - {name: Gift wrap}\n", encoding="utf-8")
+    code, _, err = run(capsys, str(catalog))
+    assert code == 1 and "modifiers.yaml:3: by_type.Coffee: no product Type" in err  # the line of its list
+    assert "modifiers.yaml:6: by_handle.no-such-product: no product handle" in err
+    assert modifiers_by_handle(shop_dir) == {}
+
+
+def test_an_explicit_modifiers_file_is_used_and_a_missing_one_is_an_error(
+        shop_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    addons = tmp_path / "addons.yaml"
+    addons.write_text("by_handle:\n  travel-mug:\n    - {name: Engraving, price: 5, group: Personal}\n",
+                      encoding="utf-8")
+    code, _, err = run(capsys, str(FIXTURE), "--modifiers", str(tmp_path / "missing.yaml"))
+    assert code == 1 and "missing.yaml: no such file" in err
+    code, _, _ = run(capsys, str(FIXTURE), "--modifiers", str(addons))
+    assert code == 0
+    assert modifiers_by_handle(shop_dir)["travel-mug"][-1] == ("Engraving", 5.0, "Personal")
