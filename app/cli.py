@@ -241,12 +241,29 @@ def _set_password(login: str) -> int:
 
 
 def _ensure_seeded(settings: Settings) -> None:
+    """An empty shop gets the demo shop; an imported catalog without any user gets the demo customer and
+    the owner account, so that someone can sign in."""
+    from sqlalchemy import exists, select
+
     from shop.db import Database
+    from shop.models import User
+    from shop.seed import SeedError, add_sign_in_accounts, owner_notice
 
     database = Database(settings.app.shop_database_url)
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
+        return
+    with database.session() as session:
+        has_users = session.scalar(select(exists().select_from(User)))
+    if not has_users:
+        try:
+            summary = add_sign_in_accounts(database, settings.sign_in.owner_password)
+        except SeedError as error:
+            raise SystemExit(f"error: {error}") from error
+        print("First start with an imported catalog: added the demo customer 'demo' and the owner account.",
+              flush=True)
+        print(owner_notice(summary), flush=True)
 
 
 def _serve(host: str, port: int) -> int:

@@ -1,4 +1,5 @@
-"""`voiceshop import catalog` with add-ons: a modifiers.yaml beside the catalog (or --modifiers) joins it."""
+"""`voiceshop import catalog` with add-ons (a modifiers.yaml beside the catalog, or --modifiers), and the first
+start of a shop whose catalog was imported."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from app import cli
+from app.settings import load_settings
+from shop.auth import password_matches
 from shop.db import Database
-from shop.models import Product
+from shop.models import Product, User, UserRole
 
 FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_products.csv"
 CAFE = Path(__file__).resolve().parents[2] / "examples" / "cafe"
@@ -97,3 +100,44 @@ def test_an_explicit_modifiers_file_is_used_and_a_missing_one_is_an_error(
     code, _, _ = run(capsys, str(FIXTURE), "--modifiers", str(addons))
     assert code == 0
     assert modifiers_by_handle(shop_dir)["travel-mug"][-1] == ("Engraving", 5.0, "Personal")
+
+
+def users(data_dir: Path) -> dict[str, User]:
+    database = Database(f"sqlite:///{data_dir / 'shop.db'}")
+    try:
+        with database.session() as session:
+            found = {user.login: user for user in session.scalars(select(User))}
+            session.expunge_all()
+            return found
+    finally:
+        database.engine.dispose()
+
+
+def test_the_first_start_after_an_import_adds_the_demo_customer_and_the_owner_once(
+        shop_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, str(FIXTURE))[0] == 0
+    assert users(shop_dir) == {}
+    monkeypatch.setenv("OWNER_PASSWORD", "a long owner secret")
+    cli._ensure_seeded(load_settings())
+    out = capsys.readouterr().out
+    assert "added the demo customer 'demo' and the owner account" in out
+    assert "seeding the demo shop" not in out  # the imported catalog stays the only one
+    accounts = users(shop_dir)
+    assert sorted(accounts) == ["demo", "owner"]
+    assert accounts["owner"].role == UserRole.owner and accounts["demo"].role == UserRole.customer
+    assert password_matches(accounts["owner"], "a long owner secret")
+    assert len(modifiers_by_handle(shop_dir)) == 3  # no seeded products joined the import
+
+    cli._ensure_seeded(load_settings())  # a second start: nothing more
+    assert "added" not in capsys.readouterr().out
+    assert sorted(users(shop_dir)) == ["demo", "owner"]
+
+
+def test_without_owner_password_the_owner_gets_a_random_one_printed_once(
+        shop_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, str(FIXTURE))[0] == 0
+    monkeypatch.delenv("OWNER_PASSWORD", raising=False)
+    cli._ensure_seeded(load_settings())
+    notice = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Owner account"))
+    password = notice.split("password ", 1)[1].split(" ", 1)[0]
+    assert password_matches(users(shop_dir)["owner"], password)
