@@ -142,10 +142,22 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _import_help(file: Path) -> int:
+    from shop.catalog.problems import ImportFileError
     from shop.helpcenter.importing import import_help
 
-    folder = load_settings().help_center.helpcenter_dir
-    summary = import_help(file, folder)
+    settings = load_settings()
+    folder = settings.own_helpcenter_dir
+    if folder != settings.help_center.helpcenter_dir:  # the first import into this data dir
+        print(f"Starting this shop's own help center in {folder}; the shop answers from it instead of the "
+              f"demo's ({settings.help_center.helpcenter_dir}) from its next start on.", flush=True)
+        folder.mkdir(parents=True)
+        try:
+            summary = import_help(file, folder)
+        except ImportFileError:
+            folder.rmdir()  # a refused file leaves the shop on the demo's help center, as before
+            raise
+    else:
+        summary = import_help(file, folder)
     print(f"Help center ({folder}): {summary.created} created, {summary.updated} updated, "
           f"{summary.unchanged} unchanged. A running shop answers from them on its next question.")
     return 0

@@ -13,6 +13,7 @@ from app import cli
 from app.settings import load_settings
 from shop.auth import password_matches
 from shop.db import Database
+from shop.helpcenter.store import HELPCENTER_DIR, load_helpcenter
 from shop.models import Product, User, UserRole
 
 FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_products.csv"
@@ -141,3 +142,20 @@ def test_without_owner_password_the_owner_gets_a_random_one_printed_once(
     notice = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Owner account"))
     password = notice.split("password ", 1)[1].split(" ", 1)[0]
     assert password_matches(users(shop_dir)["owner"], password)
+
+
+def test_help_imported_without_a_configured_folder_goes_into_the_data_dir_not_the_source_tree(
+        shop_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("VOICESHOP_HELPCENTER_DIR", raising=False)
+    shipped = {path.name: path.read_bytes() for path in HELPCENTER_DIR.glob("*.yaml")}
+    assert load_settings().help_center.helpcenter_dir == HELPCENTER_DIR  # no own folder yet: the demo's
+    code = cli.main(["import", "help", str(CAFE / "help.md")])
+    out = capsys.readouterr().out
+    assert code == 0 and f"Starting this shop's own help center in {shop_dir / 'helpcenter'}" in out
+    assert {path.name: path.read_bytes() for path in HELPCENTER_DIR.glob("*.yaml")} == shipped
+    assert load_settings().help_center.helpcenter_dir == shop_dir / "helpcenter"  # what the shop now reads
+    entries = load_helpcenter(shop_dir / "helpcenter")
+    assert entries and any("pickup" in entry.question.lower() or "pick up" in entry.question.lower()
+                           for entry in entries)
+    assert cli.main(["import", "help", str(CAFE / "help.md")]) == 0
+    assert "0 created, 0 updated" in capsys.readouterr().out
