@@ -19,8 +19,10 @@ found whenever the verbatim text finds, p50/p95 of the understand step and of th
 
 Café utterances (evals/understanding/cafe.yaml): exact action / tool / arguments as the understanding
 report, and "variant options right" (add_to_cart cases naming options: right product, every option right,
-none extra). "Variant picked right" (the shop resolves them to the gold variant) needs the café catalog in
-a shop: see :func:`variant_picked_right`.
+none extra). "Variant picked right" is the same cases at shop level: examples/cafe/products.csv with its
+modifiers.yaml imported into a fresh in-process shop (the import path a shop owner uses), each chosen
+add_to_cart run through the real tool as the demo customer, and the cart line it made must be the gold
+product with the gold options (:func:`variant_picked_right`).
 """
 
 from __future__ import annotations
@@ -42,12 +44,18 @@ from agent.llm import DEFAULT_ADAPTER
 from bench.understanding import (CAFE_SETS, REPO, SETUPS, _machine, _pct, make_understander, publish, run_setup,
                                  test_sets)
 from shop.api import create_shop_app
+from shop.catalog.files import read_catalog
+from shop.catalog.load import load_catalog
+from shop.catalog.modifiers import MODIFIERS_BESIDE, with_modifiers
 from shop.db import Database
-from shop.seed import seed_database
+from shop.models import Product
+from shop.seed import add_sign_in_accounts, seed_database
 from tools import ShopClient, ToolContext, run_action
 from tools.catalog import SearchProducts
-from training.scoring import QueryTotals, ShoppingQuery, load_shopping_queries, search_query_score
+from training.scoring import (OPTION, Case, QueryTotals, ShoppingQuery, _matches, is_variant_choice,
+                              load_shopping_queries, search_query_score)
 
+CAFE_CATALOG = REPO / "examples" / "cafe" / "products.csv"
 SPLITS = ("dev", "heldout")
 SEARCH = "search_products"
 
@@ -73,15 +81,71 @@ def tool_context(shop: Any, said: str | None) -> ToolContext:
     return ToolContext(shop, said=said) if has_said and said else ToolContext(shop)  # type: ignore[call-arg]
 
 
-def variant_picked_right(cases: list[Any]) -> float | None:
-    """Share of the café add_to_cart / variant-choice cases whose options resolve to the gold variant.
+async def variant_picked_right(decisions: list[tuple[Case, Any]], shop: ShopClient,
+                               product_ids: dict[str, str]) -> dict[str, Any]:
+    """Share of the variant-choice cases (:func:`training.scoring.is_variant_choice`) whose chosen add, run
+    through the add_to_cart tool against the café shop, puts the gold product with the gold options in the
+    cart. ``product_ids``: the shop's id of each product by name (the screens' ids are the sets' own)."""
+    right, records = 0, []
+    cases = [(case, action) for case, action in decisions if is_variant_choice(case)]
+    for case, action in cases:
+        for line in (await shop.get("/cart"))["lines"]:  # each case starts from an empty cart
+            await shop.request("DELETE", f"/cart/items/{line['product_id']}", params={"variant_id": line["variant_id"]})
+        gold_card = next(card for card in case.shown if _matches(case.args["product_id"], card["id"]))
+        gold_options = {name.removeprefix(OPTION): matcher for name, matcher in case.args.items()
+                        if name.startswith(OPTION)}
+        record: dict[str, Any] = {"case": case.source, "say": case.utterance,
+                                  "chosen": action.model_dump(exclude_none=True) if action else None}
+        chosen_card = next((card for card in case.shown if action is not None
+                            and card["id"] == getattr(action, "product_id", None)), None)
+        if action is None or action.action != "add_to_cart" or chosen_card is None:
+            record["problem"] = "no add_to_cart of a shown product"
+        elif chosen_card["name"] not in product_ids:
+            record["problem"] = f"the shop has no product named {chosen_card['name']!r}"
+        else:
+            shop_action = action.model_copy(update={"product_id": product_ids[chosen_card["name"]]})
+            outcome = await run_action(shop_action, tool_context(shop, case.utterance))
+            line = outcome.data.get("line") if outcome.ok else None
+            got = {name.casefold(): value for name, value in ((line or {}).get("options") or {}).items()}
+            record["line"] = line and {"product": chosen_card["name"], "options": line.get("options")}
+            if line is None:
+                record["problem"] = f"refused: {outcome.error}" if not outcome.ok else "no cart line"
+            elif chosen_card["name"] != gold_card["name"]:
+                record["problem"] = f"product {chosen_card['name']!r}, gold {gold_card['name']!r}"
+            elif not all(_matches(matcher, got.get(name)) for name, matcher in gold_options.items()):
+                record["problem"] = "options " + ", ".join(f"{name}: {matcher.describe()} ≠ {got.get(name)!r}"
+                                                           for name, matcher in gold_options.items()
+                                                           if not _matches(matcher, got.get(name)))
+        if "problem" in record:
+            records.append(record)
+        else:
+            right += 1
+    return {"share": right / len(cases) if cases else None, "cases": len(cases), "wrong": records}
 
-    TODO(issue 12): needs the café catalog in a shop (catalog-shop's variants + catalog-import's Shopify
-    reader, not on main yet): import examples/cafe/products.csv into the reference shop, run each chosen
-    add_to_cart through the tool, and compare the cart line's ``variant_id`` with the variant whose options
-    are the gold ones. Until then it answers ``None`` and the report says "not measured".
-    """
-    return None
+
+class CafeShop:
+    """The café catalog (CSV + modifiers.yaml beside it) imported into a fresh in-process shop, with the demo
+    customer signed in: ``async with CafeShop() as (shop, product_ids)``."""
+
+    async def __aenter__(self) -> tuple[ShopClient, dict[str, str]]:
+        self._scratch = tempfile.TemporaryDirectory()
+        self.database = Database(f"sqlite:///{Path(self._scratch.name) / 'shop.db'}")
+        self.database.create_schema()
+        catalog, _ = with_modifiers(read_catalog(CAFE_CATALOG), CAFE_CATALOG.parent / MODIFIERS_BESIDE)
+        load_catalog(self.database, catalog)
+        add_sign_in_accounts(self.database)
+        with self.database.session() as session:
+            product_ids = {product.name: product.id for product in session.query(Product)}
+        self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_shop_app(self.database)),
+                                       base_url="http://shop")
+        signed_in = await self._http.post("/login", json={"login": "demo"})
+        signed_in.raise_for_status()
+        return ShopClient(self._http, signed_in.json()["token"]), product_ids
+
+    async def __aexit__(self, *_: Any) -> None:
+        await self._http.aclose()
+        self.database.engine.dispose()
+        self._scratch.cleanup()
 
 
 async def run_queries(queries: list[ShoppingQuery], understander: Any, shop_client: Any,
@@ -160,8 +224,7 @@ def markdown(shopping: dict[str, Any], cafe: dict[str, Any], machine: dict[str, 
         lines += _table(CAFE_COLUMNS, [[
             CAFE_SETS[name], str(f["cases"]), f"{f['exact']:.1%}", f"{f['tool']:.1%}", _pct(f["args"]),
             f"{_pct(f.get('variant_options'))} (of {f.get('variant_choices')})",
-            "not measured (TODO)" if report.get("variant_picked_right") is None
-            else f"{report['variant_picked_right']:.1%}",
+            _pct(report.get("variant_picked_right")),
             f"{_seconds(f['p50_s'])} / {_seconds(f['p95_s'])}"]
             for name, report, f in ((name, report, report["figures"]) for name, report in cafe.items())])
     lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, load "
@@ -215,9 +278,14 @@ async def main_async(args: argparse.Namespace) -> int:
     if "cafe" in args.sets:
         names = [name for name, split in CAFE_SETS.items() if split in args.splits]
         sets = {name: cases[:args.limit] for name, cases in test_sets(names, 0, args.seed).items()}
-        results["cafe"] = await run_setup(SETUPS["finetuned"], sets, args, None)
-        for name, report in results["cafe"].items():
-            report["variant_picked_right"] = variant_picked_right(sets[name])
+        decisions: dict[str, list[tuple[Case, Any]]] = {}
+        results["cafe"] = await run_setup(SETUPS["finetuned"], sets, args, None, decisions)
+        async with CafeShop() as (shop, product_ids):
+            for name, report in results["cafe"].items():
+                picked = await variant_picked_right(decisions.get(name, []), shop, product_ids)
+                report["variant_picked_right"], report["variant_picks_wrong"] = picked["share"], picked["wrong"]
+                print(f"café {name}: variant picked right (shop) {_pct(picked['share'])} of {picked['cases']}",
+                      flush=True)
     machine["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     save()
     publish(markdown(results["shopping"], results["cafe"], machine, args.products), args.markdown, args.json,

@@ -92,7 +92,8 @@ def make_understander(setup: Setup, args: argparse.Namespace, index: Any = None)
 
 
 async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
-                    index: Any) -> dict[str, Any]:
+                    index: Any, decisions: dict[str, list[tuple[Case, Any]]] | None = None) -> dict[str, Any]:
+    """``decisions``, when given, gets each set's (case, chosen action) pairs, for checks beyond the scoring."""
     understander, client = make_understander(setup, args, index)
     report: dict[str, Any] = {}
     for set_name, cases in sets.items():
@@ -103,6 +104,8 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
             decision = await understander.choose(case.messages(), case.shown, case.cart, [])
             seconds = time.perf_counter() - started
             result: Score = score(case, decision.action)
+            if decisions is not None:
+                decisions.setdefault(set_name, []).append((case, decision.action))
             totals.add(result, seconds)
             per_tool[case.tool].add(result, seconds)
             if not result.exact:

@@ -54,3 +54,30 @@ def test_a_saved_run_is_rescored_from_its_records(tmp_path: Path) -> None:
     assert figures["all_words_kept"] == 0.5 and figures["search_chosen"] == 0.5
     assert figures["found_when_verbatim"] == 0.5 and figures["verbatim_found"] == 2
     assert rescore(saved)["results"]["shopping"]["dev"]["queries"][0]["missing"] == []  # recomputed, not copied
+
+
+def test_variant_picked_right_runs_the_chosen_add_in_the_imported_cafe_shop() -> None:
+    import asyncio
+
+    from bench.catalog_queries import CafeShop, variant_picked_right
+    from training.scoring import DEV_DIR, load_set
+
+    cases = [case for case in load_set(DEV_DIR / "cafe.yaml", DEV_DIR / "cafe_contexts.yaml")
+             if case.source and case.tool == "add_to_cart" and "option:milk" in case.args
+             and "option:size" in case.args][:2]
+    assert len(cases) == 2
+    gold = [parse_action({"action": "add_to_cart", "product_id": str(case.args["product_id"].value),
+                          "options": {"Size": case.args["option:size"].value.lower(),  # spoken, any case
+                                      "Milk": case.args["option:milk"].value}}) for case in cases]
+    wrong_milk = "Almond" if cases[1].args["option:milk"].value != "Almond" else "Soy"
+    decisions = [(cases[0], gold[0]),
+                 (cases[1], gold[1].model_copy(update={"options": {**gold[1].options, "Milk": wrong_milk}})),
+                 (cases[1], parse_action({"action": "view_cart"}))]
+
+    async def measure() -> dict:
+        async with CafeShop() as (shop, product_ids):
+            return await variant_picked_right(decisions, shop, product_ids)
+
+    picked = asyncio.run(measure())
+    assert picked["cases"] == 3 and picked["share"] == 1 / 3
+    assert [record["problem"].split(" ")[0] for record in picked["wrong"]] == ["options", "no"]
