@@ -20,15 +20,6 @@ FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_pr
 CAFE = Path(__file__).resolve().parents[2] / "examples" / "cafe"
 
 
-@pytest.fixture
-def shop_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "var"
-    directory.mkdir()
-    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(directory))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return directory
-
-
 def modifiers_by_handle(data_dir: Path) -> dict[str, list[tuple[str, float, str | None]]]:
     database = Database(f"sqlite:///{data_dir / 'shop.db'}")
     try:
