@@ -52,7 +52,7 @@ from shop.models import Product
 from shop.seed import add_sign_in_accounts, seed_database
 from tools import ShopClient, ToolContext, run_action
 from tools.catalog import SearchProducts
-from training.scoring import (OPTION, Case, QueryTotals, ShoppingQuery, _matches, is_variant_choice,
+from training.scoring import (OPTION, Case, QueryTotals, ShoppingQuery, gold_matches, is_variant_choice,
                               load_shopping_queries, search_query_score)
 
 CAFE_CATALOG = REPO / "examples" / "cafe" / "products.csv"
@@ -91,7 +91,7 @@ async def variant_picked_right(decisions: list[tuple[Case, Any]], shop: ShopClie
     for case, action in cases:
         for line in (await shop.get("/cart"))["lines"]:  # each case starts from an empty cart
             await shop.request("DELETE", f"/cart/items/{line['product_id']}", params={"variant_id": line["variant_id"]})
-        gold_card = next(card for card in case.shown if _matches(case.args["product_id"], card["id"]))
+        gold_card = next(card for card in case.shown if gold_matches(case.args["product_id"], card["id"]))
         gold_options = {name.removeprefix(OPTION): matcher for name, matcher in case.args.items()
                         if name.startswith(OPTION)}
         record: dict[str, Any] = {"case": case.source, "say": case.utterance,
@@ -112,10 +112,10 @@ async def variant_picked_right(decisions: list[tuple[Case, Any]], shop: ShopClie
                 record["problem"] = f"refused: {outcome.error}" if not outcome.ok else "no cart line"
             elif chosen_card["name"] != gold_card["name"]:
                 record["problem"] = f"product {chosen_card['name']!r}, gold {gold_card['name']!r}"
-            elif not all(_matches(matcher, got.get(name)) for name, matcher in gold_options.items()):
+            elif not all(gold_matches(matcher, got.get(name)) for name, matcher in gold_options.items()):
                 record["problem"] = "options " + ", ".join(f"{name}: {matcher.describe()} ≠ {got.get(name)!r}"
                                                            for name, matcher in gold_options.items()
-                                                           if not _matches(matcher, got.get(name)))
+                                                           if not gold_matches(matcher, got.get(name)))
         if "problem" in record:
             records.append(record)
         else:

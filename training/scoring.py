@@ -145,7 +145,8 @@ def _given_args(action: Action) -> dict[str, Any]:
     return _per_option({k: v for k, v in action.args().items() if v != fields[k].default})
 
 
-def _matches(matcher: Matcher, value: Any) -> bool:
+def gold_matches(matcher: Matcher, value: Any) -> bool:
+    """Whether ``value`` satisfies one gold argument (a list literal: the same values in order, any case)."""
     if isinstance(matcher, Literal) and isinstance(matcher.value, list) and isinstance(value, list):
         return [str(v).casefold() for v in matcher.value] == [str(v).casefold() for v in value]
     return matcher.check(value, NO_REFS) is None
@@ -168,7 +169,7 @@ def score(case: Case, action: Action | None) -> Score:
     given = _given_args(action)
     problems, matched, wrong = [], 0, set()
     for name, matcher in case.args.items():
-        if _matches(matcher, given.get(name, MISSING)):
+        if gold_matches(matcher, given.get(name, MISSING)):
             matched += 1
         else:
             wrong.add(name)
@@ -177,7 +178,7 @@ def score(case: Case, action: Action | None) -> Score:
     for name, value in given.items():
         if name in case.args or (action.action, name) in UNJUDGED:
             continue
-        if name in case.optional and _matches(case.optional[name], value):
+        if name in case.optional and gold_matches(case.optional[name], value):
             continue
         extra += 1
         wrong.add(name)
