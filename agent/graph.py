@@ -310,7 +310,7 @@ def _compose_reply(action: dict[str, Any] | None, turn: Turn, ctx: TurnContext,
         if problem := refused_choice(last, asked):  # the product lacks that variant, or none was named
             product_id = (last.get("body") or {}).get("product_id") or asked.get("product_id")
             card = next((p for p in shown if p.get("id") == product_id), {})
-            question = question_data(problem, card.get("name"))
+            question = question_data(problem, card.get("name"), sold_out=bool((last.get("body") or {}).get("sold_out")))
             return TurnUpdate(reply=prompts.reply("add_to_cart.unavailable", **question))
         return TurnUpdate(reply=prompts.reply("error", error=last["error"]))
     return TurnUpdate(reply=prompts.reply(last["tool"], **last["data"]))

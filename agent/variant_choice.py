@@ -68,7 +68,8 @@ def refused_choice(outcome: dict[str, Any], action: dict[str, Any] | None) -> Un
                      offered=tuple(f"{name}: {', '.join(values)}" for name, values in offered.items()))
 
 
-def question_data(problem: Unmatched, product_name: str | None) -> dict[str, Any]:
-    """What the ``add_to_cart.unavailable`` reply needs: the product, what was said, what it has."""
+def question_data(problem: Unmatched, product_name: str | None, *, sold_out: bool = False) -> dict[str, Any]:
+    """What the ``add_to_cart.unavailable`` reply needs: the product, what was said, what it has, and whether
+    what was said exists but is sold out (the shop's ``sold_out``), which is not "does not come in"."""
     return {"product": product_name or "It", "said": problem.said, "option": problem.option,
-            "offered": list(problem.offered)}
+            "offered": list(problem.offered), "sold_out": sold_out}

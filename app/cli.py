@@ -49,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import_catalog.add_argument("file", type=Path)
     import_catalog.add_argument("--format", choices=CATALOG_FORMATS,
                                 help="default: by the file's extension, else by its first line")
+    import_catalog.add_argument("--modifiers", type=Path, default=None, metavar="YAML",
+                                help="add-ons by product Type and Handle (default: modifiers.yaml beside FILE, "
+                                     "when there is one)")
     import_help = import_commands.add_parser(
         "help", help="help-center entries from a YAML topic file or Markdown Q&A (## Question, then the answer); "
                      "re-importing updates by id or question")
@@ -125,22 +128,36 @@ def _import(args: argparse.Namespace) -> int:
         if args.import_command == "help":
             return _import_help(args.file)
         if args.import_command == "catalog":
-            return _import_catalog(args.file, args.format)
+            return _import_catalog(args.file, args.format, args.modifiers)
         return _import_customers(args.file)
     except ImportFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         count = len(error.problems)
-        print(f"error: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
+        named = error.problems[0].file  # the catalog, or the add-ons file beside it
+        print(f"error: {count} problem{'s' if count != 1 else ''} in "
+              f"{args.file if named == args.file.name else named}; nothing was imported",
               file=sys.stderr)
         return 1
 
 
 def _import_help(file: Path) -> int:
+    from shop.catalog.problems import ImportFileError
     from shop.helpcenter.importing import import_help
 
-    folder = load_settings().help_center.helpcenter_dir
-    summary = import_help(file, folder)
+    settings = load_settings()
+    folder = settings.own_helpcenter_dir
+    if folder != settings.help_center.helpcenter_dir:  # the first import into this data dir
+        print(f"Starting this shop's own help center in {folder}; the shop answers from it instead of the "
+              f"demo's ({settings.help_center.helpcenter_dir}) from its next start on.", flush=True)
+        folder.mkdir(parents=True)
+        try:
+            summary = import_help(file, folder)
+        except ImportFileError:
+            folder.rmdir()  # a refused file leaves the shop on the demo's help center, as before
+            raise
+    else:
+        summary = import_help(file, folder)
     print(f"Help center ({folder}): {summary.created} created, {summary.updated} updated, "
           f"{summary.unchanged} unchanged. A running shop answers from them on its next question.")
     return 0
@@ -165,14 +182,23 @@ def _load_into_shop(file: Path, load: Callable[[Database, Data], Summary], data:
         return None
 
 
-def _import_catalog(file: Path, file_format: str | None) -> int:
+def _import_catalog(file: Path, file_format: str | None, modifiers: Path | None) -> int:
     from shop.catalog.files import read_catalog
     from shop.catalog.load import load_catalog
+    from shop.catalog.modifiers import MODIFIERS_BESIDE, with_modifiers
 
+    if modifiers is None and (file.parent / MODIFIERS_BESIDE).is_file():
+        modifiers = file.parent / MODIFIERS_BESIDE
+    elif modifiers is not None and not modifiers.is_file():
+        print(f"error: {modifiers}: no such file", file=sys.stderr)
+        return 1
     catalog = read_catalog(file, file_format)
     variants = sum(len(product.variants) for product in catalog.products)
-    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}; loading them…",
-          flush=True)
+    print(f"Read {len(catalog.products):,} products with {variants:,} variants from {file}.", flush=True)
+    if modifiers is not None:  # joined before loading: catalog and add-ons go in one transaction
+        catalog, with_addons = with_modifiers(catalog, modifiers)
+        print(f"Add-ons from {modifiers}: {with_addons:,} products have some.", flush=True)
+    print("Loading them…", flush=True)
     summary = _load_into_shop(file, load_catalog, catalog)
     if summary is None:
         return 1
@@ -227,12 +253,29 @@ def _set_password(login: str) -> int:
 
 
 def _ensure_seeded(settings: Settings) -> None:
+    """An empty shop gets the demo shop; an imported catalog without any user gets the demo customer and
+    the owner account, so that someone can sign in."""
+    from sqlalchemy import exists, select
+
     from shop.db import Database
+    from shop.models import User
+    from shop.seed import SeedError, add_sign_in_accounts, owner_notice
 
     database = Database(settings.app.shop_database_url)
     if database.is_empty():
         print("First start: seeding the demo shop (2,000 products, 200 customers)…", flush=True)
         _seed(2000, 200, 7, reset=False)
+        return
+    with database.session() as session:
+        has_users = session.scalar(select(exists().select_from(User)))
+    if not has_users:
+        try:
+            summary = add_sign_in_accounts(database, settings.sign_in.owner_password)
+        except SeedError as error:
+            raise SystemExit(f"error: {error}") from error
+        print("First start with an imported catalog: added the demo customer 'demo' and the owner account.",
+              flush=True)
+        print(owner_notice(summary), flush=True)
 
 
 def _serve(host: str, port: int) -> int:

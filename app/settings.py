@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from agent.config import AgentOptions, LlmOptions
 from shop.db import sqlite_url
-from shop.helpcenter.store import FaqStoreOptions
+from shop.helpcenter.store import HELPCENTER_DIR, FaqStoreOptions
 from shop.recsys.service import RecommenderOptions
 from shop.search.dense import DenseIndexOptions
 from shop.vectors import EncoderOptions
@@ -143,8 +143,9 @@ VARIABLES: tuple[Variable, ...] = (
          "threads of the text encoder (search and help-center embeddings)"),
     _one("VOICESHOP_RECOMMEND_REFIT_S", "recommender", "refit_interval_s", "`600`",
          "seconds between scheduled recommender refit checks; 0 turns the schedule off"),
-    _one("VOICESHOP_HELPCENTER_DIR", "help_center", "helpcenter_dir", "`shop/helpcenter`",
-         "the help-center articles indexed at start"),
+    _one("VOICESHOP_HELPCENTER_DIR", "help_center", "helpcenter_dir",
+         "`helpcenter` in the data dir once `voiceshop import help` made it, else `shop/helpcenter` (the demo's)",
+         "the help-center articles indexed at start and followed while running"),
     Variable(tuple(f"VOICESHOP_ASR_{suffix}" for suffix in _ASR), tuple(("asr", name) for name in _ASR.values()),
              "tiny.en int8, VAD, beam 5",
              "Whisper model path/size, backend, prompt; see [docs/voice.md](docs/voice.md)"),
@@ -245,11 +246,20 @@ class Settings(BaseSettings):
             self.search = dataclasses.replace(self.search, chroma_path=chroma)
         if self.help_center.chroma_path is None:
             self.help_center = dataclasses.replace(self.help_center, chroma_path=chroma)
+        if self.help_center.helpcenter_dir == HELPCENTER_DIR and self.own_helpcenter_dir.is_dir():
+            self.help_center = dataclasses.replace(self.help_center, helpcenter_dir=self.own_helpcenter_dir)
         if self.recommender.embedding_cache is None:
             self.recommender = dataclasses.replace(self.recommender,
                                                    embedding_cache=data_dir / "recommend-embeddings.npz")
         return self
 
+
+    @property
+    def own_helpcenter_dir(self) -> Path:
+        """Where ``voiceshop import help`` writes unless VOICESHOP_HELPCENTER_DIR says: the shop's own folder in
+        its data dir, never the demo's shipped one in the source tree (which the shop reads until this exists)."""
+        return self.help_center.helpcenter_dir if self.help_center.helpcenter_dir != HELPCENTER_DIR \
+            else self.app.data_dir / "helpcenter"
 
     def replace(self, **fields: Any) -> Settings:
         """A copy with some fields changed, named flat as in :func:`load_settings`."""

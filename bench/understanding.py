@@ -2,13 +2,16 @@
 
     .venv/bin/python -m bench.understanding                       # all four setups, both test sets
     .venv/bin/python -m bench.understanding --setups finetuned --sets dev --markdown docs/understanding-results.md
+    .venv/bin/python -m bench.understanding --setups finetuned --sets cafe-dev cafe-heldout   # the café catalog
 
 Setups (the embedded Gemma 3 270M, compact prompt and encoding, grammar-constrained decoding):
 zero-shot (base model, action codes listed in the prompt), few-shot (base model + k retrieved examples),
 fine-tuned (the committed LoRA adapter), fine-tuned + few-shot; and ``server``, the model behind
 ``LLM_BASE_URL`` configured from the environment as the app would be (``make vllm-check`` runs it
 against vLLM serving the same adapter). Test sets: the hand-written dev set
-(evals/understanding/dev.yaml) and generated examples from templates held out of training.
+(evals/understanding/dev.yaml), generated examples from templates held out of training, and the
+hand-written café utterances (evals/understanding/cafe.yaml, split into cafe-dev and cafe-heldout).
+``python -m bench.catalog_queries`` runs the shopping queries through the search as well (issue 12).
 
 Figures (definitions in training/scoring.py): exact-action accuracy, tool accuracy, argument
 accuracy, invalid-output rate, and the understand step's latency p50/p95 (the whole ``choose`` call:
@@ -35,7 +38,7 @@ from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_mo
 from agent.prompts import Prompts
 from agent.understand import DEFAULT_FEW_SHOT, Understander, UnderstandOptions
 from app.settings import load_settings
-from training.scoring import Case, Score, Totals, case_from_example, load_dev_set, score
+from training.scoring import DEV_DIR, Case, Score, Totals, case_from_example, load_dev_set, load_set, score
 from training.taskdata import generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,17 +59,24 @@ SETUPS = {"zero-shot": Setup("zero-shot", False, 0), "few-shot": Setup("few-shot
 EMBEDDED_SETUPS = [name for name, setup in SETUPS.items() if not setup.server]
 
 
+CAFE_SETS = {"cafe-dev": "dev", "cafe-heldout": "heldout"}  # the café utterances by split
+SET_NAMES = ["dev", "heldout", *CAFE_SETS]
+
+
 def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list[Case]]:
     sets: dict[str, list[Case]] = {}
     if "dev" in names:
         sets["dev"] = load_dev_set()
     if "heldout" in names:
         sets["heldout"] = [case_from_example(e) for e in generate(heldout_count, "heldout", seed)]
+    for name, split in CAFE_SETS.items():
+        if name in names:
+            sets[name] = load_set(DEV_DIR / "cafe.yaml", DEV_DIR / "cafe_contexts.yaml", split)
     return sets
 
 
-async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
-                    index: Any) -> dict[str, Any]:
+def make_understander(setup: Setup, args: argparse.Namespace, index: Any = None) -> tuple[Understander, ChatClient]:
+    """The understand step of ``setup`` (embedded engine, adapter, few-shot as configured) and its client."""
     if setup.server:
         client, options = _server_client()
     else:
@@ -78,7 +88,13 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
         client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine),
                             embedded=True, adapter=adapter, timeout_s=BENCH_TIMEOUT_S)
         options = UnderstandOptions(mode="compact", few_shot=setup.few_shot, explain=not setup.adapter)
-    understander = Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None)
+    return Understander(client, Prompts(), options, few_shot_index=index if setup.few_shot else None), client
+
+
+async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
+                    index: Any, decisions: dict[str, list[tuple[Case, Any]]] | None = None) -> dict[str, Any]:
+    """``decisions``, when given, gets each set's (case, chosen action) pairs, for checks beyond the scoring."""
+    understander, client = make_understander(setup, args, index)
     report: dict[str, Any] = {}
     for set_name, cases in sets.items():
         totals, per_tool, failures = Totals(), defaultdict(Totals), []
@@ -88,6 +104,8 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
             decision = await understander.choose(case.messages(), case.shown, case.cart, [])
             seconds = time.perf_counter() - started
             result: Score = score(case, decision.action)
+            if decisions is not None:
+                decisions.setdefault(set_name, []).append((case, decision.action))
             totals.add(result, seconds)
             per_tool[case.tool].add(result, seconds)
             if not result.exact:
@@ -154,20 +172,24 @@ async def main_async(args: argparse.Namespace) -> int:
     results = {name: await run_setup(SETUPS[name], sets, args, index) for name in args.setups}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=1) + "\n", encoding="utf-8")
-    table = markdown(results, machine)
-    print(table)
-    if args.markdown:
-        args.markdown.write_text("<!-- written by `python -m bench.understanding`; do not edit by hand -->\n"
-                                 + table, encoding="utf-8")
-    print(f"details and failures: {args.json}")
+    publish(markdown(results, machine), args.markdown, args.json, "bench.understanding")
     return 0
+
+
+def publish(table: str, markdown_path: Path | None, json_path: Path, command: str) -> None:
+    """Print the table, also write it to ``markdown_path`` when given, and say where the details are."""
+    print(table)
+    if markdown_path:
+        markdown_path.write_text(f"<!-- written by `python -m {command}`; do not edit by hand -->\n" + table,
+                                 encoding="utf-8")
+    print(f"details and failures: {json_path}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="exact-action/tool/argument accuracy and latency of the understand step")
     parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=EMBEDDED_SETUPS,
                         help="default: the embedded ones; 'server' asks the model at LLM_BASE_URL")
-    parser.add_argument("--sets", nargs="+", choices=["dev", "heldout"], default=["dev", "heldout"])
+    parser.add_argument("--sets", nargs="+", choices=SET_NAMES, default=["dev", "heldout"])
     parser.add_argument("--heldout", type=int, default=150, help="generated held-out cases")
     parser.add_argument("--limit", type=int, default=None, help="at most this many cases per set (smoke runs)")
     parser.add_argument("--seed", type=int, default=99)

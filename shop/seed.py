@@ -256,7 +256,7 @@ def _ascii_login(first: str, last: str) -> str:
 def generate_customers(seed: int, count: int) -> list[dict]:
     """``demo`` first, then ``alice.nguyen``-style logins; none with a password (see the module docs)."""
     rng = random.Random(f"{seed}:customers")
-    rows = [{"login": DEMO_LOGIN, "name": DEMO_NAME}]
+    rows = [demo_customer()]
     taken = {DEMO_LOGIN}
     while len(rows) < count:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -398,13 +398,7 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
     options = SeedOptions(products=products, customers=customers, seed=seed, batch_size=batch_size)
     now = now or datetime.now(UTC)
     summary = SeedSummary()
-    if owner_password is None:
-        owner_password = summary.owner_password = secrets.token_urlsafe(12)
-    try:  # before any write: a bad password must leave the database as it was
-        owner = {"login": OWNER_LOGIN, "name": OWNER_NAME, "role": UserRole.owner,
-                 "password_hash": hash_password(owner_password)}
-    except ValueError as error:
-        raise SeedError(f"the owner's password (OWNER_PASSWORD): {error}") from error
+    owner = owner_account(summary, owner_password)  # before any write: a bad password changes nothing
     if reset:
         db.reset_schema()
     elif not db.is_empty():
@@ -451,6 +445,35 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
         connection.execute(insert(User), [owner])
     summary.customers, summary.orders = len(customer_rows), len(orders)
     summary.seconds["customers"] = time.perf_counter() - started
+    return summary
+
+
+def demo_customer() -> dict:
+    """The ``demo`` customer's user row (no password: see the module docs)."""
+    return {"login": DEMO_LOGIN, "name": DEMO_NAME}
+
+
+def owner_account(summary: SeedSummary, owner_password: str | None) -> dict:
+    """The owner's user row; without ``owner_password`` a random one, kept in ``summary`` to be shown once.
+    Raises :class:`SeedError` for a password the shop refuses."""
+    if owner_password is None:
+        owner_password = summary.owner_password = secrets.token_urlsafe(12)
+    try:
+        return {"login": OWNER_LOGIN, "name": OWNER_NAME, "role": UserRole.owner,
+                "password_hash": hash_password(owner_password)}
+    except ValueError as error:
+        raise SeedError(f"the owner's password (OWNER_PASSWORD): {error}") from error
+
+
+def add_sign_in_accounts(db: Database, owner_password: str | None = None) -> SeedSummary:
+    """The demo customer and the owner account, for a shop whose catalog was imported and has no users yet
+    (``voiceshop serve`` on first start); the summary says the owner's password when it was generated."""
+    summary = SeedSummary()
+    owner = owner_account(summary, owner_password)
+    with db.engine.begin() as connection:
+        for row in (demo_customer(), owner):  # one insert each: an executemany takes its columns from row one
+            connection.execute(insert(User), row)
+    summary.customers = 1
     return summary
 
 

@@ -20,14 +20,16 @@ class OptionsProblem(Exception):
 
     status = 422
 
-    def __init__(self, product: Product, message: str) -> None:
+    def __init__(self, product: Product, message: str, *, sold_out: bool = False) -> None:
         super().__init__(message)
         self.product = product
         self.message = message
+        self.sold_out = sold_out  # the options name variants the product has, none of them for sale
 
     def body(self) -> dict:
         return {
             "detail": self.message,
+            "sold_out": self.sold_out,
             "product_id": self.product.id,
             "options": [{"name": option.name, "values": list(option.values)} for option in self.product.options],
             "modifiers": [{"id": modifier.id, "name": modifier.name, "price": modifier.price, "group": modifier.group}
@@ -91,7 +93,8 @@ def resolve_variant(product: Product, *, variant_id: int | None = None, options:
     chosen = ", ".join(f"{name} {value}" for name, value in wanted.items())
     if not for_sale:
         if matching:
-            raise OptionsProblem(product, f"{product.name} ({chosen}) is not for sale; it has {_offered(product)}")
+            raise OptionsProblem(product, f"{product.name} ({chosen}) is not for sale; it has {_offered(product)}",
+                                 sold_out=True)
         raise OptionsProblem(product, f"{product.name} does not come as {chosen}; it has {_offered(product)}")
     open_options = [option for option in product.options if option.name not in wanted
                     and len({variant.options.get(option.name) for variant in for_sale}) > 1]

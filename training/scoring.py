@@ -1,8 +1,8 @@
-"""Understanding test sets and their scoring: exact action, tool, arguments, invalid outputs.
+"""Understanding test sets and their scoring: exact action, tool, arguments, invalid outputs, search words.
 
-Two kinds of cases are scored the same way: the hand-written dev set (``evals/understanding/dev.yaml``,
-gold written with the scenario contract's matchers) and generated held-out examples (gold = the action
-their compact line decodes to). Definitions:
+Two kinds of cases are scored the same way: hand-written sets (``evals/understanding/dev.yaml`` and, for
+the café catalog, ``cafe.yaml``; gold written with the scenario contract's matchers) and generated held-out
+examples (gold = the action their compact line decodes to). Definitions:
 
 - tool accuracy: the chosen action's name is the gold one;
 - exact action: right tool, every expected argument matches, and no other argument was given unless the
@@ -11,19 +11,34 @@ their compact line decodes to). Definitions:
   are not judged, and an argument left at its default (``quantity: 1``) counts as not given;
 - argument accuracy: over cases with the right tool, matched expected arguments / (expected arguments +
   unexpected ones);
-- invalid output: the model's output was not a valid action at all.
+- invalid output: the model's output was not a valid action at all;
+- variant options right: over add_to_cart cases whose gold names options, the right product with every
+  option right and none extra (other arguments, such as the quantity, do not matter here).
+
+Variant options are judged one option at a time: gold ``options: {Size: Large, Milk: Oat}`` is two
+arguments, option names compare case-insensitively, and ``color``/``size`` (gold or model) are the
+contract's shorthands for the options Color/Size, so ``color: white`` and ``options: {Color: White}`` are
+the same argument. ``exclude`` and ``modifiers`` are lists matched as the scenario format matches lists:
+same length, one-to-one in any order, ``{contains: x}`` elements accepted as substrings.
+
+The shopping-query set (``shopping_queries.yaml``) is scored on what a search keeps of the shopper's words
+(:func:`search_query_score`): see that function for the word rules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz import fuzz
+from text_to_num import alpha2digit
 
 from evals.matchers import MISSING, Literal, Matcher, RefContext, parse_matcher
+from shop.search.query import singular
 from tools import TOOLS, Action
 
 DEV_DIR = Path(__file__).resolve().parents[1] / "evals" / "understanding"
@@ -31,6 +46,8 @@ DEV_DIR = Path(__file__).resolve().parents[1] / "evals" / "understanding"
 UNJUDGED = {("reply", "text"), ("clarify", "question"), ("handoff", "reason"), ("search_faq", "question"),
             ("search_products", "category")}
 NO_REFS = RefContext()
+OPTION = "option:"  # prefix of a per-option argument: "option:size" is the option Size (or the size shorthand)
+SHORTHAND_OPTIONS = ("color", "size")  # contract arguments that stand for the options of those names
 
 
 @dataclass
@@ -44,7 +61,8 @@ class Case:
     shown: list[dict[str, Any]] = field(default_factory=list)
     cart: dict[str, Any] | None = None
     history: list[dict[str, str]] = field(default_factory=list)  # earlier messages; the utterance comes after
-    source: str = ""  # "dev:<n>" or the generator template id
+    source: str = ""  # "dev:<n>", "cafe:<n>" or the generator template id
+    split: str | None = None  # dev / heldout for hand-written sets that carry one
 
     def messages(self) -> list[dict[str, str]]:
         return [*self.history, {"role": "user", "content": self.utterance}]
@@ -58,31 +76,58 @@ class Score:
     args_total: int
     invalid: bool
     problems: list[str]
+    variant_pick: bool | None = None  # a variant choice: right product and right options (None: not one)
 
 
 def load_dev_set(directory: Path = DEV_DIR) -> list[Case]:
-    """The hand-written cases with their screens resolved."""
-    contexts = yaml.safe_load((directory / "contexts.yaml").read_text(encoding="utf-8"))
-    raw = yaml.safe_load((directory / "dev.yaml").read_text(encoding="utf-8"))["cases"]
+    """The hand-written dev set (seeded shop) with its screens resolved."""
+    return load_set(directory / "dev.yaml", directory / "contexts.yaml")
+
+
+def load_set(cases_path: Path, contexts_path: Path, split: str | None = None) -> list[Case]:
+    """A hand-written set (dev.yaml, cafe.yaml, ...) with its screens resolved; only ``split`` when given."""
+    contexts = yaml.safe_load(contexts_path.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(cases_path.read_text(encoding="utf-8"))["cases"]
+    label = cases_path.stem
     cases = []
     for number, item in enumerate(raw, 1):
+        if split is not None and item.get("split") != split:
+            continue
         names = item.get("context") or []
         names = [names] if isinstance(names, str) else names
         screen: dict[str, Any] = {}
         for name in names:
             if name not in contexts:
-                raise ValueError(f"dev case {number} names unknown context {name!r}")
+                raise ValueError(f"{label} case {number} names unknown context {name!r}")
             screen.update(contexts[name])
         expect = dict(item["expect"])
         tool = expect.pop("action")
         if tool not in TOOLS:
-            raise ValueError(f"dev case {number}: unknown action {tool!r}")
+            raise ValueError(f"{label} case {number}: unknown action {tool!r}")
         cases.append(Case(
-            utterance=item["say"], tool=tool, args={k: parse_matcher(v) for k, v in expect.items()},
-            optional={k: parse_matcher(v) for k, v in (item.get("optional") or {}).items()},
+            utterance=item["say"], tool=tool, args=_gold_matchers(expect),
+            optional=_gold_matchers(item.get("optional") or {}),
             shown=screen.get("shown", []), cart={"lines": screen["cart"]} if "cart" in screen else None,
-            history=screen.get("history", []), source=f"dev:{number}"))
+            history=screen.get("history", []), source=f"{label}:{number}", split=item.get("split")))
     return cases
+
+
+def _gold_matchers(raw: dict[str, Any]) -> dict[str, Matcher]:
+    """Gold arguments as matchers, ``options`` and the color/size shorthands spread into one per option."""
+    return {name: parse_matcher(value) for name, value in _per_option(raw).items()}
+
+
+def _per_option(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``{options: {Size: L}, color: red}`` -> ``{option:size: L, option:color: red}``; other arguments as they are."""
+    spread: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name == "options" and isinstance(value, dict):
+            spread.update({OPTION + str(option).strip().casefold(): v for option, v in value.items()})
+        elif name in SHORTHAND_OPTIONS:
+            spread[OPTION + name] = value
+        else:
+            spread[name] = value
+    return spread
 
 
 def case_from_example(example: Any) -> Case:
@@ -95,38 +140,52 @@ def case_from_example(example: Any) -> Case:
 
 
 def _given_args(action: Action) -> dict[str, Any]:
-    """Arguments the action sets to something other than its default."""
+    """Arguments the action sets to something other than its default, one per variant option."""
     fields = type(action).model_fields
-    return {k: v for k, v in action.args().items() if v != fields[k].default}
+    return _per_option({k: v for k, v in action.args().items() if v != fields[k].default})
 
 
-def _matches(matcher: Matcher, value: Any) -> bool:
+def gold_matches(matcher: Matcher, value: Any) -> bool:
+    """Whether ``value`` satisfies one gold argument (a list literal: the same values in order, any case)."""
     if isinstance(matcher, Literal) and isinstance(matcher.value, list) and isinstance(value, list):
         return [str(v).casefold() for v in matcher.value] == [str(v).casefold() for v in value]
     return matcher.check(value, NO_REFS) is None
 
 
+def is_variant_choice(case: Case) -> bool:
+    """An add_to_cart whose gold names the variant's options (``options``, or the color/size shorthands)."""
+    return case.tool == "add_to_cart" and any(name.startswith(OPTION) for name in case.args)
+
+
 def score(case: Case, action: Action | None) -> Score:
+    """Also judges a variant choice (:func:`is_variant_choice`) on the understanding level: the right product
+    and every option right, none extra; whether the shop resolves it to the gold variant is not checked here."""
+    variant = False if is_variant_choice(case) else None
     if action is None:
-        return Score(False, False, 0, len(case.args), True, ["no valid action"])
+        return Score(False, False, 0, len(case.args), True, ["no valid action"], variant)
     if action.action != case.tool:
-        return Score(False, False, 0, len(case.args), False, [f"chose {action.action}, expected {case.tool}"])
+        return Score(False, False, 0, len(case.args), False, [f"chose {action.action}, expected {case.tool}"],
+                     variant)
     given = _given_args(action)
-    problems, matched = [], 0
+    problems, matched, wrong = [], 0, set()
     for name, matcher in case.args.items():
-        if _matches(matcher, given.get(name, MISSING)):
+        if gold_matches(matcher, given.get(name, MISSING)):
             matched += 1
         else:
+            wrong.add(name)
             problems.append(f"{name}: {matcher.describe()} ≠ {given.get(name, 'nothing')!r}")
     extra = 0
     for name, value in given.items():
         if name in case.args or (action.action, name) in UNJUDGED:
             continue
-        if name in case.optional and _matches(case.optional[name], value):
+        if name in case.optional and gold_matches(case.optional[name], value):
             continue
         extra += 1
+        wrong.add(name)
         problems.append(f"unexpected {name}={value!r}")
-    return Score(True, not problems, matched, len(case.args) + extra, False, problems)
+    if variant is not None:
+        variant = not any(name == "product_id" or name.startswith(OPTION) for name in wrong)
+    return Score(True, not problems, matched, len(case.args) + extra, False, problems, variant)
 
 
 @dataclass
@@ -137,6 +196,8 @@ class Totals:
     args_matched: int = 0
     args_total: int = 0
     invalid: int = 0
+    variant_choices: int = 0
+    variant_picks: int = 0
     latencies: list[float] = field(default_factory=list)
 
     def add(self, result: Score, seconds: float) -> None:
@@ -144,6 +205,9 @@ class Totals:
         self.tool_ok += result.tool_ok
         self.exact += result.exact
         self.invalid += result.invalid
+        if result.variant_pick is not None:
+            self.variant_choices += 1
+            self.variant_picks += result.variant_pick
         if result.tool_ok:
             self.args_matched += result.args_matched
             self.args_total += result.args_total
@@ -156,6 +220,8 @@ class Totals:
         return {"cases": self.cases, "exact": self.exact / n, "tool": self.tool_ok / n,
                 "args": self.args_matched / self.args_total if self.args_total else None,
                 "invalid": self.invalid / n,
+                "variant_choices": self.variant_choices,
+                "variant_options": self.variant_picks / self.variant_choices if self.variant_choices else None,
                 "p50_s": percentile(self.latencies, 50) if self.latencies else None,
                 "p95_s": percentile(self.latencies, 95) if self.latencies else None}
 
@@ -165,3 +231,142 @@ def summarize(results: Sequence[tuple[Score, float]]) -> dict[str, float | int |
     for result, seconds in results:
         totals.add(result, seconds)
     return totals.figures()
+
+
+# ── the shopping-query set: what a search keeps of the shopper's words ──────────────────────────────
+QUERIES_PATH = DEV_DIR / "shopping_queries.yaml"
+# Search parameters that carry no shopper's words: "said" is the verbatim text itself (grounding evidence),
+# prices are not content words. Every other parameter keeps words; all but the query words and the
+# exclusions are positive filters (brand, color, size, category, options, and any the tool adds later).
+NOT_WORDS = frozenset({"said", "limit", "offset", "sort", "in_stock", "min_price", "max_price"})
+QUERY_WORDS = frozenset({"q", "query"})
+TYPO_SIMILARITY = 80  # rapidfuzz ratio at which a word of ≥ 4 letters counts as a spelling of another
+TOKEN = re.compile(r"[a-z]+|\d+(?:[.,/]\d+)*")  # letters and numbers apart: "256gb" -> 256 gb, "1/2" stays
+
+
+@dataclass
+class ShoppingQuery:
+    """One hand-written search-log query for the seeded shop (shopping_queries.yaml's header explains the labels)."""
+
+    text: str
+    content_words: list[str]
+    negated: list[str] = field(default_factory=list)
+    filters: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None
+    source: str = ""
+
+
+@dataclass
+class QueryScore:
+    searched: bool  # the chosen action was search_products
+    missing: list[str]  # content words found nowhere in what the search was sent
+    negated_as_filters: list[str]  # negated words that became a positive filter value
+    found: bool  # our search returned ≥ 1 product
+    verbatim_found: bool  # the verbatim query as a plain search returned ≥ 1 product
+
+
+def load_shopping_queries(path: Path = QUERIES_PATH, split: str | None = None) -> list[ShoppingQuery]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["queries"]
+    return [ShoppingQuery(text=item["q"], content_words=[str(w) for w in item["content_words"]],
+                          negated=[str(w) for w in item.get("negated") or []], filters=item.get("filters") or {},
+                          split=item.get("split"), source=f"{path.stem}:{number}")
+            for number, item in enumerate(raw, 1) if split is None or item.get("split") == split]
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-case tokens, letters and digits apart, plurals stripped (``shop.search.query.singular``):
+    "Running Shoes" -> running shoe, "16oz" and "16 oz" -> 16 oz, "wh-1000xm5" -> wh 1000 xm 5."""
+    return [singular(token) for token in TOKEN.findall(text.replace("’", "'").casefold().replace("'", ""))]
+
+
+def _word_values(sent: dict[str, Any], skip: frozenset[str]) -> list[str]:
+    """Every text value of ``sent`` but those under ``skip`` (lists and option mappings flattened)."""
+    values: list[str] = []
+    for place, value in sent.items():
+        if place in skip:
+            continue
+        if isinstance(value, dict):
+            values.extend(str(v) for v in value.values())
+        elif isinstance(value, list):
+            values.extend(str(v) for v in value)
+        elif value is not None:
+            values.append(str(value))
+    return values
+
+
+def _token_kept(token: str, kept: set[str]) -> bool:
+    if token in kept:
+        return True
+    # a spelling correction of a typo ("hedphones" -> "headphone") keeps the word; digits must be exact
+    return len(token) >= 4 and token.isalpha() and any(
+        fuzz.ratio(token, other) >= TYPO_SIMILARITY for other in kept if other.isalpha())
+
+
+def word_kept(word: str, kept_text: list[str]) -> bool:
+    """A content word (or phrase) is kept when each of its tokens is among the tokens of the kept texts,
+    up to a plural or a spelling slip; "north face" needs both tokens, "32x32" needs 32, x and 32. A phrase
+    written as one word ("ear buds" -> "earbuds", "tshirt" -> "t shirt") is the same word respelled, and a
+    number word is kept as its digits ("eight" -> 8), as the compact prompt writes it (text2num)."""
+    tokens = [word_tokens(text) for text in kept_text]
+    kept = {token for text in tokens for token in text}
+    return any(_form_kept(word_tokens(form), kept, tokens) for form in {word, alpha2digit(word, "en")})
+
+
+def _form_kept(wanted: list[str], kept: set[str], tokens: list[list[str]]) -> bool:
+    if all(_token_kept(token, kept) for token in wanted):
+        return True
+    joined = singular("".join(wanted))
+    return any(joined == singular("".join(text[i:j])) for text in tokens
+               for i in range(len(text)) for j in range(i + 1, len(text) + 1))
+
+
+def search_query_score(query: ShoppingQuery, sent: dict[str, Any] | None, applied: dict[str, Any] | None,
+                       found: int, verbatim_found: int) -> QueryScore:
+    """Score one query: ``sent`` = the parameters the search tool sent to the shop (``None`` when the model
+    chose another action), ``applied`` = the filters the shop reports having applied (``None`` when it does
+    not report them: then the positive filters sent are taken as applied), ``found``/``verbatim_found`` =
+    products returned by our search and by the verbatim text as a plain search."""
+    if sent is None:
+        return QueryScore(False, list(query.content_words), [], found > 0, verbatim_found > 0)
+    kept_text = _word_values(sent, NOT_WORDS)
+    missing = [word for word in query.content_words if not word_kept(word, kept_text)]
+    positive = _word_values(applied if applied is not None else sent, NOT_WORDS | QUERY_WORDS | {"exclude"})
+    wrong = [word for word in query.negated if any(word_kept(word, [value]) for value in positive)]
+    return QueryScore(True, missing, wrong, found > 0, verbatim_found > 0)
+
+
+@dataclass
+class QueryTotals:
+    queries: int = 0
+    searched: int = 0
+    all_kept: int = 0
+    negated_violations: int = 0  # negated words turned into a positive filter (over all queries)
+    verbatim_found: int = 0
+    found_when_verbatim: int = 0
+    understand_s: list[float] = field(default_factory=list)
+    search_s: list[float] = field(default_factory=list)
+
+    def add(self, result: QueryScore, understand_s: float, search_s: float | None) -> None:
+        self.queries += 1
+        self.searched += result.searched
+        self.all_kept += not result.missing
+        self.negated_violations += len(result.negated_as_filters)
+        self.verbatim_found += result.verbatim_found
+        self.found_when_verbatim += result.verbatim_found and result.found
+        self.understand_s.append(understand_s)
+        if search_s is not None:
+            self.search_s.append(search_s)
+
+    def figures(self) -> dict[str, float | int | None]:
+        from evals.metrics import percentile
+
+        n = max(1, self.queries)
+        return {"queries": self.queries, "search_chosen": self.searched / n, "all_words_kept": self.all_kept / n,
+                "negated_as_filters": self.negated_violations,
+                "found_when_verbatim": (self.found_when_verbatim / self.verbatim_found
+                                        if self.verbatim_found else None),
+                "verbatim_found": self.verbatim_found,
+                "understand_p50_s": percentile(self.understand_s, 50) if self.understand_s else None,
+                "understand_p95_s": percentile(self.understand_s, 95) if self.understand_s else None,
+                "search_p50_s": percentile(self.search_s, 50) if self.search_s else None,
+                "search_p95_s": percentile(self.search_s, 95) if self.search_s else None}

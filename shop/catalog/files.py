@@ -85,6 +85,11 @@ def read_document(path: Path, model: type[Document], file_format: Literal["json"
         raise ImportFileError(validation_problems(name, error, lines)) from None
 
 
+def document_lines(path: Path) -> dict[_Path, int]:
+    """The 1-based line of every value of a JSON/YAML file, by its path (for problems found after validation)."""
+    return _yaml_lines(path.read_text(encoding="utf-8-sig"), path.name, [])
+
+
 def validation_problems(name: str, error: ValidationError, lines: dict[_Path, int]) -> list[Problem]:
     """Each pydantic error as a problem on the line of the deepest part of its location the file has."""
     problems = []

@@ -11,7 +11,7 @@ from agent.llm import ChatClient
 from agent.prompts import Prompts, line_label
 from agent.readback import describe_changes
 from agent.understand import Understander, UnderstandOptions
-from agent.variant_choice import refused_choice, settle_variant
+from agent.variant_choice import question_data, refused_choice, settle_variant
 from tests.agent.doubles import ScriptedCompletions
 from tools import parse_action
 from tools.variants import Unmatched
@@ -116,3 +116,12 @@ def test_an_add_that_names_no_variant_is_asked_which() -> None:
     reply = Prompts().reply("add_to_cart.unavailable", product="Latte", said=problem.said, option=problem.option,
                             offered=list(problem.offered))
     assert reply == "Latte comes in Size: Small, Large; Milk: Whole, Oat. Which would you like?"
+
+
+def test_a_sold_out_variant_is_said_to_be_sold_out_not_missing() -> None:
+    outcome = {"tool": "add_to_cart", "ok": False, "status": 422, "error": "not for sale",
+               "body": {"sold_out": True, "options": [{"name": "Size", "values": ["Small", "Large"]}]}}
+    problem = refused_choice(outcome, {"product_id": "p90", "size": "Large"})
+    reply = Prompts().reply("add_to_cart.unavailable", **question_data(problem, "Latte", sold_out=True))
+    assert reply == "Latte is sold out in Large. It comes in Size: Small, Large. Which would you like?"
+    assert "does not come in Large" in Prompts().reply("add_to_cart.unavailable", **question_data(problem, "Latte"))

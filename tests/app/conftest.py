@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 
@@ -26,3 +28,13 @@ def voice_app(assistant: ScriptedAssistantDouble, transcriber: Transcriber) -> F
     app.state.transcriber = transcriber
     app.state.metrics = TurnMetrics()
     return app
+
+
+@pytest.fixture
+def shop_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data dir the command line's settings point at (no database yet)."""
+    directory = tmp_path / "var"
+    directory.mkdir()
+    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(directory))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return directory

@@ -21,16 +21,6 @@ from shop.models import Order, Product, User, Variant
 FIXTURE = Path(__file__).resolve().parents[1] / "shop" / "catalog" / "shopify_products.csv"
 
 
-@pytest.fixture
-def shop_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty data dir the command line's settings point at (no database yet)."""
-    directory = tmp_path / "var"
-    directory.mkdir()
-    monkeypatch.setenv("VOICESHOP_DATA_DIR", str(directory))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return directory
-
-
 def shop_rows(data_dir: Path) -> dict[str, object]:
     """What the catalog import wrote: products by handle with their variants, as plain values."""
     database = Database(f"sqlite:///{data_dir / 'shop.db'}")

@@ -107,3 +107,15 @@ def test_stock_is_per_variant_at_add_and_checkout(client: TestClient, demo: dict
     restocked = state.product(product.id)
     assert {v.id: v.stock for v in restocked.variants}[scarce.id] == 1
     assert restocked.stock == sum(v.stock for v in restocked.variants)
+
+
+def test_a_variant_that_exists_but_is_not_for_sale_is_a_422_that_says_sold_out(
+        client: TestClient, demo: dict, state, db) -> None:
+    product = priced_product(state)
+    gone = product.variants[0]
+    with db.session() as session:
+        session.get(Variant, gone.id).available = False
+    response = add(client, demo, product.id, options=dict(gone.options))
+    assert response.status_code == 422 and response.json()["sold_out"] is True
+    lacking = add(client, demo, product.id, options={product.options[0].name: "Plaid"})
+    assert lacking.status_code == 422 and lacking.json()["sold_out"] is False
