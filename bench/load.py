@@ -98,18 +98,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def seed_shop(data_dir: Path, customers: int) -> list[str]:
-    """A fresh demo shop; returns the seeded customers' logins, 'demo' last (it may have a special sign-in)."""
-    from sqlalchemy import select
+LOAD_PASSWORD = "load-test-password"  # every simulated customer's: seeded customers have none of their own
 
+
+def seed_shop(data_dir: Path, customers: int) -> list[str]:
+    """A fresh demo shop whose customers sign in with :data:`LOAD_PASSWORD`; returns their logins, 'demo' last."""
+    from sqlalchemy import select, update
+
+    from shop.auth import hash_password
     from shop.db import Database
-    from shop.models import User
+    from shop.models import User, UserRole
     from shop.seed import seed_database
 
     database = Database(f"sqlite:///{data_dir / 'shop.db'}")
     seed_database(database, products=2000, customers=customers, seed=7)
     with database.session() as session:
-        logins = list(session.scalars(select(User.login).order_by(User.id)))
+        session.execute(update(User).where(User.role == UserRole.customer).values(
+            password_hash=hash_password(LOAD_PASSWORD)))
+        session.commit()
+        logins = list(session.scalars(select(User.login).where(User.role == UserRole.customer).order_by(User.id)))
     database.engine.dispose()
     return [login for login in logins if login != "demo"] + ["demo"]
 
@@ -117,7 +124,7 @@ def seed_shop(data_dir: Path, customers: int) -> list[str]:
 async def sign_in(client: httpx.AsyncClient, login: str) -> str:
     """The shop's own sign-in for one seeded customer; returns the bearer token. (The one place to adapt
     when sign-in changes.)"""
-    response = await client.post("/api/login", json={"login": login})
+    response = await client.post("/api/login", json={"login": login, "password": LOAD_PASSWORD})
     if response.status_code != 200:
         raise SystemExit(f"sign-in as {login!r} answered {response.status_code}: {response.text[:300]}")
     return response.json()["token"]
