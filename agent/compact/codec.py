@@ -204,7 +204,9 @@ def _longest_first(options: list[str]) -> str:
     return _alternatives(sorted(options, key=len, reverse=True))
 
 
-@cache
+# Bounded: the words differ from turn to turn (the customer's own phrases), so an unbounded cache would grow
+# with every turn a server answers.
+@lru_cache(maxsize=256)
 def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -> str:
     """GBNF for one turn: every string it accepts decodes to a valid action on this screen.
 

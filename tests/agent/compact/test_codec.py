@@ -156,3 +156,9 @@ def test_a_search_size_that_is_another_options_value_becomes_that_option() -> No
                                                     "options": {"Storage": "256 GB"}}
     kept = decode("search shoes; size 10", VARIANT_SCREEN, "x", catalog={**CATALOG_OPTIONS, "Size": ["9", "10"]})
     assert kept.size == "10" and kept.options is None
+
+
+def test_the_grammar_cache_is_bounded_since_every_turn_brings_new_words() -> None:
+    for n in range(300):
+        grammar(1, 0, TurnWords(said=(f"word{n}",)))
+    assert grammar.cache_info().currsize <= 256
