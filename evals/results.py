@@ -7,7 +7,6 @@ with a clear message instead of a KeyError).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 

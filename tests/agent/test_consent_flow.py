@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 
 from app.settings import Settings
 from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.settings import Settings, load_settings
+from app.settings import load_settings
 from agent.llm import DEFAULT_ADAPTER, make_client
 from agent.prompts import Prompts
 from agent.understand import Understander

@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
-from app.settings import Settings, load_settings
+from app.settings import load_settings
 from tests.scripted_llm import ScriptedLLM
 
 # API_FUZZ_EXAMPLES=500 for a deeper hunt by hand; CI runs the default.

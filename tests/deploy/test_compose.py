@@ -4,7 +4,6 @@ the components are there, the API replicas' variables are settings the app reads
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
