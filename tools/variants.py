@@ -39,7 +39,7 @@ _UNITS = {
 _UNIT = {spoken: unit for unit, spellings in _UNITS.items() for spoken in spellings}
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(map(re.escape, _UNIT), key=len, reverse=True))
                           + r")\b")
-_SMALL_NUMBERS = {"a": "1", "an": "1", "one": "1", "two": "2", "half a": "0.5", "half": "0.5"}
+_SMALL_NUMBERS = {"a": "1", "an": "1", "one": "1", "two": "2", "half a": "0.5", "half an": "0.5", "half": "0.5"}
 _SMALL_NUMBER = re.compile(r"\b(half an?|half|an?|one|two)\s+(?=(?:" + "|".join(map(re.escape, _UNIT)) + r")\b)")
 # Letter sizes, said or written: both sides map to the letter, so "large" finds "L" and "L" finds "Large".
 _SIZES = {"extra small": "xs", "x small": "xs", "xs": "xs", "small": "s", "s": "s", "medium": "m", "m": "m",

@@ -105,3 +105,8 @@ def test_products_from_before_options_have_color_and_size() -> None:
 def test_the_variant_is_described_as_spoken() -> None:
     assert describe({"Size": "Large"}, ["Oat milk"]) == "Large, Oat milk"
     assert describe(None, None) == ""
+
+
+def test_half_an_before_a_unit_is_a_half() -> None:
+    """ "half an inch" once raised a KeyError: the regex knew "half an", the table only "half a"."""
+    assert key("half an inch") == key("half a inch") == key("0.5 inch")
