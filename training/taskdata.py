@@ -19,7 +19,7 @@ import argparse
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from agent.compact.codec import Screen, decode
 from agent.compact.prompt import Example, PromptInput, spoken_form
 from shop.catalog_data import CATEGORIES, CategorySpec
 from tools import Action
+from training.anyshop import ANY_SHOP_INTENTS, mentions_unseen_shop
 
 Split = Literal["train", "heldout"]
 HELD_OUT_EVERY = 5  # template index % 5 == 4 → evaluation only
@@ -91,6 +92,18 @@ def make_product(rng: random.Random, spec: CategorySpec) -> Product:
     sizes = tuple(spec.sizes[:]) if spec.sizes else ()
     return Product(f"p{rng.randint(1, 2000)}", line, rng.choice(spec.brands), noun, name, max(price, 0.99),
                    colors, sizes, spec.name)
+
+
+def _without_unseen_shop_words(spec: CategorySpec) -> CategorySpec | None:
+    """``spec`` without the words of the unseen shop we measure on (``training.anyshop.UNSEEN_SHOP_WORDS``)."""
+    if mentions_unseen_shop(spec.name):
+        return None
+    keep = {name: tuple(w for w in getattr(spec, name) if not mentions_unseen_shop(w))
+            for name in ("brands", "lines", "nouns", "colors", "tags")}
+    return replace(spec, **keep) if all(keep[name] for name in ("brands", "lines", "nouns")) else None
+
+
+SEEDED_CATEGORIES = [s for spec in CATEGORIES if (s := _without_unseen_shop_words(spec))]
 
 
 # ── spoken-style helpers ─────────────────────────────────────────────────────────────────────────────
@@ -155,7 +168,7 @@ class World:
     last_query: str | None = None
 
     def spec(self) -> CategorySpec:
-        return self.rng.choice(CATEGORIES)
+        return self.rng.choice(SEEDED_CATEGORIES)
 
     def show(self, count: int, spec: CategorySpec | None = None) -> None:
         spec = spec or self.spec()
@@ -667,6 +680,10 @@ INTENTS: list[tuple[str, float, list[Template]]] = [
     *[(f"handoff-{code}", 1.5, [t_fixed(texts, "handoff" if code == "person" else f"handoff {code}")(i)
                                  for i in range(len(texts))]) for code, texts in HANDOFF.items()],
 ]
+
+# Issue 12, any shop's catalog (training/anyshop.py): variant picks, add-ons, ruled-out and kept words on many
+# catalogs, about a third of the mix.
+INTENTS += ANY_SHOP_INTENTS
 
 
 def templates_for(split: Split) -> list[tuple[str, float, list[tuple[str, Template]]]]:
