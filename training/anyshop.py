@@ -237,7 +237,10 @@ def asked_about(world: Any, product: VariantProduct, options: list[str], ref: st
     """The customer asked to add ``product``; the assistant asked which of ``options`` (values first: the prompt
     shows the assistant's first few words)."""
     rng = world.rng
-    if len(options) == 1:
+    if not options:
+        listed = ", ".join(n.lower() for n, _ in product.add_ons)
+        question = rng.choice([f"Any add-ons? {listed}.", f"Would you like {listed}?", f"Add {listed}?"])
+    elif len(options) == 1:
         values = list(product.values(options[0]))
         listed = ", ".join(values[:-1]) + " or " + values[-1]
         question = rng.choice([f"It comes in {listed}. Which {options[0].lower()}?",
@@ -379,8 +382,10 @@ def t_addon(template: str) -> Template:
         pick.add_ons = [(line_value(n), n.lower()) for n, _ in sorted(chosen, key=product.add_ons.index)]
         if "{r}" in template:
             after_search(world, shop, products)
-        else:
-            asked_about(world, product, [n for n, _, _ in pick.options] or [product.options[0][0]], ref)
+        elif pick.options:
+            asked_about(world, product, [n for n, _, _ in pick.options], ref)
+        else:  # "yes gift wrap" answers an offer of the add-ons
+            asked_about(world, product, [], ref)
         utterance = template.format(r=ref, o=options_phrase(rng, pick) if pick.options else "",
                                     a=addon_phrase(rng, pick), b=" and ".join(s for _, s in pick.add_ons))
         line = add_line(i, pick)
@@ -482,7 +487,7 @@ def kept_query(rng: random.Random, shop: ShopKind) -> tuple[str, list[str]]:
     style = rng.random()
     if style < 0.35:
         name, values = rng.choice(kind.options)
-        value = rng.choice(values).lower()
+        value = say_value(rng, rng.choice(values), numbers_as_words=False)
         words = [noun, value] if rng.random() < 0.5 else [value, noun]
     elif style < 0.55:
         words = [rng.choice(shop.absent_brands), noun]
