@@ -218,6 +218,13 @@ def show_products(world: Any, shop: ShopKind, count: int) -> list[VariantProduct
     return products
 
 
+def shown_target(world: Any, count: int) -> tuple[ShopKind, list[VariantProduct], int]:
+    """A shop kind, ``count`` of its products shown, and the index of the one the customer means."""
+    shop = world.rng.choice(shop_kinds())
+    products = show_products(world, shop, count)
+    return shop, products, world.rng.randrange(len(products))
+
+
 def maybe_cart(world: Any, shop: ShopKind, chance: float = 0.3) -> None:
     if world.rng.random() < chance:
         p = make_variant_product(world.rng, shop)
@@ -347,9 +354,7 @@ def t_pick(template: str, asked: bool) -> Template:
     """A value of a shown product after a search (``asked``: after the assistant asked which one)."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
-        products = show_products(world, shop, 1 if asked and rng.random() < 0.4 else rng.randint(1, 4))
-        i = rng.randrange(len(products))
+        shop, products, i = shown_target(world, 1 if asked and rng.random() < 0.4 else rng.randint(1, 4))
         product = products[i]
         ref = product_ref(rng, products, i)
         if asked:
@@ -370,9 +375,7 @@ def t_addon(template: str) -> Template:
     """An add-on, alone or with a value: "medium with gift wrap", "add the second one with engraving"."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
-        products = show_products(world, shop, rng.randint(1, 3))
-        i = rng.randrange(len(products))
+        shop, products, i = shown_target(world, rng.randint(1, 3))
         product = products[i]
         if not product.add_ons:
             return None
@@ -398,11 +401,11 @@ def t_missing(template: str) -> Template:
     the agent then asks, listing what the product has."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
-        products = show_products(world, shop, rng.randint(1, 3))
-        i = rng.randrange(len(products))
+        shop, products, i = shown_target(world, rng.randint(1, 3))
         product = products[i]
-        lacking = [(n, v) for n, all_values in product.kind.options for v in all_values if v not in product.values(n)]
+        # Not fractions: "3/4 inch" reads "3 4 inch" once spoken, which holds another option's "4 inch"
+        lacking = [(n, v) for n, all_values in product.kind.options for v in all_values
+                   if v not in product.values(n) and "/" not in v]
         if not lacking:
             return None
         name, value = rng.choice(lacking)
