@@ -448,7 +448,9 @@ def t_exclude(said_form: str, line_form: str) -> Template:
         rng = world.rng
         shop = rng.choice(shop_kinds())
         kind = rng.choice(shop.products)
-        words = [v for _, values in kind.options for v in values if v not in LETTER_SIZES and not key(v)[:1].isdigit()]
+        noun_words = set(kind.noun.lower().split())
+        words = [v for _, values in kind.options for v in values if v not in LETTER_SIZES
+                 and not key(v)[:1].isdigit() and not set(v.lower().split()) & noun_words]
         if rng.random() < 0.6 or not words or "free" in said_form:
             thing, ruled_out = rng.choice(shop.negations)
         else:  # a value of the catalog's own options: "anything but black", "not leather"
@@ -457,8 +459,9 @@ def t_exclude(said_form: str, line_form: str) -> Template:
             if ruled_out not in FREE_FORMS:
                 return None
             ruled_out = FREE_FORMS[ruled_out]
-        if rng.random() < 0.3:
-            thing = f"{rng.choice(shop.attributes)} {thing}"
+        attributes = [a for a in shop.attributes if not set(a.split()) & set(ruled_out.split())]
+        if rng.random() < 0.3:  # "waterproof jackets without a hood", never "bluetooth headphones no bluetooth"
+            thing = f"{rng.choice(attributes)} {thing}"
         said = f"{thing} {said_form.format(x=ruled_out)}"
         if rng.random() < 0.3:
             world.shown = show_products(world, shop, rng.randint(1, 3))
