@@ -115,13 +115,19 @@ class VariantProduct:
         return dict(self.options).get(option, ())
 
     def card(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "brand": self.brand, "category": self.category,
+        """As the agent keeps a shown product (``agent.graph._product_card``)."""
+        card = {"id": self.id, "name": self.name, "brand": self.brand, "category": self.category,
                 "price": self.price, "colors": list(self.values("Color")), "sizes": list(self.values("Size")),
-                "options": [{"name": n, "values": list(v)} for n, v in self.options],
-                "modifiers": [{"name": n, "price": p} for n, p in self.add_ons]}
+                "options": [{"name": n, "values": list(v)} for n, v in self.options]}
+        if self.add_ons:
+            card["modifiers"] = [{"name": n, "price": p, "group": None} for n, p in self.add_ons]
+        return card
 
     def cart_line(self, quantity: int) -> dict[str, Any]:
-        return {"product_id": self.id, "name": self.name, "quantity": quantity, "unit_price": self.price}
+        """A cart line holding this product's first variant (the shop's ``CartLine`` fields the agent reads)."""
+        variant = {n: v[0] for n, v in self.options}
+        return {"product_id": self.id, "name": self.name, "quantity": quantity, "unit_price": self.price,
+                "color": variant.get("Color"), "size": variant.get("Size"), "options": variant, "modifiers": []}
 
 
 def make_variant_product(rng: random.Random, shop: ShopKind, kind: ProductKind | None = None) -> VariantProduct:
