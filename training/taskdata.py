@@ -4,7 +4,9 @@ Built from the action encoding (:mod:`agent.compact.codec`) and the seeded catal
 (:mod:`shop.catalog_data`): products, brands, colours and sizes are the shop's own. Each intent has many
 phrasings, and utterances are spoken-style: lower case, no punctuation, numbers as words, fillers, restarts
 and the ASR confusions Whisper makes here ("cart" → "car"). Negatives are included: chit-chat → reply,
-missing details → clarify, abuse → reply, a wish for a person → handoff.
+missing details → clarify, abuse → reply, a wish for a person → handoff. About a third of the mix is on many
+other synthetic catalogs (:mod:`training.anyshop`, ``training/catalogs.yaml``): variant picks with options and
+add-ons, negations and kept content words. No café words anywhere: that shop is the unseen one we measure on.
 
 Every phrasing template has an id; one in five (``HELD_OUT_EVERY``) is kept out of training and only
 appears in the ``heldout`` split, so the held-out evaluation measures new wordings, not memorised ones.
