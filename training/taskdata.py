@@ -29,6 +29,7 @@ from agent.compact import fewshot
 from agent.compact.codec import Screen, decode
 from agent.compact.prompt import Example, PromptInput, spoken_form
 from shop.catalog_data import CATEGORIES, CategorySpec
+from training.support_requests import SUPPORT_INTENTS
 from tools import Action
 
 Split = Literal["train", "heldout"]
@@ -666,6 +667,8 @@ INTENTS: list[tuple[str, float, list[Template]]] = [
     ("clarify-quantity", 1.2, [t_clarify_qty(t) for t in CLARIFY_QTY]),
     *[(f"handoff-{code}", 1.5, [t_fixed(texts, "handoff" if code == "person" else f"handoff {code}")(i)
                                  for i in range(len(texts))]) for code, texts in HANDOFF.items()],
+    # customer-support requests (issue 13): training/support_requests.py
+    *SUPPORT_INTENTS,
 ]
 
 
