@@ -281,31 +281,40 @@ MONEY_HANDOFF = [  # (template, reason): compensation and overcharges are compla
 ]
 
 # ── a person or a complaint → handoff with its reason ────────────────────────────────────────────────
+# (the generator's earlier complaints are here too, each under the reason it is about)
 
 HANDOFF_SUPPORT = {
-    "person": ["can i speak to a human please", "real person", "agent", "talk to a person", "i'd rather talk to a human",
+    "person": ["can i speak to a human please", "real person", "agent", "talk to a person",
+               "i'd rather talk to a human",
                "is there someone i can call", "customer service please", "human please",
                "i don't want a bot can i get a person", "put me through to someone from your team"],
     "complaint": ["i want to make a complaint", "complaint", "this is the worst service i've ever had",
                   "i'm really unhappy with how i've been treated", "i want to speak to a manager about your staff",
                   "i've emailed three times and nobody answers this is ridiculous", "i want to file a formal complaint",
                   "your support is useless i want to complain", "i'm very disappointed and want to escalate this",
-                  "the quality is terrible and nobody cares i want to complain"],
+                  "the quality is terrible and nobody cares i want to complain", "i want to file a complaint",
+                  "your service is terrible i want a manager", "the item i got is broken and nobody helps",
+                  "this is unacceptable i want to escalate"],
     "billing": ["i was charged twice and i want someone to sort it out", "billing problem talk to someone",
                 "there's a charge on my card i don't recognise i need a person",
                 "i need to speak to someone about my bill", "you charged me for an order i cancelled fix it",
                 "i want a person to look at my payment it went wrong", "my refund never came put me through to billing",
                 "the amount on my statement is wrong i need to talk to someone", "billing department please",
-                "someone needs to explain these charges to me"],
-    "delivery": ["my package never came and i want to speak to someone", "the courier left my parcel in the rain i want a person",
+                "someone needs to explain these charges to me", "i was charged twice",
+                "i never got my refund and i'm angry"],
+    "delivery": ["my package never came and i want to speak to someone",
+                 "the courier left my parcel in the rain i want a person",
                  "delivery problem i need a human", "my order came smashed to pieces i want to talk to someone",
                  "you sent the wrong item again get me a person", "the driver was rude and threw my parcel",
                  "it says delivered but nothing is here i need someone now",
                  "my delivery is two weeks late and i want to complain", "half my order is missing talk to a human",
-                 "i want to speak to someone about my lost package"],
+                 "i want to speak to someone about my lost package", "my package arrived damaged and i'm really upset",
+                 "this is the third time my order is wrong", "i want to complain about the delivery driver",
+                 "you sent me the wrong thing again"],
     "other": ["i'd like to talk to someone about a wholesale order", "can i speak to someone about a partnership",
               "i'm a journalist and need to talk to a person", "i need to speak to someone about a product recall",
-              "can a person call me about a corporate gift order", "i want to talk to someone about selling my products here",
+              "can a person call me about a corporate gift order",
+              "i want to talk to someone about selling my products here",
               "connect me with someone about a job application", "i need a human for a legal question",
               "can i talk to someone about accessibility on your site", "get me a person about a donation request"],
 }
@@ -345,6 +354,6 @@ SUPPORT_INTENTS: list[tuple[str, float, list[Template]]] = [
     ("support-clarify-order", 1.0, [t_support(t, "clarify order") for t in CLARIFY_ORDER]),
     ("support-money-faq", 1.2, [t_support(t, "faq") for t in MONEY_FAQ]),
     ("support-money-handoff", 1.0, [t_money_handoff(t, code) for t, code in MONEY_HANDOFF]),
-    *[(f"support-handoff-{code}", 0.8, [t_handoff(text, code) for text in texts])
+    *[(f"support-handoff-{code}", 0.07 * len(texts), [t_handoff(text, code) for text in texts])
       for code, texts in HANDOFF_SUPPORT.items()],
 ]

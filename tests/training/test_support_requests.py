@@ -102,3 +102,10 @@ def test_customer_styles_are_there(train) -> None:
     assert sum(len(s.split()) <= 3 for s in said) > len(said) // 10, "keyword-only requests"
     assert any(len(s.split()) >= 14 for s in said), "a story before the ask"
     assert any("#" in s for s in said) and any(re.search(r"[a-z]-?\d{3,}", s, re.I) for s in said)
+
+
+def test_which_product_is_asked_only_with_something_on_screen() -> None:
+    examples = generate(3000, "train", 12)
+    asked = [e for e in examples if e.line == "clarify product"]
+    assert asked and all(e.shown or e.cart_lines for e in asked)
+    assert any(e.line == "clarify what" and e.intent == "clarify-product" for e in examples)
