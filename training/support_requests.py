@@ -171,7 +171,7 @@ FAQ_ACCOUNT = [
 KW_ACCOUNT = ["password reset", "forgot password", "login problem", "can't sign in", "delete account",
               "create account", "account locked", "change email", "registration", "sign up"]
 FAQ_PAYMENT = [
-    "what payment methods do you accept", "can i pay with paypal", "do you take american express",
+    "what payment methods do you accept", "is paypal an option at checkout", "do you take american express",
     "my card keeps getting declined", "why was my payment declined", "can i pay in installments",
     "is it safe to pay on your site", "when will my card be charged", "can i pay cash on delivery",
     "how do i change the card i pay with", "do you accept gift cards", "my payment didn't go through what now",
@@ -288,7 +288,7 @@ HANDOFF_SUPPORT = {
                "i'd rather talk to a human",
                "is there someone i can call", "customer service please", "human please",
                "i don't want a bot can i get a person", "put me through to someone from your team"],
-    "complaint": ["i want to make a complaint", "complaint", "this is the worst service i've ever had",
+    "complaint": ["i'd like to lodge a complaint with you", "complaint", "this is the worst service i've ever had",
                   "i'm really unhappy with how i've been treated", "i want to speak to a manager about your staff",
                   "i've emailed three times and nobody answers this is ridiculous", "i want to file a formal complaint",
                   "your support is useless i want to complain", "i'm very disappointed and want to escalate this",
