@@ -24,7 +24,7 @@ Line formats (fields in this order, optional ones in brackets)::
     setqty <ref> <k>          remove <ref>         cart         checkout
     status[ <order>]          orders               cancel <order>
     faq                       (the question is the customer's own words)
-    reply <code>              clarify <code>       handoff[ <code>]
+    reply <code>              clarify <code>       handoff[ <code>]   (no code: a person asked for)
 """
 
 from __future__ import annotations
