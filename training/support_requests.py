@@ -128,8 +128,10 @@ def _fill(world: World, template: str) -> tuple[str, int | None]:
     order_id = None
     if "{o}" in template or "{n}" in template:
         order_id = new_order_id(rng)
-    text = template.format(o=f"{rng.choice(ORDER_WORDS)} {say_order_number(rng, order_id)}" if order_id else "",
-                           n=say_order_number(rng, order_id) if order_id else "",
+    number = say_order_number(rng, order_id) if order_id else ""
+    # "ORD-1042", "no. 1042" carry their own word: "order no. 1042", never "order nr no. 1042"
+    word = rng.choice(["order", "my order"]) if number[:1].isalpha() else rng.choice(ORDER_WORDS)
+    text = template.format(o=f"{word} {number}" if order_id else "", n=number,
                            m=say_money(rng)[0] if "{m}" in template else "")
     return re.sub(r"\s+", " ", text).strip(), order_id
 
