@@ -24,7 +24,7 @@ Line formats (fields in this order, optional ones in brackets)::
     setqty <ref> <k>          remove <ref>         cart         checkout
     status[ <order>]          orders               cancel <order>
     faq                       (the question is the customer's own words)
-    reply <code>              clarify <code>       handoff[ <code>]
+    reply <code>              clarify <code>       handoff[ <code>]   (no code: a person asked for)
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ from tools.variants import SHORTHANDS, cart_arguments, choose, key, match_name, 
 CODES_FILE = PROMPTS_DIR / "understand_codes.yaml"
 REPLY_CODES = ("hello", "thanks", "bye", "help", "offtopic", "ack", "abuse")
 CLARIFY_CODES = ("what", "product", "order", "quantity")
-HANDOFF_CODES = ("person", "complaint")
+# Why a person takes over; "person" (no reason given) and "complaint" first, the others added for issue 13.
+HANDOFF_CODES = ("person", "complaint", "billing", "delivery", "other")
 SORT_ORDERS = ("price_asc", "price_desc", "rating")
 MAX_REFS = 20  # a search shows at most 20 products (tools.catalog limit)
 LETTER_SIZES = {"xs", "s", "m", "l", "xl", "xxl"}

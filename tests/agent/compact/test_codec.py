@@ -60,6 +60,16 @@ def test_codes_map_to_the_editable_texts() -> None:
     assert decode("handoff complaint", SCREEN, "x").reason == texts.handoff["complaint"]
 
 
+def test_every_handoff_reason_decodes_to_its_spoken_text() -> None:
+    texts = default_texts()
+    assert decode("handoff", SCREEN, "x").reason is None  # a person asked for: no topic to name
+    for code in ("billing", "delivery", "other"):
+        assert decode(f"handoff {code}", SCREEN, "x").reason == texts.handoff[code]
+        assert f'"{code}"' in grammar(0, 0)
+    with pytest.raises(ValueError):
+        decode("handoff refund", SCREEN, "x")
+
+
 @pytest.mark.parametrize("line", ["get 3", "remove c2", "add 0", "compare 1 9", "reply weather", "dance", "search"])
 def test_lines_that_do_not_fit_the_screen_are_rejected(line: str) -> None:
     with pytest.raises(ValueError):
