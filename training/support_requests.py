@@ -238,7 +238,7 @@ KW_STATUS_LATEST = ["track order", "tracking", "order status", "where's my order
 STATUS_ID = [
     "when will {o} arrive", "where is {o}", "can you track {o}", "what's the status of {o}",
     "i'm waiting on {o} when does it get here", "has {o} shipped", "is {o} out for delivery",
-    "{o} hasn't arrived yet where is it", "i placed {o} five days ago and it's still not here",
+    "{o} hasn't arrived yet where is it", "i placed {o} last week and it's still not here",
     "check on {o} for me", "any news on {o}", "i need the tracking for {o}",
     "my order number is {n} when will it come", "it's {o} can you see where it is",
     "where's my package it's {o}",
