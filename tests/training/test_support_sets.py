@@ -11,8 +11,8 @@ import yaml
 
 from agent.compact.codec import CannedTexts
 from agent.compact.prompt import spoken_form
-from evals.matchers import Literal
 from shop.helpcenter.store import HELPCENTER_DIR
+from tests.training.test_dev_set import assert_gold_products_are_on_screen
 from tools import parse_action
 from training.scoring import DEV_DIR, Totals, clarify_detail, handoff_kind, load_set, score
 from training.taskdata import generate
@@ -41,12 +41,7 @@ def test_the_sets_are_large_split_and_resolve(cases_path: Path, screens: Path, a
     dev, heldout = load_set(cases_path, screens, "dev"), load_set(cases_path, screens, "heldout")
     assert len(everything) >= at_least and len(dev) + len(heldout) == len(everything)
     assert 0.5 <= len(dev) / len(everything) <= 0.7
-    for case in everything:  # gold product ids point at something the customer could see
-        ids = {p["id"] for p in case.shown} | {line["product_id"] for line in (case.cart or {}).get("lines", [])}
-        for name in ("product_id", "product_ids"):
-            if name in case.args and isinstance(case.args[name], Literal):
-                wanted = case.args[name].value
-                assert set(wanted if isinstance(wanted, list) else [wanted]) <= ids, case.source
+    assert_gold_products_are_on_screen(everything)
 
 
 def test_the_support_set_covers_the_intents_and_states_what_it_judges() -> None:
