@@ -2,11 +2,16 @@
 
     .venv/bin/python -m bench.retrieval_quality            # both parts
     .venv/bin/python -m bench.retrieval_quality --part faq --calibrate
+    .venv/bin/python -m bench.retrieval_quality --part support   # the support set's help-center questions
 
 Help center (bench/data/faq_queries.yaml): recall@1 and recall@3 of the FAQ store over paraphrased
 questions, and, at the abstain threshold, how often it answers correctly and how often it correctly
 abstains on questions the help center cannot answer. The queries are split into dev and test halves
 by a hash of their text; ``--calibrate`` picks the threshold on dev and reports it on test.
+
+Support (evals/understanding/support.yaml, issue 13): the customers' help-center questions, each with the
+entries that answer it (``help``), through the same store at the shipped threshold, by the set's own split:
+does the help center really answer what customers ask?
 
 Catalog (bench/data/catalog_queries.yaml): nDCG@10 and recall@10 of lexical, dense and hybrid search
 over the seeded catalog, with graded relevance (see that file's header).
@@ -145,6 +150,44 @@ def report_faq(calibrate_threshold: bool) -> dict[str, Any]:
         for r in misses:
             print(f"  {r.query.question!r}: want {sorted(r.query.relevant)}, got {r.ranked}")
     return {"thresholds": thresholds, "test": faq_metrics(test, DEFAULT_THRESHOLD)}
+
+
+SUPPORT_SET = Path(__file__).resolve().parents[1] / "evals" / "understanding" / "support.yaml"
+FAQ_COLUMNS = ["n_answerable", "recall@1", "recall@3", "answered_right", "answered_wrong", "abstained_answerable"]
+
+
+def load_support_questions(path: Path = SUPPORT_SET) -> dict[str, list[FaqQuery]]:
+    """The support set's search_faq cases as help-center queries, by split (the words as the customer said them)."""
+    by_split: dict[str, list[FaqQuery]] = {}
+    for item in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+        if item["expect"]["action"] == "search_faq":
+            entries = item["help"] if isinstance(item["help"], list) else [item["help"]]
+            by_split.setdefault(item["split"], []).append(FaqQuery(item["say"], frozenset(entries)))
+    return by_split
+
+
+def report_support() -> dict[str, Any]:
+    from shop.helpcenter.store import DEFAULT_THRESHOLD
+
+    by_split = load_support_questions()
+    everything = [q for queries in by_split.values() for q in queries]
+    results, timing = run_faq(everything)
+    by_question = {r.query: r for r in results}
+    print(f"\n== Support questions through the help center ({int(timing['entries'])} entries), "
+          f"threshold {DEFAULT_THRESHOLD:.2f} ==")
+    print(f"{'split':<9}" + "".join(f"{c:>22}" for c in FAQ_COLUMNS))
+    report = {}
+    for split_name, queries in (*sorted(by_split.items()), ("all", everything)):
+        report[split_name] = faq_metrics([by_question[q] for q in queries], DEFAULT_THRESHOLD)
+        print(f"{split_name:<9}" + "".join(f"{report[split_name][c]:>22.0f}" if c.startswith("n_") else
+                                           f"{report[split_name][c]:>22.3f}" for c in FAQ_COLUMNS))
+    misses = [by_question[q] for q in by_split.get("dev", []) if by_question[q].ranked[:1] != [] and
+              by_question[q].ranked[0] not in q.relevant]
+    if misses:  # the dev split only: the held-out questions are reported, not looked at
+        print("dev misses (recall@1):")
+        for r in misses:
+            print(f"  {r.query.question!r}: want {sorted(r.query.relevant)}, got {r.ranked}")
+    return report
 
 
 # ---------------------------------------------------------------- catalog
@@ -319,11 +362,13 @@ def report_catalog() -> dict[str, dict[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=["faq", "catalog", "all"], default="all")
+    parser.add_argument("--part", choices=["faq", "support", "catalog", "all"], default="all")
     parser.add_argument("--calibrate", action="store_true", help="also pick the FAQ threshold on the dev split")
     args = parser.parse_args(argv)
     if args.part in ("faq", "all"):
         report_faq(args.calibrate)
+    if args.part in ("support", "all"):
+        report_support()
     if args.part in ("catalog", "all"):
         report_catalog()
     return 0

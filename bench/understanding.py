@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.understanding                       # all four setups, both test sets
     .venv/bin/python -m bench.understanding --setups finetuned --sets dev --markdown docs/understanding-results.md
     .venv/bin/python -m bench.understanding --setups finetuned --sets cafe-dev cafe-heldout   # the café catalog
+    .venv/bin/python -m bench.understanding --setups finetuned --sets dev support-dev support-heldout \
+        cafe-fresh-dev cafe-fresh-heldout --threads 1          # issue 13's hand-written sets beside the dev set
 
 Setups (the embedded Gemma 3 270M, compact prompt and encoding, grammar-constrained decoding):
 zero-shot (base model, action codes listed in the prompt), few-shot (base model + k retrieved examples),
@@ -10,11 +12,13 @@ fine-tuned (the committed LoRA adapter), fine-tuned + few-shot; and ``server``, 
 ``LLM_BASE_URL`` configured from the environment as the app would be (``make vllm-check`` runs it
 against vLLM serving the same adapter). Test sets: the hand-written dev set
 (evals/understanding/dev.yaml), generated examples from templates held out of training, and the
-hand-written café utterances (evals/understanding/cafe.yaml, split into cafe-dev and cafe-heldout).
+hand-written café utterances (evals/understanding/cafe.yaml, split into cafe-dev and cafe-heldout), and
+issue 13's fresh hand-written sets: customer-support requests (support.yaml: support-dev, support-heldout)
+and new café utterances (cafe_fresh.yaml: cafe-fresh-dev, cafe-fresh-heldout).
 ``python -m bench.catalog_queries`` runs the shopping queries through the search as well (issue 12).
 
 Figures (definitions in training/scoring.py): exact-action accuracy, tool accuracy, argument
-accuracy, invalid-output rate, and the understand step's latency p50/p95 (the whole ``choose`` call:
+accuracy, invalid-output rate, spurious hand-offs, clarify questions that fit, and the understand step's latency p50/p95 (the whole ``choose`` call:
 retrieval, prompt, generation, decoding). Cases run in file order through one engine per model, so the
 prompt cache sees what a conversation would (the static prefix is shared; the screen changes often).
 Latency depends on the machine and on what else runs on it: say so when quoting figures.
@@ -58,8 +62,14 @@ SETUPS = {"zero-shot": Setup("zero-shot", False, 0), "few-shot": Setup("few-shot
 EMBEDDED_SETUPS = [name for name, setup in SETUPS.items() if not setup.server]
 
 
-CAFE_SETS = {"cafe-dev": "dev", "cafe-heldout": "heldout"}  # the café utterances by split
-SET_NAMES = ["dev", "heldout", *CAFE_SETS]
+# The hand-written sets by split: name -> (cases, screens, split)
+SPLIT_SETS = {f"{name}-{split}": (f"{stem}.yaml", screens, split)
+              for name, stem, screens in (("cafe", "cafe", "cafe_contexts.yaml"),
+                                          ("support", "support", "support_contexts.yaml"),
+                                          ("cafe-fresh", "cafe_fresh", "cafe_contexts.yaml"))
+              for split in ("dev", "heldout")}
+CAFE_SETS = {name: split for name, (cases_file, _, split) in SPLIT_SETS.items() if cases_file == "cafe.yaml"}
+SET_NAMES = ["dev", "heldout", *SPLIT_SETS]
 
 
 def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list[Case]]:
@@ -68,9 +78,9 @@ def test_sets(names: list[str], heldout_count: int, seed: int) -> dict[str, list
         sets["dev"] = load_dev_set()
     if "heldout" in names:
         sets["heldout"] = [case_from_example(e) for e in generate(heldout_count, "heldout", seed)]
-    for name, split in CAFE_SETS.items():
+    for name, (cases_file, screens_file, split) in SPLIT_SETS.items():
         if name in names:
-            sets[name] = load_set(DEV_DIR / "cafe.yaml", DEV_DIR / "cafe_contexts.yaml", split)
+            sets[name] = load_set(DEV_DIR / cases_file, DEV_DIR / screens_file, split)
     return sets
 
 
@@ -116,6 +126,7 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
         figures = totals.figures()
         print(f"{setup.name:>20} {set_name:>8}: exact {figures['exact']:.1%} tool {figures['tool']:.1%} "
               f"args {_pct(figures['args'])} invalid {figures['invalid']:.1%} "
+              f"spurious hand-offs {_pct(figures['spurious_handoffs'])} clarify fit {_pct(figures['clarify_fit'])} "
               f"p50 {figures['p50_s']:.2f}s p95 {figures['p95_s']:.2f}s ({figures['cases']} cases)", flush=True)
     await client.aclose()
     return report
@@ -136,13 +147,16 @@ def _pct(value: float | None) -> str:
 
 
 def markdown(results: dict[str, dict[str, Any]], machine: dict[str, Any]) -> str:
-    lines = ["| setup | test set | cases | exact action | tool | arguments | invalid | p50 | p95 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| setup | test set | cases | exact action | tool | arguments | invalid | spurious hand-offs | "
+             "clarify fit (asked) | hand-off reason fit | p50 | p95 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for setup, by_set in results.items():
         for set_name, report in by_set.items():
             f = report["figures"]
             lines.append(f"| {setup} | {set_name} | {f['cases']} | {f['exact']:.1%} | {f['tool']:.1%} | "
-                         f"{_pct(f['args'])} | {f['invalid']:.1%} | {f['p50_s']:.2f} s | {f['p95_s']:.2f} s |")
+                         f"{_pct(f['args'])} | {f['invalid']:.1%} | {_pct(f['spurious_handoffs'])} | "
+                         f"{_pct(f['clarify_fit'])} ({f['clarify_asked']}) | {_pct(f['handoff_reason_fit'])} | "
+                         f"{f['p50_s']:.2f} s | {f['p95_s']:.2f} s |")
     lines.append("")
     lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, LLM threads {machine['threads']}, "
                  f"load average before the run {machine['load_before']}; {machine['when']}.")

@@ -21,6 +21,18 @@ contract's shorthands for the options Color/Size, so ``color: white`` and ``opti
 the same argument. ``exclude`` and ``modifiers`` are lists matched as the scenario format matches lists:
 same length, one-to-one in any order, ``{contains: x}`` elements accepted as substrings.
 
+Support sets (``support.yaml``, issue 13) also state per case the hand-off reason kinds that fit (``reason``)
+and the detail a clarify must ask for (``asks``); a case that states one is exact only when the model's
+hand-off or question fits it (:func:`handoff_kind`, :func:`clarify_detail` read the kind and the detail back
+from the action's text). Figures over every set:
+
+- spurious hand-offs: hand-offs chosen where the gold is no hand-off (neither a person asked for nor a
+  complaint), over the cases whose gold is no hand-off;
+- clarify fit: over the clarify questions the model asked, those on a case whose gold is a clarify and that
+  ask for its missing detail (when the case states one);
+- hand-off reason fit: over the cases where gold and model both hand off and the case states kinds, the
+  model's kind is one of them.
+
 The shopping-query set (``shopping_queries.yaml``) is scored on what a search keeps of the shopper's words
 (:func:`search_query_score`): see that function for the word rules.
 """
@@ -37,6 +49,7 @@ import yaml
 from rapidfuzz import fuzz
 from text_to_num import alpha2digit
 
+from agent.compact.codec import CLARIFY_CODES, CannedTexts, default_texts
 from evals.matchers import MISSING, Literal, Matcher, RefContext, parse_matcher
 from shop.search.query import singular
 from tools import TOOLS, Action
@@ -48,6 +61,16 @@ UNJUDGED = {("reply", "text"), ("clarify", "question"), ("handoff", "reason"), (
 NO_REFS = RefContext()
 OPTION = "option:"  # prefix of a per-option argument: "option:size" is the option Size (or the size shorthand)
 SHORTHAND_OPTIONS = ("color", "size")  # contract arguments that stand for the options of those names
+# Hand-off reason kinds of issue 13 a support case may name, and the words that give a free-text reason's kind
+# away (checked in this order: the specific ones first); the model's codes map by name (see handoff_kind).
+HANDOFF_KINDS = ("person", "complaint", "billing", "delivery", "other")
+_KIND_CUES = (("billing", ("bill", "charge", "payment", "refund")),
+              ("delivery", ("deliver", "package", "parcel", "courier", "shipping")),
+              ("complaint", ("complain",)), ("person", ("person", "human", "agent", "someone")))
+# The words that tell what a free-text clarify question asks for (the model's codes are CLARIFY_CODES).
+_DETAIL_CUES = (("order", ("order",)), ("quantity", ("how many",)),
+                ("product", ("which product", "which one", "which of")),
+                ("what", ("looking for", "what would you like", "what can i find")))
 
 
 @dataclass
@@ -63,6 +86,8 @@ class Case:
     history: list[dict[str, str]] = field(default_factory=list)  # earlier messages; the utterance comes after
     source: str = ""  # "dev:<n>", "cafe:<n>" or the generator template id
     split: str | None = None  # dev / heldout for hand-written sets that carry one
+    reason: tuple[str, ...] = ()  # hand-off reason kinds that fit (HANDOFF_KINDS); empty: not judged
+    asks: str | None = None  # the detail a clarify must ask for (CLARIFY_CODES); None: not judged
 
     def messages(self) -> list[dict[str, str]]:
         return [*self.history, {"role": "user", "content": self.utterance}]
@@ -77,6 +102,9 @@ class Score:
     invalid: bool
     problems: list[str]
     variant_pick: bool | None = None  # a variant choice: right product and right options (None: not one)
+    spurious_handoff: bool | None = None  # a hand-off chosen where the gold is none (None: the gold is one)
+    clarify_fit: bool | None = None  # the model's clarify fits the case (None: the model did not clarify)
+    reason_fit: bool | None = None  # gold and model hand off: the kind fits (None: not judged)
 
 
 def load_dev_set(directory: Path = DEV_DIR) -> list[Case]:
@@ -104,11 +132,19 @@ def load_set(cases_path: Path, contexts_path: Path, split: str | None = None) ->
         tool = expect.pop("action")
         if tool not in TOOLS:
             raise ValueError(f"{label} case {number}: unknown action {tool!r}")
+        reason = item.get("reason") or []
+        reason = (reason,) if isinstance(reason, str) else tuple(reason)
+        asks = item.get("asks")
+        if set(reason) - set(HANDOFF_KINDS) or (reason and tool != "handoff"):
+            raise ValueError(f"{label} case {number}: reason {reason!r} needs a handoff and kinds of {HANDOFF_KINDS}")
+        if asks is not None and (asks not in CLARIFY_CODES or tool != "clarify"):
+            raise ValueError(f"{label} case {number}: asks {asks!r} needs a clarify and one of {CLARIFY_CODES}")
         cases.append(Case(
             utterance=item["say"], tool=tool, args=_gold_matchers(expect),
             optional=_gold_matchers(item.get("optional") or {}),
             shown=screen.get("shown", []), cart={"lines": screen["cart"]} if "cart" in screen else None,
-            history=screen.get("history", []), source=f"{label}:{number}", split=item.get("split")))
+            history=screen.get("history", []), source=f"{label}:{number}", split=item.get("split"),
+            reason=reason, asks=asks))
     return cases
 
 
@@ -157,15 +193,54 @@ def is_variant_choice(case: Case) -> bool:
     return case.tool == "add_to_cart" and any(name.startswith(OPTION) for name in case.args)
 
 
+def handoff_kind(reason: str | None, texts: CannedTexts | None = None) -> str:
+    """The kind of a hand-off, read from its reason text: the code whose canned text it is (no text: the code
+    without one, ``person``), a code named like a kind counting as that kind; a text that is no code's (the
+    server mode writes its own) by its words (:data:`_KIND_CUES`); else ``other``."""
+    texts = texts or default_texts()
+    said = " ".join((reason or "").split()).casefold()
+    code = next((code for code, text in texts.handoff.items() if " ".join((text or "").split()).casefold() == said),
+                None)
+    if code in HANDOFF_KINDS:
+        return code
+    words = f"{code or ''} {said}"
+    return next((kind for kind, cues in _KIND_CUES if any(cue in words for cue in cues)), "other")
+
+
+def clarify_detail(question: str, texts: CannedTexts | None = None) -> str | None:
+    """What a clarify question asks for: the code whose canned text it is, else by its words
+    (:data:`_DETAIL_CUES`); None when neither tells."""
+    texts = texts or default_texts()
+    said = " ".join(question.split()).casefold()
+    code = next((code for code, text in texts.clarify.items() if " ".join(text.split()).casefold() == said), None)
+    if code is not None:
+        return code
+    return next((detail for detail, cues in _DETAIL_CUES if any(cue in said for cue in cues)), None)
+
+
+def _support_judgments(case: Case, action: Action | None) -> dict[str, bool | None]:
+    """The Score fields on hand-offs and clarify questions (see the module's figures)."""
+    chosen = action.action if action is not None else None
+    judged: dict[str, bool | None] = {"spurious_handoff": None if case.tool == "handoff" else chosen == "handoff"}
+    if chosen == "clarify":
+        judged["clarify_fit"] = case.tool == "clarify" and (
+            case.asks is None or clarify_detail(action.question) == case.asks)  # type: ignore[union-attr]
+    if chosen == "handoff" and case.tool == "handoff" and case.reason:
+        judged["reason_fit"] = handoff_kind(action.reason) in case.reason  # type: ignore[union-attr]
+    return judged
+
+
 def score(case: Case, action: Action | None) -> Score:
     """Also judges a variant choice (:func:`is_variant_choice`) on the understanding level: the right product
-    and every option right, none extra; whether the shop resolves it to the gold variant is not checked here."""
+    and every option right, none extra; whether the shop resolves it to the gold variant is not checked here.
+    A case that states a hand-off reason or a clarify detail is exact only when the model's fits it."""
     variant = False if is_variant_choice(case) else None
+    judged = _support_judgments(case, action)
     if action is None:
-        return Score(False, False, 0, len(case.args), True, ["no valid action"], variant)
+        return Score(False, False, 0, len(case.args), True, ["no valid action"], variant, **judged)
     if action.action != case.tool:
         return Score(False, False, 0, len(case.args), False, [f"chose {action.action}, expected {case.tool}"],
-                     variant)
+                     variant, **judged)
     given = _given_args(action)
     problems, matched, wrong = [], 0, set()
     for name, matcher in case.args.items():
@@ -185,7 +260,13 @@ def score(case: Case, action: Action | None) -> Score:
         problems.append(f"unexpected {name}={value!r}")
     if variant is not None:
         variant = not any(name == "product_id" or name.startswith(OPTION) for name in wrong)
-    return Score(True, not problems, matched, len(case.args) + extra, False, problems, variant)
+    if judged.get("reason_fit") is False:
+        problems.append(f"hand-off reason {handoff_kind(action.reason)!r}, "  # type: ignore[attr-defined]
+                        f"expected {' or '.join(case.reason)}")
+    if judged.get("clarify_fit") is False:
+        problems.append(f"asks for {clarify_detail(action.question)!r}, "  # type: ignore[attr-defined]
+                        f"expected {case.asks}")
+    return Score(True, not problems, matched, len(case.args) + extra, False, problems, variant, **judged)
 
 
 @dataclass
@@ -198,6 +279,12 @@ class Totals:
     invalid: int = 0
     variant_choices: int = 0
     variant_picks: int = 0
+    not_handoffs: int = 0  # cases whose gold is no hand-off
+    spurious_handoffs: int = 0
+    clarify_asked: int = 0
+    clarify_fit: int = 0
+    reasons_judged: int = 0
+    reasons_fit: int = 0
     latencies: list[float] = field(default_factory=list)
 
     def add(self, result: Score, seconds: float) -> None:
@@ -208,6 +295,15 @@ class Totals:
         if result.variant_pick is not None:
             self.variant_choices += 1
             self.variant_picks += result.variant_pick
+        if result.spurious_handoff is not None:
+            self.not_handoffs += 1
+            self.spurious_handoffs += result.spurious_handoff
+        if result.clarify_fit is not None:
+            self.clarify_asked += 1
+            self.clarify_fit += result.clarify_fit
+        if result.reason_fit is not None:
+            self.reasons_judged += 1
+            self.reasons_fit += result.reason_fit
         if result.tool_ok:
             self.args_matched += result.args_matched
             self.args_total += result.args_total
@@ -222,6 +318,10 @@ class Totals:
                 "invalid": self.invalid / n,
                 "variant_choices": self.variant_choices,
                 "variant_options": self.variant_picks / self.variant_choices if self.variant_choices else None,
+                "spurious_handoffs": self.spurious_handoffs / self.not_handoffs if self.not_handoffs else None,
+                "clarify_asked": self.clarify_asked,
+                "clarify_fit": self.clarify_fit / self.clarify_asked if self.clarify_asked else None,
+                "handoff_reason_fit": self.reasons_fit / self.reasons_judged if self.reasons_judged else None,
                 "p50_s": percentile(self.latencies, 50) if self.latencies else None,
                 "p95_s": percentile(self.latencies, 95) if self.latencies else None}
 

@@ -53,3 +53,20 @@ def test_faq_metrics_split_answers_and_abstentions() -> None:
     assert (m["answered_right"], m["answered_wrong"], m["abstained_answerable"]) == (
         pytest.approx(1 / 3), pytest.approx(1 / 3), pytest.approx(1 / 3))
     assert m["correct_abstain"] == 0.5
+
+
+def test_support_questions_load_by_split_with_the_entries_that_answer_them(tmp_path) -> None:
+    from bench.retrieval_quality import load_support_questions
+
+    cases = tmp_path / "support.yaml"
+    cases.write_text(
+        "cases:\n"
+        '  - {say: "forgot password", expect: {action: search_faq}, help: account-password-reset, split: dev}\n'
+        '  - {say: "refund", expect: {action: search_faq}, help: [refunds-status, refunds-timing], split: heldout}\n'
+        '  - {say: "agent", expect: {action: handoff}, reason: person, split: dev}\n', encoding="utf-8")
+    by_split = load_support_questions(cases)
+    assert {split: [(q.question, sorted(q.relevant)) for q in qs] for split, qs in by_split.items()} == {
+        "dev": [("forgot password", ["account-password-reset"])],
+        "heldout": [("refund", ["refunds-status", "refunds-timing"])]}
+    shipped = load_support_questions()
+    assert sum(len(qs) for qs in shipped.values()) >= 150 and set(shipped) == {"dev", "heldout"}

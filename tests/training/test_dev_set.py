@@ -5,20 +5,25 @@ from __future__ import annotations
 from agent.compact.prompt import spoken_form
 from evals.matchers import Literal
 from tools import TOOLS, parse_action
-from training.scoring import case_from_example, load_dev_set, score, summarize
+from training.scoring import Case, case_from_example, load_dev_set, score, summarize
 from training.taskdata import generate
+
+
+def assert_gold_products_are_on_screen(cases: list[Case]) -> None:
+    """Gold product ids point at something the customer could see (shown or in the cart)."""
+    for case in cases:
+        ids = {p["id"] for p in case.shown} | {line["product_id"] for line in (case.cart or {}).get("lines", [])}
+        for name in ("product_id", "product_ids"):
+            if name in case.args and isinstance(case.args[name], Literal):
+                wanted = case.args[name].value
+                assert set(wanted if isinstance(wanted, list) else [wanted]) <= ids, case.source
 
 
 def test_dev_set_is_large_covers_every_action_and_resolves() -> None:
     cases = load_dev_set()
     assert len(cases) >= 200
     assert {c.tool for c in cases} == set(TOOLS)
-    for case in cases:  # gold product ids point at something the customer could see
-        ids = {p["id"] for p in case.shown} | {line["product_id"] for line in (case.cart or {}).get("lines", [])}
-        for name in ("product_id", "product_ids"):
-            if name in case.args and isinstance(case.args[name], Literal):
-                wanted = case.args[name].value
-                assert set(wanted if isinstance(wanted, list) else [wanted]) <= ids, case.source
+    assert_gold_products_are_on_screen(cases)
 
 
 def test_dev_utterances_are_not_generated_ones() -> None:
