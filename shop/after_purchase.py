@@ -81,30 +81,52 @@ def require_window(policy: Policy, order: Order, action: PolicyAction, now: date
                                  f"can't be {ASKED[action]} any more. {policy.rule(action)}")
 
 
+PreviewQuery = Annotated[bool, Query(description="check everything and answer what would change, changing nothing "
+                                              "(the assistant reads this back before asking for a yes)")]
+
+
+@dataclass
+class OrderChange:
+    """A change of one order in progress: the order (locked), what it was, and how the request ends."""
+
+    order: Order
+    before: schemas.Order
+    replayed: bool
+    preview: bool
+    key: str | None
+    operation: KeyedOperation
+
+    def finish(self, session: Session, user: User) -> Order | schemas.ChangePreview:
+        """Commit the change (spending the key), or, for a preview, answer it and undo everything."""
+        self.order.updated_at = utcnow()
+        if self.preview:
+            session.flush()  # the new transactions get their ids and dates, as they would
+            after = schemas.Order.model_validate(self.order)
+            session.rollback()
+            return schemas.ChangePreview(order=self.before, after=after)
+        spend_key(session, user, self.key, self.operation, self.order)
+        session.commit()
+        session.refresh(self.order)
+        return self.order
+
+
 def changing_order(session: Session, user: User, order_id: str, response: Response, operation: KeyedOperation,
-                   key: str | None, expected: str | None) -> tuple[Order, bool]:
+                   key: str | None, expected: str | None, preview: bool = False) -> OrderChange:
     """The customer's order, locked, and whether this request repeats one already done (answer it as it was)."""
     lock_customer(session, user)
     order = order_or_404(session, user, order_id, lock=True)
+    if preview:
+        key = None  # a preview spends no key and replays none
     earlier = replayed_order(session, user, key, operation, order.id)
     if earlier is not None:
         replay(response, earlier)
-        return earlier, True
-    if expected is not None:
-        current = schemas.Order.model_validate(order)
-        if current.fingerprint != expected:
-            raise HTTPException(409, {"code": "order_changed",
-                                      "message": f"Order {order.id} changed since you confirmed the change",
-                                      "order": current.model_dump(mode="json")})
-    return order, False
-
-
-def finish(session: Session, user: User, order: Order, key: str | None, operation: KeyedOperation) -> Order:
-    order.updated_at = utcnow()
-    spend_key(session, user, key, operation, order)
-    session.commit()
-    session.refresh(order)
-    return order
+        return OrderChange(earlier, schemas.Order.model_validate(earlier), True, False, key, operation)
+    current = schemas.Order.model_validate(order)
+    if expected is not None and current.fingerprint != expected:
+        raise HTTPException(409, {"code": "order_changed",
+                                  "message": f"Order {order.id} changed since you confirmed the change",
+                                  "order": current.model_dump(mode="json")})
+    return OrderChange(order, current, False, preview, key, operation)
 
 
 # --- payment methods and money -------------------------------------------------------------------------------
@@ -335,27 +357,31 @@ def change_default_address(body: schemas.AddressChoice, session: SessionDep, use
     return list_addresses(session, user)
 
 
-@router.post("/orders/{order_id}/address", response_model=schemas.Order)
+@router.post("/orders/{order_id}/address", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_address(order_id: str, body: schemas.AddressChoice, session: SessionDep, user: UserDep,
-                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None) -> Order:
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.change_address,
-                                     idempotency_key, body.expected_fingerprint)
-    if replayed:
-        return order
+                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+    change = changing_order(session, user, order_id, response, KeyedOperation.change_address, idempotency_key,
+                            body.expected_fingerprint, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     require_state(policy, order, "change_address")
     _, order.shipping_address = chosen_address(session, user, body)
-    return finish(session, user, order, idempotency_key, KeyedOperation.change_address)
+    return change.finish(session, user)
 
 
-@router.post("/orders/{order_id}/payment", response_model=schemas.Order)
+@router.post("/orders/{order_id}/payment", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: SessionDep, user: UserDep,
-                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None) -> Order:
+                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Pay a pending order another way: the new method is charged the total (a gift card must cover it) and
     the old one refunded in full."""
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.change_payment,
-                                     idempotency_key, body.expected_fingerprint)
-    if replayed:
-        return order
+    change = changing_order(session, user, order_id, response, KeyedOperation.change_payment, idempotency_key,
+                            body.expected_fingerprint, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     require_state(policy, order, "change_payment")
     method = find_method(session, user, body.payment_method)
     if order.payment_method_id == method.id:
@@ -364,18 +390,20 @@ def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: Se
     if order.payment_method is not None:  # orders from before payment methods: nothing recorded to refund
         refund(policy, order, order.payment_method, order.total, "change_payment")
     order.payment_method = method
-    return finish(session, user, order, idempotency_key, KeyedOperation.change_payment)
+    return change.finish(session, user)
 
 
-@router.post("/orders/{order_id}/items/modify", response_model=schemas.Order)
+@router.post("/orders/{order_id}/items/modify", response_model=schemas.Order | schemas.ChangePreview)
 def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
-                       policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None) -> Order:
+                       policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Change items of a pending order to other variants of the same products, once; the order becomes
     "pending (items modified)" and the price difference is charged or refunded (``pay_with``)."""
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.modify_items,
-                                     idempotency_key, body.expected_fingerprint)
-    if replayed:
-        return order
+    change = changing_order(session, user, order_id, response, KeyedOperation.modify_items, idempotency_key,
+                            body.expected_fingerprint, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     require_state(policy, order, "modify_items")
     picked = pick_items(order, body.items)
     if any(item.quantity != item.line.quantity for item in picked):
@@ -383,9 +411,9 @@ def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: 
     method = _pay_with(session, user, order, body.pay_with)
     difference = 0.0
     for item in sorted(picked, key=lambda item: item.line.id):
-        line, change = item.line, item.change
-        assert isinstance(change, schemas.ItemChange)
-        variant = new_variant(session, policy, line, change, item.quantity, "modify_items")
+        line, wanted = item.line, item.change
+        assert isinstance(wanted, schemas.ItemChange)
+        variant = new_variant(session, policy, line, wanted, item.quantity, "modify_items")
         _take_stock(session, variant, item.quantity)
         _put_back(session, line.variant_id, item.quantity)
         unit_price = _unit_price(line, variant)
@@ -396,7 +424,7 @@ def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: 
     order.total = round(order.total + difference, 2)
     order.status = OrderStatus.pending_items_modified
     refresh_product_stock(session, (item.line.product_id for item in picked))
-    return finish(session, user, order, idempotency_key, KeyedOperation.modify_items)
+    return change.finish(session, user)
 
 
 def _named(variant: Variant) -> tuple[str | None, str | None]:
@@ -405,15 +433,17 @@ def _named(variant: Variant) -> tuple[str | None, str | None]:
     return named_value(variant.options, COLOR_OPTIONS), named_value(variant.options, SIZE_OPTIONS)
 
 
-@router.post("/orders/{order_id}/return", response_model=schemas.Order)
+@router.post("/orders/{order_id}/return", response_model=schemas.Order | schemas.ChangePreview)
 def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep, user: UserDep,
-                 policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None) -> Order:
+                 policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Return items of a delivered order within the window: the order becomes "return requested" and the
     refund is recorded, to the original payment method (default) or a gift card, paid when the items arrive."""
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.return_items,
-                                     idempotency_key, body.expected_fingerprint)
-    if replayed:
-        return order
+    change = changing_order(session, user, order_id, response, KeyedOperation.return_items, idempotency_key,
+                            body.expected_fingerprint, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     require_state(policy, order, "return")
     require_window(policy, order, "return", utcnow())
     picked = pick_items(order, body.items)
@@ -424,7 +454,7 @@ def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep
         amount += item.line.unit_price * item.quantity
     refund(policy, order, destination, amount, "return", awaiting_items=True)
     order.status = OrderStatus.return_requested
-    return finish(session, user, order, idempotency_key, KeyedOperation.return_items)
+    return change.finish(session, user)
 
 
 def _refund_destination(session: Session, user: User, order: Order, refund_to: str | None) -> PaymentMethod | None:
@@ -438,24 +468,26 @@ def _refund_destination(session: Session, user: User, order: Order, refund_to: s
     return method
 
 
-@router.post("/orders/{order_id}/exchange", response_model=schemas.Order)
+@router.post("/orders/{order_id}/exchange", response_model=schemas.Order | schemas.ChangePreview)
 def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
-                   policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None) -> Order:
+                   policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Exchange delivered items for other available variants of the same products, once: the new units are
     set aside, the order becomes "exchange requested" and the price difference is charged or refunded."""
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.exchange_items,
-                                     idempotency_key, body.expected_fingerprint)
-    if replayed:
-        return order
+    change = changing_order(session, user, order_id, response, KeyedOperation.exchange_items, idempotency_key,
+                            body.expected_fingerprint, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     require_state(policy, order, "exchange")
     require_window(policy, order, "exchange", utcnow())
     picked = pick_items(order, body.items)
     method = _pay_with(session, user, order, body.pay_with)
     difference = 0.0
     for item in sorted(picked, key=lambda item: item.line.id):
-        line, change = item.line, item.change
-        assert isinstance(change, schemas.ItemChange)
-        variant = new_variant(session, policy, line, change, item.quantity, "exchange")
+        line, wanted = item.line, item.change
+        assert isinstance(wanted, schemas.ItemChange)
+        variant = new_variant(session, policy, line, wanted, item.quantity, "exchange")
         _take_stock(session, variant, item.quantity)
         unit_price = _unit_price(line, variant)
         difference += (unit_price - line.unit_price) * item.quantity
@@ -465,7 +497,7 @@ def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: Sess
     settle(policy, order, method, difference, "exchange")
     order.status = OrderStatus.exchange_requested
     refresh_product_stock(session, (item.line.product_id for item in picked))
-    return finish(session, user, order, idempotency_key, KeyedOperation.exchange_items)
+    return change.finish(session, user)
 
 
 @router.get("/refunds", response_model=list[schemas.Transaction])
@@ -480,16 +512,18 @@ def refund_status(session: SessionDep, user: UserDep,
                                               OrderTransaction.id.desc())).scalars().all()
 
 
-@router.post("/orders/{order_id}/cancel", response_model=schemas.Order)
+@router.post("/orders/{order_id}/cancel", response_model=schemas.Order | schemas.ChangePreview)
 def cancel_order(order_id: str, session: SessionDep, user: UserDep, policy: PolicyDep, response: Response,
-                 body: schemas.CancelRequest | None = None, idempotency_key: IdempotencyKeyHeader = None) -> Order:
+                 body: schemas.CancelRequest | None = None, idempotency_key: IdempotencyKeyHeader = None,
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Cancel an order that has not shipped, put its units back in stock and refund it to its payment method;
     ``reason``, when given, is one of the policy's cancel reasons."""
     reason = _cancel_reason(policy, body.reason if body else None)
-    order, replayed = changing_order(session, user, order_id, response, KeyedOperation.cancel, idempotency_key,
-                                     body.expected_fingerprint if body else None)
-    if replayed:
-        return order
+    change = changing_order(session, user, order_id, response, KeyedOperation.cancel, idempotency_key,
+                            body.expected_fingerprint if body else None, preview)
+    if change.replayed:
+        return change.order
+    order = change.order
     if not policy.allows("cancel", order.status):
         raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled. "
                                  f"{policy.rule('cancel')}")
@@ -504,7 +538,7 @@ def cancel_order(order_id: str, session: SessionDep, user: UserDep, policy: Poli
     refresh_product_stock(session, (line.product_id for line in order.lines))
     # The total is what is paid now: item changes settled their difference, a payment change refunded the first.
     refund(policy, order, order.payment_method, order.total, "cancel")
-    return finish(session, user, order, idempotency_key, KeyedOperation.cancel)
+    return change.finish(session, user)
 
 
 def _cancel_reason(policy: Policy, said: str | None) -> str | None:

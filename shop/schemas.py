@@ -461,3 +461,11 @@ def order_fingerprint(order: Order) -> str:
     if order.payment_method is not None:
         content["payment"] = order.payment_method.id
     return _digest(content)
+
+
+class ChangePreview(BaseModel):
+    """What a change would do (``?preview=true``): the order now (its ``fingerprint`` is what a confirmed
+    request sends as ``expected_fingerprint``) and as it would be after, transactions included."""
+
+    order: Order
+    after: Order

@@ -122,6 +122,27 @@ def test_returning_delivered_shoes_requests_the_return_and_records_the_refund(cl
     refused(again, 409, f"Order {DELIVERED} is waiting for its return, so it can't be returned now")
 
 
+def test_a_preview_answers_what_would_happen_and_changes_nothing(client: TestClient, demo: dict,
+                                                                  state: ShopState) -> None:
+    before = order(client, demo, DELIVERED)
+    headers = {**demo, "Idempotency-Key": "preview-then-yes"}
+    preview = client.post(f"/orders/{DELIVERED}/return", params={"preview": True},
+                          json={"items": [{"line": SHOES_LINE}], "refund_to": "7890"}, headers=headers)
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert body["order"] == before and body["after"]["status"] == "return requested"
+    [refund] = body["after"]["transactions"]
+    assert (refund["amount"], refund["payment_method"]["last_digits"]) == (before["lines"][1]["unit_price"], "7890")
+    assert order(client, demo, DELIVERED) == before  # nothing stored, and the key is still unspent:
+    done = client.post(f"/orders/{DELIVERED}/return", headers=headers, json={
+        "items": [{"line": SHOES_LINE}], "refund_to": "7890", "expected_fingerprint": before["fingerprint"]})
+    assert done.status_code == 200 and "Idempotent-Replayed" not in done.headers
+    assert done.json()["transactions"][0]["amount"] == refund["amount"]
+    refused(client.post(f"/orders/{PENDING}/payment", params={"preview": True}, json={"payment_method": "1111"},
+                        headers=demo), 409, "can't cover")  # a preview refuses what the change would
+    assert wallet(state)["7890"].balance == 250.0
+
+
 def test_a_pending_order_is_changed_or_cancelled_not_returned(client: TestClient, demo: dict) -> None:
     response = client.post(f"/orders/{PENDING}/return", json={"items": [{"line": 1}]}, headers=demo)
     refused(response, 409, f"Order {PENDING} is still pending, so it can be changed or cancelled, not returned.",
