@@ -42,7 +42,7 @@ STATE_PHRASES = {
 # What the order still can be, in the order it is said ("changed or cancelled").
 CAN_BE = {"change_address": "changed", "change_payment": "changed", "modify_items": "changed",
           "cancel": "cancelled", "return": "returned", "exchange": "exchanged"}
-ORIGINAL = "original"  # refund_to: back to the order's payment method
+ORIGINAL = {"original", "originalmethod", "originalpayment"}  # the order's own payment method (compared)
 
 
 def get_policy(request: Request) -> Policy:
@@ -297,7 +297,8 @@ def _put_back(session: Session, variant_id: int | None, quantity: int) -> None:
 
 
 def _pay_with(session: Session, user: User, order: Order, ref: str | None) -> PaymentMethod | None:
-    return find_method(session, user, ref) if ref else order.payment_method
+    """The method ``ref`` names; none, or "original", is the order's own."""
+    return order.payment_method if ref is None or comparable(ref) in ORIGINAL else find_method(session, user, ref)
 
 
 # --- routes ----------------------------------------------------------------------------------------------------
@@ -459,10 +460,10 @@ def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep
 
 def _refund_destination(session: Session, user: User, order: Order, refund_to: str | None) -> PaymentMethod | None:
     """Where a return's refund goes: the original method, or one of the customer's gift cards."""
-    if refund_to is None or comparable(refund_to) in (ORIGINAL, "originalmethod", "originalpayment"):
-        return order.payment_method
-    method = find_method(session, user, refund_to)
-    if method.id != order.payment_method_id and method.kind is not PaymentKind.gift_card:
+    method = _pay_with(session, user, order, refund_to)
+    if method is None or method.id == order.payment_method_id:
+        return method
+    if method.kind is not PaymentKind.gift_card:
         raise HTTPException(409, f"A refund goes back to the original payment method or to a gift card, not to "
                                  f"your {spoken(method)}")
     return method
