@@ -7,6 +7,7 @@ not exist or a placeholder that is not a value is an error at start-up, not a wr
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -34,8 +35,6 @@ class ActionRule(BaseModel):
 
     states: Annotated[list[OrderStatus], Field(min_length=1)]
     rule: Annotated[str, Field(min_length=3)]
-    question: Annotated[str, Field(min_length=3)]
-    also_asked: list[str] = Field(default_factory=list)
 
 
 class Policy(BaseModel):
@@ -85,6 +84,19 @@ class Policy(BaseModel):
             day += timedelta(days=1)
             left -= day.weekday() < 5
         return day
+
+
+POLICY_REFERENCE = re.compile(r"\{policy\.(\w+)\}")
+
+
+def quote_rules(text: str, policy: Policy) -> str:
+    """``text`` with each ``{policy.<action>}`` replaced by that action's rule (help-center answers quote them)."""
+    def rule(match: re.Match[str]) -> str:
+        if match.group(1) not in policy.actions:
+            raise PolicyError(f"{match.group(0)} names no action of the policy ({', '.join(policy.actions)})")
+        return policy.rule(match.group(1))  # type: ignore[arg-type]
+
+    return POLICY_REFERENCE.sub(rule, text)
 
 
 def load_policy(path: Path = POLICY_PATH) -> Policy:

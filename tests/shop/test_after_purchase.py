@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from shop.api import create_shop_app
 from shop.db import Database
+from shop.helpcenter.store import HELPCENTER_DIR, HelpCenterError, load_helpcenter
 from shop.models import Order, OrderStatus, PaymentMethod, Product, User, Variant
 from shop.policy import POLICY_PATH, PolicyError, default_policy, load_policy
 from tests.shop.conftest import ShopState
@@ -84,6 +85,23 @@ def test_a_broken_policy_file_is_refused_at_load(tmp_path: Path) -> None:
     broken.write_text(text.replace("{return_window_days} days of delivery", "{window} days", 1), encoding="utf-8")
     with pytest.raises(PolicyError, match="window"):
         load_policy(broken)
+
+
+def test_the_help_center_quotes_the_policy_file(tmp_path: Path) -> None:
+    answers = {entry.id: entry.answer for entry in load_helpcenter(HELPCENTER_DIR)}
+    assert answers["returns-window"].startswith(POLICY.rule("return"))
+    assert POLICY.rule("modify_items") in answers["orders-modify"]
+    edited = tmp_path / "policy.yaml"
+    edited.write_text(POLICY_PATH.read_text(encoding="utf-8").replace("return_window_days: 30", "return_window_days: 60"),
+                      encoding="utf-8")
+    assert "returned within 60 days of delivery" in {e.id: e.answer for e in load_helpcenter(HELPCENTER_DIR, edited)}[
+        "returns-window"]
+    help_dir = tmp_path / "help"
+    help_dir.mkdir()
+    (help_dir / "x.yaml").write_text("topic: X\nentries:\n  - id: x\n    question: Can I haggle?\n"
+                                     "    answer: '{policy.haggle}'\n", encoding="utf-8")
+    with pytest.raises(HelpCenterError, match="policy.haggle"):
+        load_helpcenter(help_dir)
 
 
 @pytest.fixture
