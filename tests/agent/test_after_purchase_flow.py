@@ -43,7 +43,7 @@ async def test_returning_the_shoes_reads_back_the_refund_and_runs_once_on_yes(se
         assert after["status"] == "return requested"
         assert [(t["reason"], t["amount"], t["state"]) for t in after["transactions"]] == [
             ("return", shoes["unit_price"], "awaiting items")]
-        assert "prepaid label" in done["reply"] and "Visa ending 4242" in done["reply"]
+        assert "return for order 4 is started" in done["reply"] and "Visa ending 4242" in done["reply"]
 
 
 async def test_a_no_never_returns_anything(settings: Settings, scripted_llm: ScriptedLLM) -> None:
