@@ -13,7 +13,7 @@ Money is only recorded (:class:`OrderTransaction`), never processed; a gift card
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from shop import schemas
 from shop.api import (IdempotencyKeyHeader, SessionDep, UserDep, lock_customer, order_or_404, refresh_product_stock,
                       replay, replayed_order, spend_key, variant_label)
+from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
 from shop.models import (Address, KeyedOperation, Order, OrderLine, OrderStatus, OrderTransaction, PaymentKind,
                          PaymentMethod, Product, RefundState, TransactionKind, User, Variant, utcnow)
 from shop.policy import ASKED, Policy, PolicyAction
@@ -361,7 +362,7 @@ def change_default_address(body: schemas.AddressChoice, session: SessionDep, use
 @router.post("/orders/{order_id}/address", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_address(order_id: str, body: schemas.AddressChoice, session: SessionDep, user: UserDep,
                          policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     change = changing_order(session, user, order_id, response, KeyedOperation.change_address, idempotency_key,
                             body.expected_fingerprint, preview)
     if change.replayed:
@@ -375,7 +376,7 @@ def change_order_address(order_id: str, body: schemas.AddressChoice, session: Se
 @router.post("/orders/{order_id}/payment", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: SessionDep, user: UserDep,
                          policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Pay a pending order another way: the new method is charged the total (a gift card must cover it) and
     the old one refunded in full."""
     change = changing_order(session, user, order_id, response, KeyedOperation.change_payment, idempotency_key,
@@ -397,7 +398,7 @@ def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: Se
 @router.post("/orders/{order_id}/items/modify", response_model=schemas.Order | schemas.ChangePreview)
 def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
                        policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Change items of a pending order to other variants of the same products, once; the order becomes
     "pending (items modified)" and the price difference is charged or refunded (``pay_with``)."""
     change = changing_order(session, user, order_id, response, KeyedOperation.modify_items, idempotency_key,
@@ -410,34 +411,40 @@ def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: 
     if any(item.quantity != item.line.quantity for item in picked):
         raise HTTPException(422, "An item change covers all units of a line: leave quantity out")
     method = _pay_with(session, user, order, body.pay_with)
-    difference = 0.0
-    for item in sorted(picked, key=lambda item: item.line.id):
-        line, wanted = item.line, item.change
-        assert isinstance(wanted, schemas.ItemChange)
-        variant = new_variant(session, policy, line, wanted, item.quantity, "modify_items")
-        _take_stock(session, variant, item.quantity)
-        _put_back(session, line.variant_id, item.quantity)
-        unit_price = _unit_price(line, variant)
-        difference += (unit_price - line.unit_price) * item.quantity
-        line.variant_id, line.sku, line.options, line.unit_price = variant.id, variant.sku, dict(variant.options), unit_price
-        line.color, line.size = _named(variant)
+
+    def becomes(line: OrderLine, variant: Variant, unit_price: float, quantity: int) -> None:
+        _put_back(session, line.variant_id, quantity)  # not shipped yet: the old variant goes back on sale
+        line.variant_id, line.sku, line.options, line.unit_price = variant.id, variant.sku, dict(variant.options), \
+            unit_price
+        line.color, line.size = named_value(variant.options, COLOR_OPTIONS), named_value(variant.options, SIZE_OPTIONS)
+
+    difference = change_variants(session, policy, picked, "modify_items", becomes)
     settle(policy, order, method, difference, "modify_items")
     order.total = round(order.total + difference, 2)
     order.status = OrderStatus.pending_items_modified
-    refresh_product_stock(session, (item.line.product_id for item in picked))
     return change.finish(session, user)
 
 
-def _named(variant: Variant) -> tuple[str | None, str | None]:
-    from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
-
-    return named_value(variant.options, COLOR_OPTIONS), named_value(variant.options, SIZE_OPTIONS)
+def change_variants(session: Session, policy: Policy, picked: list[PickedItem], action: PolicyAction,
+                    record: Callable[[OrderLine, Variant, float, int], None]) -> float:
+    """Give each picked item the variant it asks for, its units taken from stock now, and ``record`` it on the
+    line; the price difference of them all (positive: the customer pays more)."""
+    difference = 0.0
+    for item in sorted(picked, key=lambda item: item.line.id):  # one fixed order, as checkout takes stock
+        assert isinstance(item.change, schemas.ItemChange)
+        variant = new_variant(session, policy, item.line, item.change, item.quantity, action)
+        _take_stock(session, variant, item.quantity)
+        unit_price = _unit_price(item.line, variant)
+        difference += (unit_price - item.line.unit_price) * item.quantity
+        record(item.line, variant, unit_price, item.quantity)
+    refresh_product_stock(session, (item.line.product_id for item in picked))
+    return difference
 
 
 @router.post("/orders/{order_id}/return", response_model=schemas.Order | schemas.ChangePreview)
 def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep, user: UserDep,
                  policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Return items of a delivered order within the window: the order becomes "return requested" and the
     refund is recorded, to the original payment method (default) or a gift card, paid when the items arrive."""
     change = changing_order(session, user, order_id, response, KeyedOperation.return_items, idempotency_key,
@@ -472,7 +479,7 @@ def _refund_destination(session: Session, user: User, order: Order, refund_to: s
 @router.post("/orders/{order_id}/exchange", response_model=schemas.Order | schemas.ChangePreview)
 def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
                    policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Exchange delivered items for other available variants of the same products, once: the new units are
     set aside, the order becomes "exchange requested" and the price difference is charged or refunded."""
     change = changing_order(session, user, order_id, response, KeyedOperation.exchange_items, idempotency_key,
@@ -484,20 +491,14 @@ def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: Sess
     require_window(policy, order, "exchange", utcnow())
     picked = pick_items(order, body.items)
     method = _pay_with(session, user, order, body.pay_with)
-    difference = 0.0
-    for item in sorted(picked, key=lambda item: item.line.id):
-        line, wanted = item.line, item.change
-        assert isinstance(wanted, schemas.ItemChange)
-        variant = new_variant(session, policy, line, wanted, item.quantity, "exchange")
-        _take_stock(session, variant, item.quantity)
-        unit_price = _unit_price(line, variant)
-        difference += (unit_price - line.unit_price) * item.quantity
-        line.returned_quantity += item.quantity
+
+    def set_aside(line: OrderLine, variant: Variant, unit_price: float, quantity: int) -> None:
+        line.returned_quantity += quantity  # the old units come back; the new ones wait for them
         line.exchange = {"variant_id": variant.id, "sku": variant.sku, "options": dict(variant.options),
-                         "unit_price": unit_price, "quantity": item.quantity}
-    settle(policy, order, method, difference, "exchange")
+                         "unit_price": unit_price, "quantity": quantity}
+
+    settle(policy, order, method, change_variants(session, policy, picked, "exchange", set_aside), "exchange")
     order.status = OrderStatus.exchange_requested
-    refresh_product_stock(session, (item.line.product_id for item in picked))
     return change.finish(session, user)
 
 
@@ -516,7 +517,7 @@ def refund_status(session: SessionDep, user: UserDep,
 @router.post("/orders/{order_id}/cancel", response_model=schemas.Order | schemas.ChangePreview)
 def cancel_order(order_id: str, session: SessionDep, user: UserDep, policy: PolicyDep, response: Response,
                  body: schemas.CancelRequest | None = None, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Cancel an order that has not shipped, put its units back in stock and refund it to its payment method;
     ``reason``, when given, is one of the policy's cancel reasons."""
     reason = _cancel_reason(policy, body.reason if body else None)
