@@ -62,6 +62,8 @@ def require_state(policy: Policy, order: Order, action: PolicyAction) -> None:
     if policy.allows(action, order.status):
         return
     rule = policy.rule(action)
+    if action == "cancel":  # the words clients of cancel have always had
+        raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled. {rule}")
     if action == "modify_items" and order.status is OrderStatus.pending_items_modified:
         raise HTTPException(409, f"Order {order.id} already had its items changed, and items can be changed only "
                                  f"once. {rule}")
@@ -111,9 +113,14 @@ class OrderChange:
         return self.order
 
 
-def changing_order(session: Session, user: User, order_id: str, response: Response, operation: KeyedOperation,
-                   key: str | None, expected: str | None, preview: bool = False) -> OrderChange:
-    """The customer's order, locked, and whether this request repeats one already done (answer it as it was)."""
+WINDOWED: tuple[PolicyAction, ...] = ("return", "exchange")  # allowed for so many days after delivery
+
+
+def changing_order(session: Session, user: User, policy: Policy, action: PolicyAction, order_id: str,
+                   response: Response, operation: KeyedOperation, key: str | None, expected: str | None,
+                   preview: bool) -> OrderChange:
+    """The customer's order, locked, once the policy allows ``action`` on it; or the order a request with the
+    same key already changed (answer it as it was). Checks in this order: key replay, fingerprint, policy."""
     lock_customer(session, user)
     order = order_or_404(session, user, order_id, lock=True)
     if preview:
@@ -127,6 +134,9 @@ def changing_order(session: Session, user: User, order_id: str, response: Respon
         raise HTTPException(409, {"code": "order_changed",
                                   "message": f"Order {order.id} changed since you confirmed the change",
                                   "order": current.model_dump(mode="json")})
+    require_state(policy, order, action)
+    if action in WINDOWED:
+        require_window(policy, order, action, utcnow())
     return OrderChange(order, current, False, preview, key, operation)
 
 
@@ -362,13 +372,12 @@ def change_default_address(body: schemas.AddressChoice, session: SessionDep, use
 @router.post("/orders/{order_id}/address", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_address(order_id: str, body: schemas.AddressChoice, session: SessionDep, user: UserDep,
                          policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
-    change = changing_order(session, user, order_id, response, KeyedOperation.change_address, idempotency_key,
-                            body.expected_fingerprint, preview)
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+    change = changing_order(session, user, policy, "change_address", order_id, response,
+                            KeyedOperation.change_address, idempotency_key, body.expected_fingerprint, preview)
     if change.replayed:
         return change.order
     order = change.order
-    require_state(policy, order, "change_address")
     _, order.shipping_address = chosen_address(session, user, body)
     return change.finish(session, user)
 
@@ -376,15 +385,14 @@ def change_order_address(order_id: str, body: schemas.AddressChoice, session: Se
 @router.post("/orders/{order_id}/payment", response_model=schemas.Order | schemas.ChangePreview)
 def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: SessionDep, user: UserDep,
                          policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Pay a pending order another way: the new method is charged the total (a gift card must cover it) and
     the old one refunded in full."""
-    change = changing_order(session, user, order_id, response, KeyedOperation.change_payment, idempotency_key,
-                            body.expected_fingerprint, preview)
+    change = changing_order(session, user, policy, "change_payment", order_id, response,
+                            KeyedOperation.change_payment, idempotency_key, body.expected_fingerprint, preview)
     if change.replayed:
         return change.order
     order = change.order
-    require_state(policy, order, "change_payment")
     method = find_method(session, user, body.payment_method)
     if order.payment_method_id == method.id:
         raise HTTPException(409, f"Order {order.id} is already paid with your {spoken(method)}")
@@ -398,15 +406,14 @@ def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: Se
 @router.post("/orders/{order_id}/items/modify", response_model=schemas.Order | schemas.ChangePreview)
 def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
                        policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Change items of a pending order to other variants of the same products, once; the order becomes
     "pending (items modified)" and the price difference is charged or refunded (``pay_with``)."""
-    change = changing_order(session, user, order_id, response, KeyedOperation.modify_items, idempotency_key,
-                            body.expected_fingerprint, preview)
+    change = changing_order(session, user, policy, "modify_items", order_id, response,
+                            KeyedOperation.modify_items, idempotency_key, body.expected_fingerprint, preview)
     if change.replayed:
         return change.order
     order = change.order
-    require_state(policy, order, "modify_items")
     picked = pick_items(order, body.items)
     if any(item.quantity != item.line.quantity for item in picked):
         raise HTTPException(422, "An item change covers all units of a line: leave quantity out")
@@ -444,16 +451,14 @@ def change_variants(session: Session, policy: Policy, picked: list[PickedItem], 
 @router.post("/orders/{order_id}/return", response_model=schemas.Order | schemas.ChangePreview)
 def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep, user: UserDep,
                  policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Return items of a delivered order within the window: the order becomes "return requested" and the
     refund is recorded, to the original payment method (default) or a gift card, paid when the items arrive."""
-    change = changing_order(session, user, order_id, response, KeyedOperation.return_items, idempotency_key,
-                            body.expected_fingerprint, preview)
+    change = changing_order(session, user, policy, "return", order_id, response,
+                            KeyedOperation.return_items, idempotency_key, body.expected_fingerprint, preview)
     if change.replayed:
         return change.order
     order = change.order
-    require_state(policy, order, "return")
-    require_window(policy, order, "return", utcnow())
     picked = pick_items(order, body.items)
     destination = _refund_destination(session, user, order, body.refund_to)
     amount = 0.0
@@ -479,16 +484,14 @@ def _refund_destination(session: Session, user: User, order: Order, refund_to: s
 @router.post("/orders/{order_id}/exchange", response_model=schemas.Order | schemas.ChangePreview)
 def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
                    policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Exchange delivered items for other available variants of the same products, once: the new units are
     set aside, the order becomes "exchange requested" and the price difference is charged or refunded."""
-    change = changing_order(session, user, order_id, response, KeyedOperation.exchange_items, idempotency_key,
-                            body.expected_fingerprint, preview)
+    change = changing_order(session, user, policy, "exchange", order_id, response,
+                            KeyedOperation.exchange_items, idempotency_key, body.expected_fingerprint, preview)
     if change.replayed:
         return change.order
     order = change.order
-    require_state(policy, order, "exchange")
-    require_window(policy, order, "exchange", utcnow())
     picked = pick_items(order, body.items)
     method = _pay_with(session, user, order, body.pay_with)
 
@@ -517,18 +520,16 @@ def refund_status(session: SessionDep, user: UserDep,
 @router.post("/orders/{order_id}/cancel", response_model=schemas.Order | schemas.ChangePreview)
 def cancel_order(order_id: str, session: SessionDep, user: UserDep, policy: PolicyDep, response: Response,
                  body: schemas.CancelRequest | None = None, idempotency_key: IdempotencyKeyHeader = None,
-                   preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
     """Cancel an order that has not shipped, put its units back in stock and refund it to its payment method;
     ``reason``, when given, is one of the policy's cancel reasons."""
     reason = _cancel_reason(policy, body.reason if body else None)
-    change = changing_order(session, user, order_id, response, KeyedOperation.cancel, idempotency_key,
-                            body.expected_fingerprint if body else None, preview)
+    change = changing_order(session, user, policy, "cancel", order_id, response,
+                            KeyedOperation.cancel, idempotency_key, body.expected_fingerprint if body else None,
+                            preview)
     if change.replayed:
         return change.order
     order = change.order
-    if not policy.allows("cancel", order.status):
-        raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled. "
-                                 f"{policy.rule('cancel')}")
     order.status = OrderStatus.cancelled
     order.cancel_reason = reason
     restock: dict[int, int] = defaultdict(int)

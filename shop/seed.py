@@ -59,8 +59,8 @@ DEMO_PAYMENT_METHODS = (
     {"kind": PaymentKind.gift_card, "label": "Gift card", "last_digits": "1111", "balance": 5.0, "is_default": False},
 )
 DEMO_ADDRESSES = (
-    {"label": "home", "line1": "12 Orchard Lane", "line2": None, "city": "Springfield", "region": "IL", "postal_code": "62704",
-     "country": "US", "is_default": True},
+    {"label": "home", "line1": "12 Orchard Lane", "line2": None, "city": "Springfield", "region": "IL",
+     "postal_code": "62704", "country": "US", "is_default": True},
     {"label": "work", "line1": "400 Market Street", "line2": "Floor 5", "city": "Springfield", "region": "IL",
      "postal_code": "62701", "country": "US", "is_default": False},
 )
@@ -402,13 +402,14 @@ def generate_wallets(seed: int, customers: list[dict]) -> tuple[list[list[dict]]
             own.append({**own[0], "label": "work", "line1": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
                         "line2": f"Suite {rng.randint(100, 999)}", "is_default": False})
         addresses.append(own)
-        wallet = [{"kind": PaymentKind.card, "label": rng.choice(CARD_LABELS), "last_digits": f"{rng.randrange(10**4):04d}",
-                   "balance": None, "is_default": True}]
+        wallet = [{"kind": PaymentKind.card, "label": rng.choice(CARD_LABELS),
+                   "last_digits": f"{rng.randrange(10**4):04d}", "balance": None, "is_default": True}]
         if rng.random() < 0.5:
             wallet.append({"kind": PaymentKind.paypal, "label": "PayPal", "last_digits": None, "balance": None,
                            "is_default": False})
         if rng.random() < 0.4:
-            wallet.append({"kind": PaymentKind.gift_card, "label": "Gift card", "last_digits": f"{rng.randrange(10**4):04d}",
+            wallet.append({"kind": PaymentKind.gift_card, "label": "Gift card",
+                           "last_digits": f"{rng.randrange(10**4):04d}",
                            "balance": float(rng.choice((10, 25, 50, 100, 200))), "is_default": False})
         methods.append(wallet)
     return addresses, methods
@@ -580,7 +581,8 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
             for order_id, order in zip(order_ids, orders, strict=True) for line in order.lines])
         transactions = [{**transaction, "order_id": order_id,
                          "payment_method_id": method_ids[first_method[order.customer] + order.payment]}
-                        for order_id, order in zip(order_ids, orders, strict=True) for transaction in order.transactions]
+                        for order_id, order in zip(order_ids, orders, strict=True)
+                        for transaction in order.transactions]
         if transactions:
             connection.execute(insert(OrderTransaction), transactions)
         connection.execute(insert(User), [owner])

@@ -30,7 +30,8 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    line: Annotated[int, Field(ge=1, le=50, description="the item's position in the order, 1 = the first")] | None = None
+    line: Annotated[int, Field(ge=1, le=50, description="the item's position in the order, 1 = the first")] | None = \
+        None
     product_id: ProductId | None = None
     quantity: Annotated[Quantity | None, Field(description="how many of it; none = all")] = None
 

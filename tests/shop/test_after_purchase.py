@@ -92,8 +92,8 @@ def test_the_help_center_quotes_the_policy_file(tmp_path: Path) -> None:
     assert answers["returns-window"].startswith(POLICY.rule("return"))
     assert POLICY.rule("modify_items") in answers["orders-modify"]
     edited = tmp_path / "policy.yaml"
-    edited.write_text(POLICY_PATH.read_text(encoding="utf-8").replace("return_window_days: 30", "return_window_days: 60"),
-                      encoding="utf-8")
+    edited.write_text(POLICY_PATH.read_text(encoding="utf-8").replace("return_window_days: 30",
+                                                                      "return_window_days: 60"), encoding="utf-8")
     assert "returned within 60 days of delivery" in {e.id: e.answer for e in load_helpcenter(HELPCENTER_DIR, edited)}[
         "returns-window"]
     help_dir = tmp_path / "help"
@@ -108,8 +108,8 @@ def test_the_help_center_quotes_the_policy_file(tmp_path: Path) -> None:
 def strict_client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
     """The shop with the policy file edited by a product owner: a 5-day return window."""
     edited = tmp_path / "policy.yaml"
-    edited.write_text(POLICY_PATH.read_text(encoding="utf-8").replace("return_window_days: 30", "return_window_days: 5"),
-                      encoding="utf-8")
+    edited.write_text(POLICY_PATH.read_text(encoding="utf-8").replace("return_window_days: 30",
+                                                                      "return_window_days: 5"), encoding="utf-8")
     with TestClient(create_shop_app(db, policy=load_policy(edited))) as test_client:
         yield test_client
 
@@ -273,7 +273,8 @@ def test_an_exchange_keeps_the_product_and_needs_a_variant_for_sale(client: Test
     assert order(client, demo, DELIVERED)["status"] == "delivered"
 
 
-def test_a_dearer_exchange_paid_by_gift_card_needs_the_balance(client: TestClient, demo: dict, state: ShopState) -> None:
+def test_a_dearer_exchange_paid_by_gift_card_needs_the_balance(client: TestClient, demo: dict,
+                                                               state: ShopState) -> None:
     shoes = order(client, demo, DELIVERED)["lines"][SHOES_LINE - 1]
     new = other_variant(state, DELIVERED, SHOES_LINE)
     with state.db.session() as session:  # a size that costs $20 more
