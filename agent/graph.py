@@ -1,7 +1,7 @@
 """The conversation flow, declared in one place (see ``build_graph``).
 
     start_turn → understand ─┬─ reply / clarify / handoff / not understood ───────────────→ respond → END
-                   ↑         ├─ checkout / cancel_order → ask → confirm ─ yes → act
+                   ↑         ├─ checkout / order change → ask → confirm ─ yes → act
                    │         │                             ↑      ├─ unclear ─→ confirm (asked again)
                    │         │                             │      ├─ no ───────────────→ respond
                    │         │                             │      └─ a new request ─→ understand
@@ -9,7 +9,8 @@
                    └─ more ──┴─ any other tool ──────────────────→ act ─ done ──────────→ respond
 
 The understand step asks the LLM for exactly one typed action (schema-constrained); ``act`` runs it
-through the tool registry; ``ask`` reads back exactly what an irreversible action will do and stores that
+through the tool registry; ``ask`` reads back exactly what an irreversible action will do (for an order
+change, from the shop's own preview of it: items, new variants, money and where it goes) and stores that
 read-back (with the fingerprint of the cart or order it describes and an idempotency key) in the state;
 ``confirm`` pauses the graph with LangGraph's ``interrupt`` until the customer's next message, and only an
 unambiguous yes (``agent.consent``) lets ``act`` run it, once, for exactly what was read back: the shop
@@ -32,7 +33,7 @@ from agent.consent import Consent, classify_consent, default_rules
 from agent.events import EventSink, LiveEvent, Reply, Thinking, ToolResult, ToolRunning, emit
 from agent.llm import LLMError
 from agent.prompts import PROMPTS_DIR, Prompts
-from agent.readback import describe_changes
+from agent.readback import change_summary, describe_changes
 from agent.state import ActionRecord, ConversationState, Pending, Turn, TurnUpdate, new_turn
 from agent.understand import Understander
 from agent.variant_choice import question_data, refused_choice
@@ -102,7 +103,8 @@ async def ask(state: ConversationState, runtime: Context) -> dict[str, Any]:
         return {"turn": refused, "action": None, "pending": None, **subject["update"]}
     earlier = state.get("pending")
     changes = describe_changes(earlier["snapshot"], subject["snapshot"]) if earlier and earlier["changed"] else ""
-    prompt = ctx.prompts.reply(f"{tool}.confirm", args=args, **{subject["kind"]: subject["snapshot"]})
+    prompt = ctx.prompts.reply(f"{tool}.confirm", args=args, **{subject["kind"]: subject["snapshot"]},
+                               **subject.get("extra", {}))
     pending = Pending(tool=tool, args=args, question=prompt, prompt=f"{changes} {prompt}".strip(),
                       snapshot=subject["snapshot"],
                       fingerprint=subject["snapshot"].get("fingerprint"), key=uuid.uuid4().hex, changed=False)
@@ -280,7 +282,15 @@ async def _subject(tool: str, args: dict[str, Any], ctx: TurnContext) -> dict[st
             return {"error": error or "the cart is empty", "update": {"cart": cart},
                     "reply": ctx.prompts.reply("checkout.confirm", cart=cart)}
         return {"kind": "cart", "snapshot": cart, "update": {"cart": cart}}
-    outcome = await run_action(parse_action({"action": "order_status", **args}), ctx.tools)
+    if TOOLS[tool].previews:  # the shop checks the change and answers what it would do, changing nothing
+        outcome = await run_action(parse_action({"action": tool, **args}), dataclasses.replace(ctx.tools, preview=True))
+        if not outcome.ok:  # the policy's refusal, said as the shop words it
+            return {"error": outcome.error, "update": {}, "reply": ctx.prompts.reply("order_change.refused",
+                                                                                     error=outcome.error)}
+        preview = outcome.data["preview"]
+        return {"kind": "order", "snapshot": {**preview["order"], "after": preview["after"]}, "update": {},
+                "extra": {"change": change_summary(preview)}}
+    outcome = await run_action(parse_action({"action": "order_status", "order_id": args["order_id"]}), ctx.tools)
     if not outcome.ok:
         return {"error": outcome.error, "update": {}, "reply": ctx.prompts.reply("error", error=outcome.error)}
     order = outcome.data["order"]

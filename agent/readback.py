@@ -5,6 +5,7 @@ Spoken before the question is asked again, so a "yes" is always to what the cust
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from agent.prompts import line_label
@@ -44,3 +45,46 @@ def _lines(cart: dict[str, Any]) -> dict[tuple[Any, ...], dict[str, Any]]:
 
 def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def change_summary(preview: dict[str, Any]) -> dict[str, Any]:
+    """What an order change will do, from the shop's preview (the order now and as it would be), in words:
+    the items and what they become, each amount of money and where it goes, a new address or payment."""
+    before, after = preview["order"], preview["after"]
+    items = []
+    for old, new in zip(before["lines"], after["lines"], strict=False):
+        returned = new.get("returned_quantity", 0) - old.get("returned_quantity", 0)
+        if new.get("exchange") and not old.get("exchange"):
+            swap = new["exchange"]
+            items.append(f"{swap['quantity']} × {line_label(old)} for {_values(swap.get('options'))}")
+        elif returned:
+            items.append(f"{returned} × {line_label(old)}")
+        elif new.get("variant_id") != old.get("variant_id"):
+            items.append(f"{line_label(old)} to {_values(new.get('options'))}")
+    money = [_movement(t) for t in after.get("transactions", [])[len(before.get("transactions", [])):]]
+    address = after.get("shipping_address")
+    payment = after.get("payment_method")
+    return {"items": items, "money": money,
+            "address": _address(address) if address and address != before.get("shipping_address") else None,
+            "payment": payment["spoken"] if payment and payment != before.get("payment_method") else None}
+
+
+def _values(options: dict[str, str] | None) -> str:
+    return ", ".join((options or {}).values()) or "another variant"
+
+
+def _movement(transaction: dict[str, Any]) -> str:
+    """"$68.99 back to your Visa ending 4242 once the items arrive", "$20.00 charged to your gift card ..."."""
+    method = (transaction.get("payment_method") or {}).get("spoken")
+    where = f"your {method}" if method else "your original payment method"
+    amount = f"${transaction['amount']:,.2f}"
+    if transaction["kind"] == "charge":
+        return f"{amount} charged to {where}"
+    when = {"awaiting items": " once the items arrive", "completed": " right away"}.get(transaction["state"], "")
+    if transaction.get("due_by") and not when:
+        when = f" by {date.fromisoformat(transaction['due_by']):%A %-d %B}"
+    return f"{amount} back to {where}{when}"
+
+
+def _address(address: dict[str, Any]) -> str:
+    return ", ".join(part for part in (address.get("line1"), address.get("line2"), address.get("city")) if part)

@@ -216,7 +216,7 @@ def _import_customers(file: Path) -> int:
     if summary is None:
         return 1
     print(f"Customers: {summary.customers_created:,} created, {summary.customers_updated:,} updated "
-          f"({summary.addresses:,} addresses). Past orders: {summary.orders_created:,} created, "
+          f"({summary.addresses:,} addresses, {summary.payment_methods:,} payment methods). Past orders: {summary.orders_created:,} created, "
           f"{summary.orders_skipped:,} already there.")
     return 0
 

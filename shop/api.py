@@ -30,8 +30,9 @@ from shop.auth import (DEMO_LOGIN, AuthOptions, SignInRefused, hash_password, li
 from shop.catalog.vocabulary import catalog_version, catalog_vocabulary
 from shop.db import Database, begin_write
 from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, named_value
-from shop.models import (CANCELLABLE, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Modifier, Order,
-                         OrderLine, OrderStatus, Product, User, UserRole, Variant, utcnow)
+from shop.models import (Address, CartLine, IdempotencyKey, KeyedOperation, LoginSession, Modifier, Order, OrderLine,
+                         OrderStatus, PaymentKind, PaymentMethod, Product, User, UserRole, Variant, utcnow)
+from shop.policy import Policy, default_policy
 from shop.search import CatalogSearch, SortOrder, ensure_search_index, parse_query
 from shop.search.query import MAX_EXCLUSIONS
 from shop.variants import OptionsProblem, resolve_modifiers, resolve_variant
@@ -162,7 +163,7 @@ def cart_view(session: Session, user: User) -> schemas.Cart:
                         subtotal=round(sum(line.line_total for line in lines), 2))
 
 
-def _variant_label(product: Product, variant: Variant) -> str:
+def variant_label(product: Product, variant: Variant) -> str:
     """"Trail Shoe" or "Trail Shoe (Black, 10)": what the customer hears for one variant."""
     values = ", ".join(variant.options.values())
     return f"{product.name} ({values})" if values else product.name
@@ -172,7 +173,7 @@ def check_stock(product: Product, variant: Variant, wanted: int, already_in_cart
     """409 when the cart would hold more units of ``variant`` than the shop has."""
     if already_in_cart + wanted <= variant.stock:
         return
-    label = _variant_label(product, variant)
+    label = variant_label(product, variant)
     if variant.stock == 0:
         raise HTTPException(409, f"{label} is out of stock")
     held = f"; {already_in_cart} already in your cart" if already_in_cart else ""
@@ -488,6 +489,10 @@ IdempotencyKeyHeader = Annotated[str | None, Header(
     description="any new value per customer decision; a repeat with the same key answers with the same order",
 )]
 REPLAYED_HEADER = "Idempotent-Replayed"
+OPERATION_NOUNS = {KeyedOperation.checkout: "a checkout", KeyedOperation.cancel: "a cancel",
+                   KeyedOperation.return_items: "a return", KeyedOperation.exchange_items: "an exchange",
+                   KeyedOperation.modify_items: "an item change", KeyedOperation.change_address: "an address change",
+                   KeyedOperation.change_payment: "a payment change"}
 
 
 def replayed_order(session: Session, user: User, key: str | None, operation: KeyedOperation,
@@ -505,9 +510,9 @@ def replayed_order(session: Session, user: User, key: str | None, operation: Key
     if spent is None:
         return None
     if spent.operation != operation or (order_id is not None and spent.order_id != order_id):
-        done = "a checkout" if spent.operation == KeyedOperation.checkout else "a cancel"
-        raise HTTPException(422, f"Idempotency-Key '{key}' was already used for {done} (order {spent.order_id}); "
-                                 f"send a new key for this {operation.value}")
+        raise HTTPException(422, f"Idempotency-Key '{key}' was already used for {OPERATION_NOUNS[spent.operation]} "
+                                 f"(order {spent.order_id}); send a new key for this "
+                                 f"{OPERATION_NOUNS[operation].split(' ', 1)[1]}")
     return session.get(Order, spent.order_id)
 
 
@@ -558,7 +563,7 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
         session.rollback()
         variants = {v.id: v for v in session.execute(select(Variant).where(Variant.id.in_(short))).scalars()}
         details = ", ".join(
-            f"{_variant_label(variants[vid].product, variants[vid])} "
+            f"{variant_label(variants[vid].product, variants[vid])} "
             f"({variants[vid].stock if variants[vid].available else 'not for sale, 0'} left, {needed[vid]} in your cart)"
             for vid in short)
         raise HTTPException(409, f"Not enough stock for: {details}. Nothing was ordered.")
@@ -576,6 +581,7 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
         user_id=user.id, status=OrderStatus.pending, tracking_number=None,
         total=round(sum(line.unit_price * line.quantity for line in order_lines), 2), lines=order_lines,
     )
+    pay_at_checkout(session, user, order)
     session.add(order)
     spend_key(session, user, idempotency_key, KeyedOperation.checkout, order)
     for line in lines:
@@ -585,6 +591,22 @@ def checkout(session: SessionDep, user: UserDep, response: Response,
 
     notify_order(session, user.id)
     return order
+
+
+def pay_at_checkout(session: Session, user: User, order: Order) -> None:
+    """The order ships to the customer's default address and is paid with their default payment method (a
+    gift card must cover the total: 409, nothing ordered); customers with neither keep orders without them."""
+    address = session.execute(select(Address).where(Address.user_id == user.id)
+                              .order_by(Address.is_default.desc(), Address.id).limit(1)).scalar_one_or_none()
+    method = session.execute(select(PaymentMethod).where(PaymentMethod.user_id == user.id)
+                             .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id).limit(1)).scalar_one_or_none()
+    order.shipping_address = address.snapshot() if address else None
+    if method is not None and method.kind is PaymentKind.gift_card:
+        if (method.balance or 0.0) + 1e-9 < order.total:
+            raise HTTPException(409, f"Your default payment, the {schemas.PaymentMethod.model_validate(method).spoken}"
+                                     f", can't cover ${order.total:,.2f}; nothing was ordered")
+        method.balance = round(method.balance - order.total, 2)
+    order.payment_method = method
 
 
 @router.get("/orders", response_model=list[schemas.Order])
@@ -607,40 +629,6 @@ def latest_order(session: SessionDep, user: UserDep) -> Order:
 @router.get("/orders/{order_id}", response_model=schemas.Order)
 def get_order(order_id: str, session: SessionDep, user: UserDep) -> Order:
     return order_or_404(session, user, order_id)
-
-
-@router.post("/orders/{order_id}/cancel", response_model=schemas.Order)
-def cancel_order(order_id: str, session: SessionDep, user: UserDep, response: Response,
-                 body: schemas.ExpectedFingerprint | None = None,
-                 idempotency_key: IdempotencyKeyHeader = None) -> Order:
-    """Cancel a pending/processing order and put its units back in stock."""
-    lock_customer(session, user)
-    order = order_or_404(session, user, order_id, lock=True)
-    earlier = replayed_order(session, user, idempotency_key, KeyedOperation.cancel, order.id)
-    if earlier is not None:
-        return replay(response, earlier)
-    expected = body.expected_fingerprint if body else None
-    if expected is not None:
-        current = schemas.Order.model_validate(order)
-        if current.fingerprint != expected:
-            raise HTTPException(409, {"code": "order_changed",
-                                      "message": f"Order {order.id} changed since you confirmed cancelling it",
-                                      "order": current.model_dump(mode="json")})
-    if order.status not in CANCELLABLE:
-        raise HTTPException(409, f"Order {order.id} is {order.status.value} and can no longer be cancelled")
-    order.status = OrderStatus.cancelled
-    order.updated_at = utcnow()
-    restock: dict[int, int] = defaultdict(int)
-    for line in order.lines:
-        if line.variant_id is not None:
-            restock[line.variant_id] += line.quantity
-    for variant_id in sorted(restock):  # the same lock order as checkout's
-        session.execute(update(Variant).where(Variant.id == variant_id)
-                        .values(stock=Variant.stock + restock[variant_id]).execution_options(synchronize_session=False))
-    refresh_product_stock(session, (line.product_id for line in order.lines))
-    spend_key(session, user, idempotency_key, KeyedOperation.cancel, order)
-    session.commit()
-    return order
 
 
 def refresh_product_stock(session: Session, product_ids: Iterable[str]) -> None:
@@ -705,13 +693,13 @@ async def _options_problem(_request: Request, error: Exception) -> JSONResponse:
 
 
 def create_shop_app(db: Database, search: CatalogSearch | None = None, help_center: FaqStore | None = None, *,
-                    auth: AuthOptions | None = None) -> FastAPI:
+                    auth: AuthOptions | None = None, policy: Policy | None = None) -> FastAPI:
     """The shop API over ``db``: creates missing tables and the search index, then serves docs/shop-api.md.
 
     ``search`` is the product search the API answers with (default: lexical); the server keeps it to make
     it hybrid once product vectors are ready. ``help_center`` answers ``GET /help``; it may also be set
     later on ``app.state.help_center`` (it takes a while to index). ``auth``: how people sign in (default:
-    :class:`AuthOptions`). Set-up runs here rather than in a lifespan hook because a mounted sub-app's
+    :class:`AuthOptions`). ``policy``: the after-purchase rules (default: ``shop/policy.yaml``). Set-up runs here rather than in a lifespan hook because a mounted sub-app's
     lifespan never runs.
     """
     db.create_schema()
@@ -721,7 +709,11 @@ def create_shop_app(db: Database, search: CatalogSearch | None = None, help_cent
     app.state.auth = auth or AuthOptions()
     app.state.search = search or CatalogSearch()
     app.state.help_center = help_center
+    app.state.policy = policy or default_policy()
+    from shop.after_purchase import router as after_purchase  # it builds on this module's dependencies
+
     app.include_router(router)
+    app.include_router(after_purchase)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(OptionsProblem, _options_problem)
     strict_json.install(app)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -25,9 +25,14 @@ class OrderStatus(str, enum.Enum):
     delivered = "delivered"
     cancelled = "cancelled"
     returned = "returned"
+    # After the purchase (shop/policy.yaml says which change each state allows):
+    pending_items_modified = "pending (items modified)"  # items changed once: no second change
+    return_requested = "return requested"
+    exchange_requested = "exchange requested"
 
 
-CANCELLABLE = (OrderStatus.pending, OrderStatus.processing)
+# Stored as plain strings (native_enum=False): the columns are sized for the longest value.
+ORDER_STATUS_LENGTH = 24
 
 
 class KeyedOperation(str, enum.Enum):
@@ -35,6 +40,31 @@ class KeyedOperation(str, enum.Enum):
 
     checkout = "checkout"
     cancel = "cancel"
+    return_items = "return_items"
+    exchange_items = "exchange_items"
+    modify_items = "modify_items"
+    change_address = "change_address"
+    change_payment = "change_payment"
+
+
+KEYED_OPERATION_LENGTH = 14
+
+
+class PaymentKind(str, enum.Enum):
+    card = "card"
+    paypal = "paypal"
+    gift_card = "gift_card"
+
+
+class RefundState(str, enum.Enum):
+    awaiting_items = "awaiting items"  # a return: the money goes back once the items arrive
+    processing = "processing"  # on its way to a card or PayPal
+    completed = "completed"
+
+
+class TransactionKind(str, enum.Enum):
+    charge = "charge"
+    refund = "refund"
 
 
 class Product(Base):
@@ -150,6 +180,29 @@ class Address(Base):
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    def snapshot(self) -> dict[str, str | None]:
+        """What an order keeps of the address it ships to (the customer may edit or drop the address later)."""
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = ("label", "recipient", "line1", "line2", "city", "region", "postal_code", "country")
+
+
+class PaymentMethod(Base):
+    """How a customer pays, as a label and last digits only: the shop processes no real payments.
+
+    A gift card has a balance: paying with it takes from the balance, a refund to it adds at once."""
+
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, native_enum=False, length=12))
+    label: Mapped[str] = mapped_column(String(40))  # "Visa", "PayPal", "Gift card"
+    last_digits: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    balance: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False), nullable=True)  # gift cards
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
 
 class LoginSession(Base):
     """A signed-in client. Only the SHA-256 of its bearer token is stored, so a copy of the database signs no
@@ -194,14 +247,23 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False), default=OrderStatus.pending)
+    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False, length=ORDER_STATUS_LENGTH),
+                                                default=OrderStatus.pending)
     total: Mapped[float] = mapped_column(Numeric(12, 2, asdecimal=False))
     tracking_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # None for orders from before addresses and payment methods were recorded.
+    shipping_address: Mapped[dict[str, str | None] | None] = mapped_column(JSON, nullable=True)
+    payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", cascade="all, delete-orphan",
-                                                  lazy="selectin")
+                                                  lazy="selectin", order_by="OrderLine.id")  # "the second item"
+    payment_method: Mapped[PaymentMethod | None] = relationship(lazy="selectin")
+    transactions: Mapped[list[OrderTransaction]] = relationship(
+        back_populates="order", lazy="selectin", order_by="OrderTransaction.id", cascade="all, delete-orphan")
 
 
 class OrderLine(Base):
@@ -220,8 +282,32 @@ class OrderLine(Base):
     sku: Mapped[str | None] = mapped_column(String(80), nullable=True)
     options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     modifiers: Mapped[list[dict]] = mapped_column(JSON, default=list)  # [{"name", "price", "group"}]
+    # After the purchase: how many units the customer is sending back, and the variant they get instead
+    # ({"variant_id", "sku", "options", "unit_price", "quantity"}) when exchanging.
+    returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    exchange: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderTransaction(Base):
+    """Money moved for an order after checkout: a refund (cancel, return, a cheaper variant) or a charge (a
+    dearer variant, a new payment method). Only records: no real payment is processed."""
+
+    __tablename__ = "order_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[TransactionKind] = mapped_column(Enum(TransactionKind, native_enum=False, length=8))
+    reason: Mapped[str] = mapped_column(String(40))  # "cancel", "return", "exchange", "modify_items", "change_payment"
+    amount: Mapped[float] = mapped_column(Numeric(12, 2, asdecimal=False))  # > 0
+    payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"), nullable=True)
+    state: Mapped[RefundState] = mapped_column(Enum(RefundState, native_enum=False, length=16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_by: Mapped[date | None] = mapped_column(Date, nullable=True)  # a refund to a card or PayPal: at the latest
+
+    order: Mapped[Order] = relationship(back_populates="transactions")
+    payment_method: Mapped[PaymentMethod | None] = relationship(lazy="selectin")
 
 
 class IdempotencyKey(Base):
@@ -236,7 +322,8 @@ class IdempotencyKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     key: Mapped[str] = mapped_column(String(100))
-    operation: Mapped[KeyedOperation] = mapped_column(Enum(KeyedOperation, native_enum=False))
+    operation: Mapped[KeyedOperation] = mapped_column(Enum(KeyedOperation, native_enum=False,
+                                                           length=KEYED_OPERATION_LENGTH))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
 
 from shop.auth import MAX_PASSWORD_CHARS
-from shop.models import CANCELLABLE, OrderStatus, UserRole
+from shop.models import OrderStatus, PaymentKind, RefundState, TransactionKind, UserRole
+from shop.policy import default_policy
 
 ProductIdText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -185,6 +186,8 @@ class OrderLine(BaseModel):
     sku: str | None = None
     options: dict[str, str] = Field(default_factory=dict)
     modifiers: list[LineModifier] = Field(default_factory=list)
+    returned_quantity: int = 0  # units being sent back (a return)
+    exchange: dict[str, Any] | None = None  # the variant an exchange sends instead: variant_id, sku, options, ...
 
 
 class CartLine(OrderLine):
@@ -241,6 +244,166 @@ class ExpectedFingerprint(BaseModel):
     expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
+class PaymentMethod(BaseModel):
+    """A payment method as the shop keeps it: a label and last digits, a balance for gift cards."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: PaymentKind
+    label: str
+    last_digits: str | None
+    balance: float | None
+    is_default: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def spoken(self) -> str:
+        """"Visa ending 4242", "PayPal", "gift card ending 7890 ($25.00 left)": how the assistant names it."""
+        ending = f" ending {self.last_digits}" if self.last_digits else ""
+        left = f" (${self.balance:,.2f} left)" if self.balance is not None else ""
+        return f"{self.label}{ending}{left}"
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    label: str | None = None
+    recipient: str
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str
+    country: str
+
+
+class SavedAddress(Address):
+    id: int
+    is_default: bool
+
+
+AddressText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class NewAddress(BaseModel):
+    """An address the customer says; ``recipient`` defaults to the customer's name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    recipient: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    line1: AddressText
+    line2: AddressText | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+class AddressChoice(BaseModel):
+    """Which address: one of the customer's saved ones (by id or label, "work") or a new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    address: NewAddress | None = None
+    expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+MethodRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class PaymentChoice(BaseModel):
+    """``payment_method``: an id, a kind ("paypal", "gift card", "card") or the last digits ("4242")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payment_method: MethodRef
+    expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class ItemRef(BaseModel):
+    """An item of an order: its ``line`` (1 = the first item as listed), product id or SKU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: Annotated[int, Field(ge=1, le=500)] | None = None
+    product_id: ProductIdText | None = None
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=99)] | None = None  # default: all of the line's units
+
+
+class ItemChange(ItemRef):
+    """An item and the variant of the same product it becomes: by option values ("Size": "10"; the item's
+    other options stay) or by variant id."""
+
+    options: Annotated[dict[OptionText, OptionText], Field(max_length=10)] | None = None
+    variant_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+
+class ReturnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[ItemRef], Field(min_length=1, max_length=50)]
+    refund_to: MethodRef | None = None  # "original" (default), "gift card" or one of the customer's methods
+    expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class ItemChangeRequest(BaseModel):
+    """Exchange (delivered) or modify (pending) items; ``pay_with`` settles the price difference (default:
+    the order's payment method)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[ItemChange], Field(min_length=1, max_length=50)]
+    pay_with: MethodRef | None = None
+    expected_fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class CancelRequest(ExpectedFingerprint):
+    """Optional body of POST /orders/{id}/cancel: the fingerprint and why (one of the policy's reasons)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+
+
+class PolicyView(BaseModel):
+    """``GET /policy``: the after-purchase rules the shop enforces, from ``shop/policy.yaml``."""
+
+    return_window_days: int
+    exchange_window_days: int
+    cancel_reasons: list[str]
+    rules: dict[str, str]  # action -> the rule as a sentence
+    states: dict[str, list[str]]  # action -> the order states that allow it
+
+
+class Transaction(BaseModel):
+    """A refund or charge of an order; a refund to a card or PayPal arrives by ``due_by`` at the latest."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: str
+    kind: TransactionKind
+    reason: str
+    amount: float
+    state: RefundState
+    due_by: date | None
+    created_at: datetime
+    payment_method: PaymentMethod | None
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("created_at")
+    @classmethod
+    def _timestamps_in_utc(cls, value: datetime) -> datetime:
+        return _as_utc(value)
+
+
 class Order(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -251,16 +414,21 @@ class Order(BaseModel):
     total: float
     tracking_number: str | None
     lines: list[OrderLine]
+    shipping_address: Address | None = None
+    payment_method: PaymentMethod | None = None
+    delivered_at: datetime | None = None
+    cancel_reason: str | None = None
+    transactions: list[Transaction] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
 
-    @field_validator("created_at", "updated_at")
+    @field_validator("created_at", "updated_at", "delivered_at")
     @classmethod
-    def _timestamps_in_utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)
+    def _timestamps_in_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -271,13 +439,33 @@ class Order(BaseModel):
     @property
     def cancellable(self) -> bool:
         """Whether the shop would cancel it now, so the assistant doesn't offer what it would refuse."""
-        return self.status in CANCELLABLE
+        return default_policy().allows("cancel", self.status)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def allowed(self) -> list[str]:
+        """The changes the policy allows in this state (``shop/policy.yaml``): cancel, return, ..."""
+        return list(default_policy().allowed_in(self.status))
 
 
 def order_fingerprint(order: Order) -> str:
-    """Names an order as the customer was told about it: id, status, lines and total (not timestamps).
+    """Names an order as the customer was told about it: id, status, lines and total (not timestamps), and
+    the address and payment method once it has them (orders from before those have the same fingerprint).
 
-    A cancel sent with this as ``expected_fingerprint`` goes ahead only if the order is still in that state.
+    A cancel or change sent with this as ``expected_fingerprint`` goes ahead only if the order is still so.
     """
-    return _digest({"id": order.id, "status": order.status.value, "lines": _line_keys(order.lines),
-                    "total": _money(order.total)})
+    content: dict[str, Any] = {"id": order.id, "status": order.status.value, "lines": _line_keys(order.lines),
+                               "total": _money(order.total)}
+    if order.shipping_address is not None:
+        content["address"] = order.shipping_address.model_dump()
+    if order.payment_method is not None:
+        content["payment"] = order.payment_method.id
+    return _digest(content)
+
+
+class ChangePreview(BaseModel):
+    """What a change would do (``?preview=true``): the order now (its ``fingerprint`` is what a confirmed
+    request sends as ``expected_fingerprint``) and as it would be after, transactions included."""
+
+    order: Order
+    after: Order

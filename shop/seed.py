@@ -23,7 +23,7 @@ import secrets
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -35,7 +35,8 @@ from shop.catalog.format import CatalogFile, ModifierSpec, OptionSpec, ProductSp
 from shop.catalog.load import COLOR_OPTIONS, SIZE_OPTIONS, load_catalog, named_value
 from shop.catalog_data import CATEGORIES, FIRST_NAMES, LAST_NAMES, CategorySpec
 from shop.db import Database
-from shop.models import Order, OrderLine, OrderStatus, Product, User, UserRole, Variant
+from shop.models import (ADDRESS_FIELDS, Address, Order, OrderLine, OrderStatus, OrderTransaction, PaymentKind,
+                         PaymentMethod, Product, RefundState, TransactionKind, User, UserRole, Variant)
 from shop.search import drop_search_index, ensure_search_index
 
 DEMO_NAME = "Demo Customer"
@@ -43,9 +44,31 @@ OWNER_LOGIN = "owner"  # not a first.last login, so no generated customer can ta
 OWNER_NAME = "Shop Owner"
 # The demo customer's history, oldest first: (age in days, status). The latest order is still pending so
 # "where is my order" and "cancel my last order" both have something to act on.
+# Order 1 was delivered long ago (past the return window); order 4, recently, holds running shoes, so
+# "return the running shoes" and "exchange them for a size 10" work at once.
 DEMO_ORDER_PLAN = ((200, OrderStatus.delivered), (120, OrderStatus.returned), (60, OrderStatus.cancelled),
-                   (30, OrderStatus.delivered), (4, OrderStatus.shipped), (2, OrderStatus.processing),
+                   (12, OrderStatus.delivered), (4, OrderStatus.shipped), (2, OrderStatus.processing),
                    (0.2, OrderStatus.pending))
+DEMO_SHOES_ORDER = 3  # position in DEMO_ORDER_PLAN
+SHOES_CATEGORY = "Running Shoes"
+# The demo customer's wallet: a default card, PayPal, a gift card that covers most things and one that doesn't.
+DEMO_PAYMENT_METHODS = (
+    {"kind": PaymentKind.card, "label": "Visa", "last_digits": "4242", "balance": None, "is_default": True},
+    {"kind": PaymentKind.paypal, "label": "PayPal", "last_digits": None, "balance": None, "is_default": False},
+    {"kind": PaymentKind.gift_card, "label": "Gift card", "last_digits": "7890", "balance": 250.0, "is_default": False},
+    {"kind": PaymentKind.gift_card, "label": "Gift card", "last_digits": "1111", "balance": 5.0, "is_default": False},
+)
+DEMO_ADDRESSES = (
+    {"label": "home", "line1": "12 Orchard Lane", "line2": None, "city": "Springfield", "region": "IL",
+     "postal_code": "62704", "country": "US", "is_default": True},
+    {"label": "work", "line1": "400 Market Street", "line2": "Floor 5", "city": "Springfield", "region": "IL",
+     "postal_code": "62701", "country": "US", "is_default": False},
+)
+STREETS = ("Maple Avenue", "Oak Street", "Cedar Road", "Harbor Way", "Hillcrest Drive", "Lakeview Terrace",
+           "Mill Lane", "Station Road", "Park Place", "River Street")
+CITIES = (("Portland", "OR", "972"), ("Austin", "TX", "787"), ("Madison", "WI", "537"), ("Denver", "CO", "802"),
+          ("Raleigh", "NC", "276"), ("Boise", "ID", "837"), ("Tucson", "AZ", "857"), ("Albany", "NY", "122"))
+CARD_LABELS = ("Visa", "Mastercard", "American Express")
 
 Progress = Callable[[str], None]
 
@@ -287,7 +310,7 @@ def _last_update(rng: random.Random, created: datetime, status: OrderStatus, now
     return min(now, created + timedelta(days=rng.uniform(0.1, 9 if status is OrderStatus.returned else 5)))
 
 
-@dataclass(frozen=True)
+@dataclass
 class PastOrder:
     """One generated order: whose (position in the customer list), its row and its line rows (no ids yet:
     the database assigns them, which keeps its id sequences right on every backend)."""
@@ -295,6 +318,8 @@ class PastOrder:
     customer: int
     row: dict
     lines: list[dict]
+    payment: int = 0  # which of the customer's payment methods paid it
+    transactions: list[dict] = field(default_factory=list)  # refunds and charges after the purchase
 
 
 def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryPool],
@@ -305,6 +330,7 @@ def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryP
     categories = sorted(pools)
     orders: list[PastOrder] = []
     for position, customer in enumerate(customers):
+        first_of_customer = len(orders)
         favourites = rng.sample(categories, rng.randint(1, min(3, len(categories))))
         if customer["login"] == DEMO_LOGIN:
             plan = [(age + rng.uniform(0, 0.1), status) for age, status in DEMO_ORDER_PLAN]
@@ -327,14 +353,112 @@ def generate_orders(seed: int, customers: list[dict], pools: dict[str, CategoryP
                     "color": named_value(variant.options, COLOR_OPTIONS),
                     "size": named_value(variant.options, SIZE_OPTIONS),
                 }
+            if customer["login"] == DEMO_LOGIN and len(orders) - first_of_customer == DEMO_SHOES_ORDER:
+                _add_running_shoes(picked, pools)
             shipped = status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned)
+            updated = _last_update(rng, created, status, now)
             orders.append(PastOrder(position, {
                 "status": status,
-                "total": round(sum(line["unit_price"] * line["quantity"] for line in picked.values()), 2),
+                "total": _total(picked.values()),
                 "tracking_number": f"1ZVS{rng.randrange(10**12):012d}" if shipped else None,
-                "created_at": created, "updated_at": _last_update(rng, created, status, now),
+                "created_at": created, "updated_at": updated,
+                "delivered_at": updated if status in (OrderStatus.delivered, OrderStatus.returned) else None,
             }, list(picked.values())))
     return orders
+
+
+def _total(lines: Iterable[dict]) -> float:
+    return round(sum(line["unit_price"] * line["quantity"] for line in lines), 2)
+
+
+def _add_running_shoes(picked: dict[str, dict], pools: dict[str, CategoryPool]) -> None:
+    """One pair of the first running shoe that comes in several sizes, in its first size (no random draw, so
+    the rest of the history stays as it was)."""
+    shoes = next((product for product in pools.get(SHOES_CATEGORY, CategoryPool()).products
+                  if len(product.variants) > 1 and product.id not in picked), None)
+    if shoes is not None:
+        variant = shoes.variants[0]
+        picked[shoes.id] = {"product_id": shoes.id, "name": shoes.name, "unit_price": variant.price, "quantity": 1,
+                            "sku": variant.sku, "options": dict(variant.options), "modifiers": [],
+                            "color": named_value(variant.options, COLOR_OPTIONS),
+                            "size": named_value(variant.options, SIZE_OPTIONS)}
+
+
+def generate_wallets(seed: int, customers: list[dict]) -> tuple[list[list[dict]], list[list[dict]]]:
+    """Each customer's addresses and payment methods (labels and last digits only), the default first; the
+    demo customer's are fixed (DEMO_ADDRESSES, DEMO_PAYMENT_METHODS)."""
+    rng = random.Random(f"{seed}:wallets")
+    addresses, methods = [], []
+    for customer in customers:
+        if customer["login"] == DEMO_LOGIN:
+            addresses.append([{**address, "recipient": customer["name"]} for address in DEMO_ADDRESSES])
+            methods.append([dict(method) for method in DEMO_PAYMENT_METHODS])
+            continue
+        city, region, postal = rng.choice(CITIES)
+        own = [{"label": "home", "recipient": customer["name"], "line1": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
+                "line2": None, "city": city, "region": region, "postal_code": f"{postal}{rng.randint(0, 99):02d}",
+                "country": "US", "is_default": True}]
+        if rng.random() < 0.4:
+            own.append({**own[0], "label": "work", "line1": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
+                        "line2": f"Suite {rng.randint(100, 999)}", "is_default": False})
+        addresses.append(own)
+        wallet = [{"kind": PaymentKind.card, "label": rng.choice(CARD_LABELS),
+                   "last_digits": f"{rng.randrange(10**4):04d}", "balance": None, "is_default": True}]
+        if rng.random() < 0.5:
+            wallet.append({"kind": PaymentKind.paypal, "label": "PayPal", "last_digits": None, "balance": None,
+                           "is_default": False})
+        if rng.random() < 0.4:
+            wallet.append({"kind": PaymentKind.gift_card, "label": "Gift card",
+                           "last_digits": f"{rng.randrange(10**4):04d}",
+                           "balance": float(rng.choice((10, 25, 50, 100, 200))), "is_default": False})
+        methods.append(wallet)
+    return addresses, methods
+
+
+def add_after_purchase_history(seed: int, customers: list[dict], orders: list[PastOrder], wallets: list[list[dict]],
+                               pools: dict[str, CategoryPool], now: datetime) -> None:
+    """Other customers' orders in every after-purchase state: some recent deliveries returned or exchanged,
+    some pending orders with their items changed; and who paid how. A stream of its own, so the orders drawn
+    before stay as they were; the demo customer's orders stay as planned."""
+    rng = random.Random(f"{seed}:after-purchase")
+    products = {product.id: product for pool in pools.values() for product in pool.products}
+    for order in orders:
+        paid_otherwise = rng.randrange(len(wallets[order.customer])) if rng.random() < 0.3 else 0
+        row = order.row
+        if customers[order.customer]["login"] == DEMO_LOGIN:
+            continue  # paid with the Visa: the gift cards' balances are for trying the flows
+        order.payment = paid_otherwise
+        roll = rng.random()
+        recent = row["delivered_at"] is not None and now - row["delivered_at"] <= timedelta(days=30)
+        if row["status"] is OrderStatus.delivered and recent and roll < 0.3:
+            row["status"] = OrderStatus.return_requested
+            for line in order.lines:
+                line["returned_quantity"] = line["quantity"]
+            order.transactions.append({"kind": TransactionKind.refund, "reason": "return", "amount": row["total"],
+                                       "state": RefundState.awaiting_items, "due_by": None,
+                                       "created_at": row["updated_at"]})
+        elif row["status"] is OrderStatus.delivered and recent and roll < 0.5:
+            line = order.lines[0]
+            others = [variant for variant in products[line["product_id"]].variants
+                      if variant.sku != line["sku"] and variant.price == line["unit_price"]]
+            if others:
+                swap = rng.choice(others)
+                line["returned_quantity"] = line["quantity"]
+                line["exchange"] = {"sku": swap.sku, "options": dict(swap.options), "unit_price": swap.price,
+                                    "quantity": line["quantity"]}
+                row["status"] = OrderStatus.exchange_requested
+        elif row["status"] is OrderStatus.pending and roll < 0.5:
+            row["status"] = OrderStatus.pending_items_modified
+    others = [order for order in orders if customers[order.customer]["login"] != DEMO_LOGIN]
+    if others and not any(order.row["status"] is OrderStatus.pending_items_modified for order in others):
+        # Few orders are pending at any time: the newest other order stands for the state, so it always exists.
+        newest = max(others, key=lambda order: order.row["created_at"])
+        newest.row.update(status=OrderStatus.pending_items_modified, tracking_number=None, delivered_at=None,
+                          updated_at=newest.row["created_at"])
+        newest.transactions.clear()
+        for line in newest.lines:
+            line.pop("returned_quantity", None)
+            line.pop("exchange", None)
 
 
 # --- putting it together ---------------------------------------------------------------------------------
@@ -376,7 +500,8 @@ def _insert_products(db: Database, options: SeedOptions, now: datetime,
     return {name: pool for name, pool in pools.items() if pool.products}
 
 
-def _insert_returning_ids(connection: Connection, model: type[User | Order], rows: list[dict]) -> list[int]:
+def _insert_returning_ids(connection: Connection, model: type[User | Order | PaymentMethod],
+                          rows: list[dict]) -> list[int]:
     """Insert ``rows`` and return their new ids in row order (one batched INSERT .. RETURNING)."""
     if not rows:
         return []
@@ -431,21 +556,48 @@ def seed_database(db: Database, products: int = 2000, customers: int = 200, seed
     started = time.perf_counter()
     customer_rows = generate_customers(seed, customers)
     orders = generate_orders(seed, customer_rows, pools, now)
+    addresses, wallets = generate_wallets(seed, customer_rows)
+    add_after_purchase_history(seed, customer_rows, orders, wallets, pools, now)
     with db.engine.begin() as connection:
         user_ids = _insert_returning_ids(connection, User, customer_rows)
-        order_ids = _insert_returning_ids(
-            connection, Order, [{**order.row, "user_id": user_ids[order.customer]} for order in orders])
-        skus = sorted({line["sku"] for order in orders for line in order.lines})
+        connection.execute(insert(Address), [{**address, "user_id": user_ids[position]}
+                                             for position, own in enumerate(addresses) for address in own])
+        method_ids = _insert_returning_ids(connection, PaymentMethod,
+                                           [{**method, "user_id": user_ids[position]}
+                                            for position, wallet in enumerate(wallets) for method in wallet])
+        first_method = list(accumulate((len(wallet) for wallet in wallets), initial=0))
+        order_ids = _insert_returning_ids(connection, Order, [
+            {**order.row, "user_id": user_ids[order.customer],
+             "payment_method_id": method_ids[first_method[order.customer] + order.payment],
+             "shipping_address": _shipped_to(addresses[order.customer])} for order in orders])
+        skus = sorted({line["sku"] for order in orders for line in order.lines}
+                      | {line["exchange"]["sku"] for order in orders for line in order.lines if line.get("exchange")})
         variant_ids = {sku: variant_id for start in range(0, len(skus), 500)
                        for sku, variant_id in connection.execute(
                            select(Variant.sku, Variant.id).where(Variant.sku.in_(skus[start:start + 500])))}
-        connection.execute(insert(OrderLine), [{**line, "order_id": order_id, "variant_id": variant_ids[line["sku"]]}
-                                               for order_id, order in zip(order_ids, orders, strict=True)
-                                               for line in order.lines])
+        connection.execute(insert(OrderLine), [
+            {**line, "order_id": order_id, "variant_id": variant_ids[line["sku"]], "returned_quantity": line.get(
+                "returned_quantity", 0), "exchange": _exchange_row(line.get("exchange"), variant_ids)}
+            for order_id, order in zip(order_ids, orders, strict=True) for line in order.lines])
+        transactions = [{**transaction, "order_id": order_id,
+                         "payment_method_id": method_ids[first_method[order.customer] + order.payment]}
+                        for order_id, order in zip(order_ids, orders, strict=True)
+                        for transaction in order.transactions]
+        if transactions:
+            connection.execute(insert(OrderTransaction), transactions)
         connection.execute(insert(User), [owner])
     summary.customers, summary.orders = len(customer_rows), len(orders)
     summary.seconds["customers"] = time.perf_counter() - started
     return summary
+
+
+def _shipped_to(addresses: list[dict]) -> dict:
+    default = next(address for address in addresses if address["is_default"])
+    return {name: default.get(name) for name in ADDRESS_FIELDS}
+
+
+def _exchange_row(exchange: dict | None, variant_ids: dict[str, int]) -> dict | None:
+    return None if exchange is None else {"variant_id": variant_ids[exchange["sku"]], **exchange}
 
 
 def demo_customer() -> dict:

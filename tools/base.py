@@ -80,6 +80,9 @@ class ShopClient:
     async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Any:
         return await self.request("POST", path, json=json, headers=headers)
 
+    async def put(self, path: str, json: Any = None) -> Any:
+        return await self.request("PUT", path, json=json)
+
     async def patch(self, path: str, json: Any = None) -> Any:
         return await self.request("PATCH", path, json=json)
 
@@ -145,6 +148,7 @@ class ToolContext:
     shop: ShopClient
     confirmation: Confirmation | None = None  # set by the agent when running a confirmed checkout/cancel
     said: str | None = None  # the customer's own recent words, set by the agent: filters are grounded in them
+    preview: bool = False  # set by the agent while reading back an order change: the shop answers, changes nothing
 
 
 ToolFn = Callable[[Any, ToolContext], Awaitable[dict[str, Any]]]
@@ -158,17 +162,19 @@ class Tool:
     needs_confirmation: bool = False
     description: str = field(default="")
     label: str = "Working…"  # shown to the customer while it runs (the live event's ``label``)
+    previews: bool = False  # with ``ToolContext.preview`` the shop answers what it would do (the read-back)
 
 
 TOOLS: dict[str, Tool] = {}
 
 
-def tool(model: type[Action], *, label: str, needs_confirmation: bool = False) -> Callable[[ToolFn], ToolFn]:
+def tool(model: type[Action], *, label: str, needs_confirmation: bool = False,
+         previews: bool = False) -> Callable[[ToolFn], ToolFn]:
     """Register ``fn`` as the tool for ``model``; its docstring is the model-facing description."""
 
     def register(fn: ToolFn) -> ToolFn:
         name = _action_name(model)
-        TOOLS[name] = Tool(name, model, fn, needs_confirmation, _describe(model), label)
+        TOOLS[name] = Tool(name, model, fn, needs_confirmation, _describe(model), label, previews)
         return fn
 
     return register

@@ -12,6 +12,8 @@ from tools import TOOLS
 
 
 def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:  # a nested object (an order's item): named here, its fields listed below the table
+        return f"`{schema['$ref'].rsplit('/', 1)[-1]}`"
     if "anyOf" in schema:
         return " or ".join(_type(s) for s in schema["anyOf"] if s.get("type") != "null")
     if "enum" in schema:
@@ -53,6 +55,9 @@ def actions_markdown() -> str:
             # Only the arguments that need words (the new, open-ended ones): the table stays the contract's.
             notes = [f"- `{name}`: {text}" for name, prop in params.items()
                      if (text := _description(prop)) and not name.endswith(("_id", "_ids", "price"))]
+            notes += [f"- `{name}` object: " + ", ".join(f"`{field}` ({_type(prop)})"
+                                                          for field, prop in definition["properties"].items())
+                      for name, definition in schema.get("$defs", {}).items()]
             lines += [*notes, ""] if notes else []
     return "\n".join(lines)
 

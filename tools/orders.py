@@ -40,13 +40,15 @@ class CancelOrder(Action):
 
     action: Literal["cancel_order"] = "cancel_order"
     order_id: OrderId
+    reason: Annotated[str, Field(min_length=1, max_length=40, description=(
+        'why, in the words of the shop\'s policy: "no longer needed" or "ordered by mistake"'))] | None = None
 
 
-def _order_path(order_id: str) -> str:
+def order_path(order_id: str) -> str:
     return f"/orders/{order_id.lstrip('#')}"
 
 
-def _confirmed(ctx: ToolContext) -> dict[str, Any]:
+def confirmed(ctx: ToolContext) -> dict[str, Any]:
     """The request parts that tie the call to the customer's yes (none without a confirmation)."""
     confirmation = ctx.confirmation
     if confirmation is None:
@@ -57,12 +59,12 @@ def _confirmed(ctx: ToolContext) -> dict[str, Any]:
 
 @tool(Checkout, label="Placing your order…", needs_confirmation=True)
 async def checkout(args: Checkout, ctx: ToolContext) -> dict[str, Any]:
-    return {"order": await ctx.shop.post("/checkout", **_confirmed(ctx))}
+    return {"order": await ctx.shop.post("/checkout", **confirmed(ctx))}
 
 
 @tool(OrderStatus, label="Checking your order…")
 async def order_status(args: OrderStatus, ctx: ToolContext) -> dict[str, Any]:
-    path = _order_path(args.order_id) if args.order_id else "/orders/latest"
+    path = order_path(args.order_id) if args.order_id else "/orders/latest"
     return {"order": await ctx.shop.get(path)}
 
 
@@ -73,4 +75,7 @@ async def list_orders(args: ListOrders, ctx: ToolContext) -> dict[str, Any]:
 
 @tool(CancelOrder, label="Cancelling the order…", needs_confirmation=True)
 async def cancel_order(args: CancelOrder, ctx: ToolContext) -> dict[str, Any]:
-    return {"order": await ctx.shop.post(f"{_order_path(args.order_id)}/cancel", **_confirmed(ctx))}
+    sent = confirmed(ctx)
+    if args.reason:
+        sent["json"] = {**sent.get("json", {}), "reason": args.reason}
+    return {"order": await ctx.shop.post(f"{order_path(args.order_id)}/cancel", **sent)}

@@ -120,7 +120,10 @@ class CatalogFile(_Strict):
 # The JSON shape, for demos and migrations from another shop:
 #   {"customers": [{"login": "ada", "name": "Ada Lovelace", "password": "optional, 8+ chars",
 #                   "addresses": [{"label": "home", "line1": "1 Analytical St", "city": "London",
-#                                  "postal_code": "N1 9GU", "country": "GB", "default": true}]}],
+#                                  "postal_code": "N1 9GU", "country": "GB", "default": true}],
+#                   "payment_methods": [{"kind": "card", "label": "Visa", "last_digits": "4242", "default": true},
+#                                       {"kind": "gift_card", "label": "Gift card", "last_digits": "7890",
+#                                        "balance": 50}]}],
 #    "orders": [{"customer": "ada", "status": "delivered", "created_at": "2026-03-01T10:00:00Z",
 #                "tracking_number": "1Z999", "lines": [{"sku": "TEE-BLK-M", "quantity": 2,
 #                                                      "modifiers": ["Gift wrap"]}]}]}
@@ -128,7 +131,8 @@ class CatalogFile(_Strict):
 
 Login = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=80,
                                          pattern=r"^[^\s]+$")]
-OrderStatusName = Literal["pending", "processing", "shipped", "delivered", "cancelled", "returned"]
+OrderStatusName = Literal["pending", "pending (items modified)", "processing", "shipped", "delivered", "cancelled",
+                          "return requested", "returned", "exchange requested"]
 
 
 class AddressSpec(_Strict):
@@ -143,16 +147,35 @@ class AddressSpec(_Strict):
     is_default: bool = Field(default=False, alias="default")
 
 
+class PaymentMethodSpec(_Strict):
+    """A payment method as a label and last digits only (no card numbers: the shop processes no payments)."""
+
+    kind: Literal["card", "paypal", "gift_card"]
+    label: Word
+    last_digits: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}$")] | None = None
+    balance: Money | None = None  # gift cards only
+    is_default: bool = Field(default=False, alias="default")
+
+    @model_validator(mode="after")
+    def _balance_for_gift_cards(self) -> PaymentMethodSpec:
+        if (self.balance is not None) != (self.kind == "gift_card"):
+            raise ValueError("a gift card has a balance; other payment methods have none")
+        return self
+
+
 class CustomerSpec(_Strict):
     login: Login
     name: Word
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = None
     addresses: list[AddressSpec] = Field(default_factory=list)
+    payment_methods: list[PaymentMethodSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_default(self) -> CustomerSpec:
         if sum(address.is_default for address in self.addresses) > 1:
             raise ValueError(f"customer {self.login!r} has more than one default address")
+        if sum(method.is_default for method in self.payment_methods) > 1:
+            raise ValueError(f"customer {self.login!r} has more than one default payment method")
         return self
 
 

@@ -23,9 +23,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from shop.auth import hash_password
-from shop.catalog.format import CatalogFile, CustomersFile, ProductSpec
+from shop.catalog.format import CatalogFile, CustomersFile, CustomerSpec, ProductSpec
 from shop.db import WRITE_LOCK, Database
-from shop.models import Address, Modifier, Order, OrderLine, OrderStatus, Product, ProductOption, User, Variant
+from shop.models import (Address, Modifier, Order, OrderLine, OrderStatus, PaymentKind, PaymentMethod, Product,
+                         ProductOption, User, Variant)
+
+DELIVERED_STATES = (OrderStatus.delivered, OrderStatus.returned, OrderStatus.return_requested,
+                    OrderStatus.exchange_requested)
 
 COLOR_OPTIONS = frozenset({"color", "colour"})
 SIZE_OPTIONS = frozenset({"size"})
@@ -52,6 +56,7 @@ class CustomersLoadSummary:
     customers_created: int = 0
     customers_updated: int = 0
     addresses: int = 0
+    payment_methods: int = 0
     orders_created: int = 0
     orders_skipped: int = 0  # already there (same customer and created_at): a re-import
 
@@ -232,6 +237,26 @@ def _load_modifiers(connection: Connection, products: Sequence[ProductSpec], ids
 
 # --- customers ---------------------------------------------------------------------------------------------
 
+def _load_payment_methods(connection: Connection, user_id: int, customer: CustomerSpec) -> int:
+    """Upsert the customer's payment methods by kind, label and last digits; none is deleted, because orders
+    point at the method that paid them. The file's default becomes the only default."""
+    known = {(row.kind, row.label, row.last_digits): row.id for row in connection.execute(
+        select(PaymentMethod.kind, PaymentMethod.label, PaymentMethod.last_digits, PaymentMethod.id)
+        .where(PaymentMethod.user_id == user_id))}
+    if any(method.is_default for method in customer.payment_methods):
+        connection.execute(update(PaymentMethod).where(PaymentMethod.user_id == user_id).values(is_default=False))
+    for method in customer.payment_methods:
+        values = {"balance": method.balance, "is_default": method.is_default}
+        existing = known.get((PaymentKind(method.kind), method.label, method.last_digits))
+        if existing is None:
+            connection.execute(insert(PaymentMethod).values(user_id=user_id, kind=PaymentKind(method.kind),
+                                                            label=method.label, last_digits=method.last_digits,
+                                                            **values))
+        else:
+            connection.execute(update(PaymentMethod).where(PaymentMethod.id == existing).values(values))
+    return len(customer.payment_methods)
+
+
 def load_customers(db: Database, customers: CustomersFile) -> CustomersLoadSummary:
     """Upsert customers by login (name, password when given, addresses replaced) and add their past orders.
 
@@ -271,6 +296,7 @@ def _load_customers(connection: Connection, customers: CustomersFile, hashes: di
         if rows:
             connection.execute(insert(Address), rows)
         summary.addresses += len(rows)
+        summary.payment_methods += _load_payment_methods(connection, users[customer.login], customer)
 
     skus = sorted({line.sku for order in customers.orders for line in order.lines})
     variants: dict[str, Any] = {}
@@ -309,9 +335,13 @@ def _load_customers(connection: Connection, customers: CustomersFile, hashes: di
                           "options": dict(variant.options), "modifiers": chosen,
                           "color": named_value(variant.options, COLOR_OPTIONS),
                           "size": named_value(variant.options, SIZE_OPTIONS)})
+        status = OrderStatus(order.status)
+        # Without a delivery date in the file, a delivered order counts as delivered when it was placed.
+        delivered = order.created_at if status in DELIVERED_STATES else None
         order_id = connection.execute(insert(Order).values(
-            user_id=user_id, status=OrderStatus(order.status), tracking_number=order.tracking_number,
+            user_id=user_id, status=status, tracking_number=order.tracking_number,
             total=round(sum(line["unit_price"] * line["quantity"] for line in lines), 2),
-            created_at=order.created_at, updated_at=order.created_at).returning(Order.id)).scalar_one()
+            created_at=order.created_at, updated_at=order.created_at, delivered_at=delivered).returning(Order.id)
+        ).scalar_one()
         connection.execute(insert(OrderLine), [{**line, "order_id": order_id} for line in lines])
         summary.orders_created += 1

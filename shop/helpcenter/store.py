@@ -31,6 +31,7 @@ from chromadb.api import ClientAPI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shop.db import DEFAULT_DATA_DIR
+from shop.policy import POLICY_PATH, Policy, PolicyError, load_policy, quote_rules
 from shop.vectors import TextEncoder, VectorDocument, VectorRecord, VectorStore, VectorSyncReport, content_hash
 
 log = logging.getLogger(__name__)
@@ -91,10 +92,15 @@ class HelpEntry:
         )
 
 
-def load_helpcenter(directory: Path) -> list[HelpEntry]:
-    """All entries of ``directory/*.yaml``; raises :class:`HelpCenterError` on a malformed file or duplicate id."""
+def load_helpcenter(directory: Path, policy_path: Path = POLICY_PATH) -> list[HelpEntry]:
+    """All entries of ``directory/*.yaml``, answers quoting the policy's rules where they say ``{policy.return}``
+    (``shop/policy.yaml``); raises :class:`HelpCenterError` on a malformed file, duplicate id or unknown rule."""
     if not directory.is_dir():
         raise HelpCenterError(f"help-center directory not found: {directory}")
+    try:
+        policy = load_policy(policy_path)
+    except PolicyError as exc:
+        raise HelpCenterError(str(exc)) from exc
     entries: dict[str, HelpEntry] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -109,10 +115,17 @@ def load_helpcenter(directory: Path) -> list[HelpEntry]:
                 topic=parsed.topic,
                 question=_one_line(item.question),
                 also_asked=tuple(_one_line(q) for q in item.also_asked),
-                answer=_one_line(item.answer),
+                answer=_one_line(_quoted(item.answer, policy, path)),
                 source=f"{path.name}#{item.id}",
             )
     return list(entries.values())
+
+
+def _quoted(answer: str, policy: Policy, path: Path) -> str:
+    try:
+        return quote_rules(answer, policy)
+    except PolicyError as exc:
+        raise HelpCenterError(f"{path.name}: {exc}") from exc
 
 
 def _one_line(text: str) -> str:
@@ -254,5 +267,6 @@ class FaqStore:
         directory = self.options.helpcenter_dir
         if not directory.is_dir():
             return ()
-        stats = ((p.name, p.stat()) for p in directory.glob("*.yaml"))
+        # The policy's rules are quoted in answers: an edit of the policy re-indexes them too.
+        stats = ((p.name, p.stat()) for p in (*directory.glob("*.yaml"), POLICY_PATH) if p.exists())
         return tuple(sorted((name, st.st_mtime_ns, st.st_size, st.st_ino) for name, st in stats))

@@ -15,7 +15,7 @@ from shop.auth import password_matches
 from shop.catalog.format import CatalogFile, CustomersFile
 from shop.catalog.load import CatalogLoadError, load_catalog, load_customers
 from shop.db import Database
-from shop.models import Address, Modifier, Order, OrderStatus, Product, ProductOption, User, Variant
+from shop.models import Address, Modifier, Order, OrderStatus, PaymentMethod, Product, ProductOption, User, Variant
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -184,6 +184,31 @@ def test_customers_addresses_and_past_orders_load_once(database: Database) -> No
         assert first[0].modifiers == [{"name": "Gift wrap", "price": 3.5, "group": None}]
         assert session.get(Variant, first[0].variant_id).sku == "MUG-T-12"
         assert session.scalar(select(func.count()).select_from(Address)) == 1
+
+
+def test_payment_methods_are_imported_and_updated_never_dropped(database: Database) -> None:
+    """Labels and last digits only; a re-import updates a gift card's balance and the default in place, and a
+    method the file no longer lists stays, since orders may point at it."""
+    load_catalog(database, catalog(tee()), now=NOW)
+    wallet = [{"kind": "card", "label": "Visa", "last_digits": "4242", "default": True},
+              {"kind": "gift_card", "label": "Gift card", "last_digits": "7890", "balance": 50}]
+    ada = {"login": "ada", "name": "Ada Lovelace", "payment_methods": wallet}
+    delivered = {"customer": "ada", "status": "return requested", "created_at": "2026-03-01T10:00:00Z",
+                 "lines": [{"sku": "TEE-M"}]}
+    summary = load_customers(database, customers(customers=[ada], orders=[delivered]))
+    assert (summary.payment_methods, summary.orders_created) == (2, 1)
+    ada["payment_methods"] = [{"kind": "gift_card", "label": "Gift card", "last_digits": "7890", "balance": 20,
+                               "default": True}]
+    load_customers(database, customers(customers=[ada], orders=[]))
+    with database.sessions() as session:
+        methods = session.execute(select(PaymentMethod).order_by(PaymentMethod.id)).scalars().all()
+        order = session.execute(select(Order)).scalar_one()
+    assert [(m.kind.value, m.last_digits, m.balance, m.is_default) for m in methods] == [
+        ("card", "4242", None, False), ("gift_card", "7890", 20.0, True)]
+    assert (order.status, order.delivered_at.replace(tzinfo=UTC)) == (OrderStatus.return_requested,
+                                                                      datetime(2026, 3, 1, 10, tzinfo=UTC))
+    with pytest.raises(ValidationError, match="balance"):
+        customers(customers=[{**ada, "payment_methods": [{"kind": "card", "label": "Visa", "balance": 5}]}])
 
 
 def test_an_unknown_sku_stores_no_customer(database: Database) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from argparse import Namespace
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy import inspect, select, text
 
 from shop.db import VERSION_TABLE, Database, migration_config
 from shop.migrations import include_name
-from shop.models import Base, CartLine, IdempotencyKey, Order, Product, User, UserRole, Variant
+from shop.models import Base, CartLine, IdempotencyKey, Order, OrderStatus, Product, User, UserRole, Variant
 from shop.search import ensure_search_index
 
 REPO = Path(__file__).resolve().parents[2]
@@ -213,3 +214,60 @@ def test_a_database_from_before_variants_keeps_its_carts_and_orders(database: Da
         assert [variant.options for variant in variants] == [{"Color": "Black", "Size": "9"}, {},
                                                              {"Color": "Black", "Size": "10"}]
         assert [line.sku for line in order_lines] == [variant.sku for variant in variants]
+
+
+def test_a_database_from_before_the_after_purchase_changes_keeps_its_carts_and_orders(database: Database) -> None:
+    """A database at revision 0003 (variants) upgrades to returns, exchanges and refunds: carts, orders and
+    keys stay; delivered orders count as delivered when last updated, so the return window applies; and the
+    way back puts orders in a new state into the nearest old one."""
+    config = migration_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        stamp = "'2026-01-02 03:04:05+00:00'"
+        connection.execute(text(
+            "INSERT INTO products (id, name, brand, category, description, price, rating, review_count, stock, "
+            "colors, sizes, created_at, updated_at, handle, tags) VALUES "
+            f"('p1', 'Tee', 'Urbanite', 'T-Shirts', '', 19.99, 4.0, 3, 5, '[]', '[]', {stamp}, {stamp}, 'tee', '[]')"))
+        connection.execute(text("INSERT INTO variants (id, product_id, position, sku, options, price, stock, available) "
+                                "VALUES (1, 'p1', 0, 'TEE-1', '{}', 19.99, 5, true)"))
+        connection.execute(text("INSERT INTO users (id, login, name, role) VALUES (1, 'ada', 'Ada', 'customer')"))
+        connection.execute(text("INSERT INTO cart_lines (id, user_id, product_id, variant_id, quantity, modifier_ids, "
+                                f"modifier_key, added_at) VALUES (1, 1, 'p1', 1, 2, '[]', '', {stamp})"))
+        connection.execute(text(
+            "INSERT INTO orders (id, user_id, status, total, tracking_number, created_at, updated_at) VALUES "
+            f"(1, 1, 'delivered', 19.99, '1ZVS1', {stamp}, '2026-01-05 00:00:00+00:00'), "
+            f"(2, 1, 'pending', 39.98, NULL, {stamp}, {stamp})"))
+        connection.execute(text(
+            "INSERT INTO order_lines (id, order_id, product_id, name, unit_price, quantity, variant_id, sku, options, "
+            "modifiers) VALUES (1, 1, 'p1', 'Tee', 19.99, 1, 1, 'TEE-1', '{}', '[]'), "
+            "(2, 2, 'p1', 'Tee', 19.99, 2, 1, 'TEE-1', '{}', '[]')"))
+        connection.execute(text("INSERT INTO idempotency_keys (id, user_id, key, operation, order_id, created_at) "
+                                f"VALUES (1, 1, 'k1', 'checkout', 2, {stamp})"))
+    database.create_schema()
+    assert revision(database) == HEAD and schema_diff(database) == []
+
+    with database.sessions() as session:
+        orders = session.execute(select(Order).order_by(Order.id)).scalars().all()
+        assert [(o.id, o.status, o.total, o.shipping_address, o.payment_method_id) for o in orders] == [
+            (1, OrderStatus.delivered, 19.99, None, None), (2, OrderStatus.pending, 39.98, None, None)]
+        assert orders[0].delivered_at.replace(tzinfo=None) == datetime(2026, 1, 5)
+        assert orders[1].delivered_at is None
+        assert [(line.quantity, line.returned_quantity, line.exchange) for o in orders for line in o.lines] == [
+            (1, 0, None), (2, 0, None)]
+        assert [(line.user_id, line.quantity) for line in session.execute(select(CartLine)).scalars()] == [(1, 2)]
+        assert session.execute(select(IdempotencyKey.key, IdempotencyKey.order_id)).all() == [("k1", 2)]
+        orders[0].status = OrderStatus.return_requested  # a new state, and a long one, fits the column
+        orders[1].status = OrderStatus.pending_items_modified
+        session.commit()
+
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT id, status FROM orders ORDER BY id")).all() == [
+            (1, "delivered"), (2, "pending")]
+        assert connection.execute(text("SELECT count(*) FROM cart_lines")).scalar_one() == 1
+    assert "payment_methods" not in inspect(database.engine).get_table_names()
+    database.create_schema()
+    assert revision(database) == HEAD and schema_diff(database) == []

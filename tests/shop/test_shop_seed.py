@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from shop.db import Database
 from shop.auth import password_matches
-from shop.models import CartLine, Order, OrderLine, OrderStatus, Product, User, UserRole
+from shop.models import (Address, CartLine, Order, OrderLine, OrderStatus, PaymentMethod, Product,
+                         RefundState, User, UserRole)
 from shop.search import CatalogSearch, parse_query
 from shop.seed import SeedError, main, seed_database
 
@@ -94,6 +95,31 @@ def test_demo_customer_history(catalog: Database) -> None:
     assert cart == []
 
 
+def test_every_after_purchase_flow_can_be_tried_as_demo(catalog: Database) -> None:
+    """Addresses, payment methods and orders in the states each flow needs, from the first start."""
+    with catalog.session() as session:
+        demo = session.execute(select(User).where(User.login == "demo")).scalar_one()
+        orders = session.execute(select(Order).where(Order.user_id == demo.id).order_by(Order.id)).scalars().all()
+        addresses = session.execute(select(Address).where(Address.user_id == demo.id)).scalars().all()
+        methods = session.execute(select(PaymentMethod).where(PaymentMethod.user_id == demo.id)
+                                  .order_by(PaymentMethod.id)).scalars().all()
+        categories = {line.product_id: session.get(Product, line.product_id).category
+                      for order in orders for line in order.lines}
+    assert [order.status for order in orders] == [
+        OrderStatus.delivered, OrderStatus.returned, OrderStatus.cancelled, OrderStatus.delivered,
+        OrderStatus.shipped, OrderStatus.processing, OrderStatus.pending]
+    assert sorted((a.label, a.is_default) for a in addresses) == [("home", True), ("work", False)]
+    assert [(m.kind.value, m.last_digits, m.balance, m.is_default) for m in methods] == [
+        ("card", "4242", None, True), ("paypal", None, None, False), ("gift_card", "7890", 250.0, False),
+        ("gift_card", "1111", 5.0, False)]
+    recent = orders[3]  # delivered days ago, inside the return window, with running shoes in it
+    assert NOW - timedelta(days=13) <= recent.delivered_at.replace(tzinfo=UTC) <= NOW - timedelta(days=6)
+    assert "Running Shoes" in {categories[line.product_id] for line in recent.lines}
+    assert orders[0].delivered_at.replace(tzinfo=UTC) < NOW - timedelta(days=150)  # past the window
+    assert all(order.payment_method_id == methods[0].id for order in orders)
+    assert all(order.shipping_address["line1"] == "12 Orchard Lane" for order in orders)
+
+
 def test_orders_are_consistent_and_show_taste(catalog: Database) -> None:
     with catalog.session() as session:
         users = session.execute(select(User)).scalars().all()
@@ -107,8 +133,18 @@ def test_orders_are_consistent_and_show_taste(catalog: Database) -> None:
     assert all(u.password_hash is None for u in users if u.role is UserRole.customer)
     assert {order.status for order in orders} == set(OrderStatus)
     for order in orders:
+        assert order.payment_method.user_id == order.user_id and order.shipping_address["recipient"]
+        if order.status is OrderStatus.return_requested:
+            assert all(line.returned_quantity == line.quantity for line in order.lines)
+            assert [(t.reason, t.amount, t.state) for t in order.transactions] == [
+                ("return", order.total, RefundState.awaiting_items)]
+        if order.status is OrderStatus.exchange_requested:
+            swapped = [line for line in order.lines if line.exchange]
+            assert swapped and all(line.exchange["sku"] != line.sku for line in swapped)
+    for order in orders:
         assert order.lines and 0 < order.total == round(sum(line.unit_price * line.quantity for line in order.lines), 2)
-        has_tracking = order.status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned)
+        has_tracking = order.status in (OrderStatus.shipped, OrderStatus.delivered, OrderStatus.returned,
+                                        OrderStatus.return_requested, OrderStatus.exchange_requested)
         assert bool(order.tracking_number) == has_tracking
         created = order.created_at.replace(tzinfo=UTC)
         assert NOW - timedelta(days=366) <= created <= NOW

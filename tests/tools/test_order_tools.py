@@ -74,3 +74,28 @@ async def test_plain_errors_keep_their_text_and_have_no_code(shop: ShopClient) -
     bad_key = await run_action(parse_action({"action": "checkout"}),
                                ToolContext(shop, confirmation=Confirmation(idempotency_key="no spaces")))
     assert bad_key.status == 422 and "idempotency-key" in bad_key.error.lower()
+
+
+async def test_after_purchase_tools_name_what_was_asked_and_the_shop_decides(shop: ShopClient) -> None:
+    saved = await run_action(parse_action({"action": "change_default_address", "address": {
+        "line1": "1 Pine Ridge", "city": "Bend", "postal_code": "97701", "label": "cabin"}}), ToolContext(shop))
+    assert saved.ok and [a["label"] for a in saved.data["addresses"] if a["is_default"]] == ["cabin"]
+    back = await run_action(parse_action({"action": "change_default_address", "address": "home"}), ToolContext(shop))
+    assert back.ok and [a["label"] for a in back.data["addresses"] if a["is_default"]] == ["home"]
+    # color/size are shorthands for those options; a preview answers without changing anything.
+    exchange = parse_action({"action": "exchange_items", "order_id": "#4", "items": [{"line": 2, "size": "no such"}]})
+    refused = await run_action(exchange, ToolContext(shop, preview=True))
+    assert not refused.ok and refused.status == 422 and "no such" in refused.error
+    ret = parse_action({"action": "return_items", "order_id": "4", "items": [{"line": 2}], "refund_to": "7890"})
+    preview = await run_action(ret, ToolContext(shop, preview=True))
+    assert preview.ok and preview.data["preview"]["after"]["status"] == "return requested"
+    assert (await shop.get("/orders/4"))["status"] == "delivered"
+    ctx = ToolContext(shop, confirmation=Confirmation(idempotency_key="ret-1",
+                                                      fingerprint=preview.data["preview"]["order"]["fingerprint"]))
+    first, again = await run_action(ret, ctx), await run_action(ret, ctx)
+    assert first.ok and again.ok and again.data["order"] == first.data["order"]
+    refunds = await run_action(parse_action({"action": "refund_status", "order_id": "#4"}), ToolContext(shop))
+    assert [(r["reason"], r["state"]) for r in refunds.data["refunds"]] == [("return", "awaiting items")]
+    cancel = parse_action({"action": "cancel_order", "order_id": "7", "reason": "no longer needed"})
+    cancelled = await run_action(cancel, ToolContext(shop))
+    assert cancelled.ok and cancelled.data["order"]["cancel_reason"] == "no longer needed"
