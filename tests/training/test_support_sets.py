@@ -113,17 +113,17 @@ def test_the_clarify_detail_is_read_back_from_the_codes_or_the_words() -> None:
 
 
 def test_a_handoff_is_exact_only_with_a_fitting_reason_and_spurious_where_none_is_due() -> None:
-    complaint = _support("this is the worst service i've ever had")  # reason: complaint
+    complaint = _support("i want to make a complaint")  # reason: complaint
     right = score(complaint, parse_action({"action": "handoff", "reason": "your complaint"}))
     assert right.exact and right.reason_fit is True and right.spurious_handoff is None
     as_person = score(complaint, parse_action({"action": "handoff"}))
     assert as_person.tool_ok and not as_person.exact and as_person.reason_fit is False
     either = _support("let me talk to a manager")  # reason: [person, complaint]
     assert score(either, parse_action({"action": "handoff"})).exact
-    faq = _support("forgot password")
+    faq = _support("pw reset")
     spurious = score(faq, parse_action({"action": "handoff", "reason": "your complaint"}))
     assert spurious.spurious_handoff is True and not spurious.tool_ok
-    assert score(faq, parse_action({"action": "search_faq", "question": "forgot password"})).spurious_handoff is False
+    assert score(faq, parse_action({"action": "search_faq", "question": "pw reset"})).spurious_handoff is False
     assert score(faq, None).spurious_handoff is False
 
 
@@ -139,7 +139,7 @@ def test_a_clarify_fits_only_where_one_is_due_and_asks_for_the_missing_detail() 
 
 
 def test_totals_report_spurious_handoffs_clarify_fit_and_reason_fit() -> None:
-    faq, complaint = _support("forgot password"), _support("this is the worst service i've ever had")
+    faq, complaint = _support("pw reset"), _support("i want to make a complaint")
     missing_order = _support("i'd like my order cancelled")
     totals = Totals()
     totals.add(score(faq, parse_action({"action": "handoff", "reason": "your complaint"})), 0.1)
