@@ -113,8 +113,9 @@ def find_product(session: Session, product_id: str) -> Product | None:
 
 
 def product_or_404(session: Session, product_id: str) -> Product:
+    """A product a customer may see and buy: a draft (unpublished) is as missing as one that never was."""
     product = find_product(session, product_id)
-    if product is None:
+    if product is None or not product.published:
         raise HTTPException(404, f"No product with id '{product_id.strip()}'")
     return product
 

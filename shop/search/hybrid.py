@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
-from shop.search.filters import CatalogFilters, catalog_filters
+from shop.search.filters import CatalogFilters, RuledOut, catalog_filters
 from shop.search.lexical import SearchHit, explain_match, lexical_search
 from shop.search.query import ParsedQuery, SortOrder
 
@@ -70,11 +70,12 @@ def _load(session: Session, ids: list[str], details: bool = True) -> dict[str, P
     return {p.id: p for p in session.execute(statement).scalars()}
 
 
-def dense_search(session: Session, query: ParsedQuery, index: DenseIndex) -> tuple[int, list[SearchHit]]:
+def dense_search(session: Session, query: ParsedQuery, index: DenseIndex,
+                 ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
     """Vector search alone, with the same filters (for comparison in the retrieval benchmark)."""
     if not query.terms:
-        return lexical_search(session, query)
-    filters = catalog_filters(session, query)
+        return lexical_search(session, query, ruled_out=ruled_out)
+    filters = catalog_filters(session, query, ruled_out)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
     text, fetch = _dense_request(query, filters, depth)
     ranked = _passing(session, index.search(text, fetch), filters, depth)
@@ -83,19 +84,19 @@ def dense_search(session: Session, query: ParsedQuery, index: DenseIndex) -> tup
     return len(ranked), [(products[pid], f"similar in meaning ({sim:.2f})") for pid, sim in page if pid in products]
 
 
-def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex,
-                  workers: Executor) -> tuple[int, list[SearchHit]]:
+def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex, workers: Executor,
+                  ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
     """Lexical (BM25) and dense rankings fused by reciprocal rank; each hit says why it matched.
 
     A product found by both rankers rises to the top. ``total`` counts the lexical matches plus the
     dense-only ones among the top :data:`FUSION_DEPTH`. Sorting by price or rating sorts the fused
     candidates; a query with no search words is a plain filtered listing. The vector lookup runs on
-    ``workers`` while this thread ranks lexically.
+    ``workers`` while this thread ranks lexically. ``ruled_out``: see :func:`shop.search.filters.catalog_filters`.
     """
     if not query.terms:
-        return lexical_search(session, query)
+        return lexical_search(session, query, ruled_out=ruled_out)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
-    filters = catalog_filters(session, query)
+    filters = catalog_filters(session, query, ruled_out)
     # The query embedding and vector lookup run on a worker thread while SQLite ranks lexically here (both
     # release the GIL): one search costs the slower of the two instead of their sum.
     text, fetch = _dense_request(query, filters, depth)
