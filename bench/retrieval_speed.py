@@ -84,6 +84,11 @@ def kept_build(size: int) -> dict[str, Any]:
     """The figures of a kept build, read without opening its database (``--no-build``)."""
     directory = catalog_directory(size)
     record = json.loads((directory / "build.json").read_text())
+    if "variants" not in record:  # builds made before the count was saved: read it, read-only
+        import sqlite3
+
+        with sqlite3.connect(f"file:{directory / 'shop.db'}?mode=ro", uri=True) as connection:
+            record["variants"] = connection.execute("SELECT count(*) FROM variants").fetchone()[0]
     record["disk_mb"] = {"sqlite": sum(_disk_mb(p) for p in directory.glob("shop.db*")),
                          "chroma": _disk_mb(directory / "chroma")}
     return record

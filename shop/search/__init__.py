@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from shop.search.filters import RuledOut
+from shop.search.filters import FilterSets, needs_options
 from shop.search.hybrid import dense_search, hybrid_search
 from shop.search.lexical import SearchHit, drop_search_index, ensure_search_index, lexical_search
 from shop.search.query import ParsedQuery, SortOrder, parse_query
@@ -57,16 +57,16 @@ class CatalogSearch:
         """The customer-facing search: filters grounded in the catalog, relaxed until something matches
         (:mod:`shop.search.resolve`), with what was applied, relaxed and ignored."""
         grounded = ground_in_catalog(query, self.vocabulary.facets(session))
-        # Exclusions are never relaxed, so what they (and the drafts) rule out holds for every try.
-        ruled_out = self.vocabulary.ruled_out(session, grounded.exclude)
-        return search_relaxing(lambda q: self.search_products(session, q, ruled_out), grounded)
+        # Kept per catalog change: what colour/size filters and exclusions need, and the drafts.
+        sets = self.vocabulary.filter_sets(session, with_options=needs_options(grounded))
+        return search_relaxing(lambda q: self.search_products(session, q, sets), grounded)
 
     def search_products(self, session: Session, query: ParsedQuery,
-                        ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
+                        sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
         """How many products match ``query`` as given and its page, each with why it matched (None without
-        search words). No grounding, no relaxation: see :meth:`search`. ``ruled_out``: what the exclusions
-        and drafts rule out, from the catalog's kept :class:`~shop.search.filters.OptionIndex` (None: read now)."""
+        search words). No grounding, no relaxation: see :meth:`search`. ``sets``: the catalog's drafts and
+        option values (:class:`~shop.search.filters.FilterSets`; None: read now)."""
         index = self._dense_index
         if index is None:
-            return lexical_search(session, query, ruled_out=ruled_out)
-        return hybrid_search(session, query, index, self._workers, ruled_out)
+            return lexical_search(session, query, sets=sets)
+        return hybrid_search(session, query, index, self._workers, sets)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
-from shop.search.filters import CatalogFilters, RuledOut, catalog_filters
+from shop.search.filters import CatalogFilters, FilterSets, catalog_filters
 from shop.search.lexical import SearchHit, explain_match, lexical_search
 from shop.search.query import ParsedQuery, SortOrder
 
@@ -71,11 +71,11 @@ def _load(session: Session, ids: list[str], details: bool = True) -> dict[str, P
 
 
 def dense_search(session: Session, query: ParsedQuery, index: DenseIndex,
-                 ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
+                 sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Vector search alone, with the same filters (for comparison in the retrieval benchmark)."""
     if not query.terms:
-        return lexical_search(session, query, ruled_out=ruled_out)
-    filters = catalog_filters(session, query, ruled_out)
+        return lexical_search(session, query, sets=sets)
+    filters = catalog_filters(session, query, sets)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
     text, fetch = _dense_request(query, filters, depth)
     ranked = _passing(session, index.search(text, fetch), filters, depth)
@@ -85,18 +85,18 @@ def dense_search(session: Session, query: ParsedQuery, index: DenseIndex,
 
 
 def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex, workers: Executor,
-                  ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
+                  sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Lexical (BM25) and dense rankings fused by reciprocal rank; each hit says why it matched.
 
     A product found by both rankers rises to the top. ``total`` counts the lexical matches plus the
     dense-only ones among the top :data:`FUSION_DEPTH`. Sorting by price or rating sorts the fused
     candidates; a query with no search words is a plain filtered listing. The vector lookup runs on
-    ``workers`` while this thread ranks lexically. ``ruled_out``: see :func:`shop.search.filters.catalog_filters`.
+    ``workers`` while this thread ranks lexically. ``sets``: see :func:`shop.search.filters.catalog_filters`.
     """
     if not query.terms:
-        return lexical_search(session, query, ruled_out=ruled_out)
+        return lexical_search(session, query, sets=sets)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
-    filters = catalog_filters(session, query, ruled_out)
+    filters = catalog_filters(session, query, sets)
     # The query embedding and vector lookup run on a worker thread while SQLite ranks lexically here (both
     # release the GIL): one search costs the slower of the two instead of their sum.
     text, fetch = _dense_request(query, filters, depth)

@@ -17,7 +17,7 @@ from sqlalchemy import CTE, ColumnElement, Engine, Select, case, func, literal_c
 from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
-from shop.search.filters import CatalogFilters, RuledOut, catalog_filters, is_sqlite
+from shop.search.filters import CatalogFilters, FilterSets, catalog_filters, is_sqlite
 from shop.search.query import WORD, ParsedQuery, SortOrder
 
 FTS_TABLE = "products_fts"
@@ -103,21 +103,21 @@ _ORDERINGS = {
 
 def lexical_search(session: Session, query: ParsedQuery, filters: CatalogFilters | None = None, *,
                    use_fts: bool | None = None, explain: bool = True, details: bool = True,
-                   ruled_out: RuledOut | None = None) -> tuple[int, list[SearchHit]]:
+                   sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Filter and rank products lexically; ``use_fts`` defaults to "database is SQLite".
 
     Returns the number of matching products and the requested page with a match explanation each
     (``explain=False`` leaves them None: the hybrid ranker explains only the page it shows). With
     :data:`ALL_WORDS_ENOUGH` or more products matching every word, only those match; otherwise any word counts.
     ``filters`` are ``query``'s, when the caller has resolved them already; else they are resolved with
-    ``ruled_out`` (see :func:`shop.search.filters.catalog_filters`). ``details=False`` loads the
+    ``sets`` (see :func:`shop.search.filters.catalog_filters`). ``details=False`` loads the
     products without their options, variants and modifiers: ranking candidates need only their columns, and
     loading the variants of 100 candidates was most of a hybrid search's time.
     """
     if use_fts is None:
         use_fts = is_sqlite(session)
     if filters is None:
-        filters = catalog_filters(session, query, ruled_out)
+        filters = catalog_filters(session, query, sets)
     terms = filters.terms(query)
 
     if terms and use_fts:
@@ -160,8 +160,8 @@ def _fts_matches(match: str, filters: CatalogFilters, scored: bool) -> Select:
 
     The key filters enter as one list of allowed rowids written ``+rowid IN (...)``: the ``+`` keeps SQLite from
     probing the FTS index once per filtered product instead (minutes at a million products), and bm25,
-    the expensive part, is computed only for rows that pass. The ruled-out products (drafts, options ruled
-    out) leave the matched rowids directly, without a join to ``products``.
+    the expensive part, is computed only for rows that pass. The precomputed product sets (colour and size
+    filters, drafts, options ruled out) are checked on the matched rowids directly, without a join to ``products``.
     """
     conditions = filters.keys
     columns = [literal_column(f"{FTS_TABLE}.rowid").label("rid")]
@@ -173,7 +173,7 @@ def _fts_matches(match: str, filters: CatalogFilters, scored: bool) -> Select:
     if conditions:
         allowed = select(literal_column("products.rowid")).select_from(Product).where(*conditions)
         statement = statement.where(literal_column(f"+{FTS_TABLE}.rowid").in_(allowed))
-    return statement.where(*filters.ruled_out.conditions(literal_column(f"+{FTS_TABLE}.rowid")))
+    return statement.where(*filters.set_conditions(literal_column(f"+{FTS_TABLE}.rowid")))
 
 
 def _matched_products(match: str, filters: CatalogFilters, scored: bool,

@@ -32,7 +32,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from shop.models import Product, ProductOption
-from shop.search.filters import (OptionIndex, ProductKey, RuledOut, canonical_name, is_sqlite, read_drafts,
+from shop.search.filters import (FilterSets, OptionIndex, ProductKey, canonical_name, is_sqlite, read_drafts,
                                  read_option_index)
 from shop.search.lexical import SearchHit
 from shop.search.query import STOP_WORDS, ParsedQuery, SortOrder, search_words
@@ -97,15 +97,13 @@ class CatalogVocabulary:
             self._refresh(session)
             return self._facets
 
-    def ruled_out(self, session: Session, exclude: tuple[str, ...]) -> RuledOut:
-        """The drafts and the products whose options ``exclude`` rules out, in this catalog."""
+    def filter_sets(self, session: Session, with_options: bool) -> FilterSets:
+        """The drafts and, ``with_options``, the option index of this catalog (see :func:`needs_options`)."""
         with self._lock:
             self._refresh(session)
-            if not exclude:
-                return RuledOut(self._drafts, is_sqlite(session))
-            if self._options is None:
+            if with_options and self._options is None:
                 self._options = read_option_index(session)
-            return RuledOut(self._drafts | self._options.ruled_out(exclude), is_sqlite(session))
+            return FilterSets(self._drafts, self._options if with_options else None, is_sqlite(session))
 
 
 def _read_facets(session: Session) -> Facets:
