@@ -59,7 +59,26 @@ class CatalogFilters:
 
     @property
     def all(self) -> list[ColumnElement[bool]]:
-        return [*self.keys, *self.rows, *self.unmentioned, *self.set_conditions()]
+        return [*self.sql, *self.set_conditions()]
+
+    @property
+    def sql(self) -> list[ColumnElement[bool]]:
+        """The conditions other than the product sets."""
+        return [*self.keys, *self.rows, *self.unmentioned]
+
+    @property
+    def has_sets(self) -> bool:
+        return bool(self.within) or (self.ruled_out is not None and bool(self.ruled_out.keys))
+
+    @property
+    def any(self) -> bool:
+        """Whether anything is filtered at all."""
+        return bool(self.sql) or self.has_sets
+
+    def admits(self, key: ProductKey) -> bool:
+        """Whether the product sets let the product with ``key`` through (for a few candidates, in Python)."""
+        return (all(key in products.keys for products in self.within)
+                and (self.ruled_out is None or key not in self.ruled_out.keys))
 
     def terms(self, query: ParsedQuery) -> tuple[str, ...]:
         """The lexical search words: the query's, then an unknown category's."""
