@@ -13,8 +13,16 @@ Queries are the 198 texts of bench/data/catalog_queries.yaml, run in-process (no
 ``shop.search.CatalogSearch.search``, the path the shop API answers with (grounding in the catalog, relaxation
 when nothing matches), by 1 client and by 8 concurrent clients (threads, one DB session each), after a
 warm-up. A second 1-client row ("ruled out") runs the same texts with a negation appended ("... not leather",
-see :data:`RULED_OUT`), which adds an exclusion to every search. The machine is shared, so the load average
-is printed with each size, and for 1 client the CPU time per query too (what a query costs on an idle core).
+see :data:`RULED_OUT`), which adds an exclusion to every search; an "option filter" row gives each text a colour
+and/or size filter in turn (:data:`OPTION_FILTERS`). The machine is shared, so the load average is printed with
+each size, and for 1 client the CPU time per query too (what a query costs on an idle core).
+
+Old against new code in one run: ``--no-build`` measures a kept build without touching it (no migration, no
+seeding), so the same catalog can be measured by another checkout's code, in turn with this one's::
+
+    git archive main | tar -x -C /tmp/old && ln -s $PWD/var /tmp/old/var && cp bench/retrieval_speed.py /tmp/old/bench/
+    (cd /tmp/old && python -m bench.retrieval_speed --one 100000 --no-build --clients 1)   # old code
+    python -m bench.retrieval_speed --one 100000 --no-build --clients 1                    # this code
 """
 
 from __future__ import annotations
@@ -41,6 +49,9 @@ SEED = 7
 # Appended in turn to the benchmark texts for the "ruled out" row: words that are common in the catalog's text
 # (leather, black) and rare ones, so the exclusion's FTS lookup is measured at both ends.
 RULED_OUT = (" not leather", " without plastic", " anything but black", " no glass", " sugar free")
+# Given in turn as option filters for the "option filter" row (colour and size are the options search filters
+# by; values the catalog has, and one pair).
+OPTION_FILTERS = ({"color": "Black"}, {"size": "M"}, {"color": "Blue"}, {"size": "L"}, {"color": "Red", "size": "M"})
 
 
 def catalog_directory(size: int) -> Path:
@@ -67,6 +78,20 @@ def _disk_mb(path: Path) -> float:
     if path.is_file():
         return path.stat().st_size / 2**20
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
+
+
+def kept_build(size: int) -> dict[str, Any]:
+    """The figures of a kept build, read without opening its database (``--no-build``)."""
+    directory = catalog_directory(size)
+    record = json.loads((directory / "build.json").read_text())
+    if "variants" not in record:  # builds made before the count was saved: read it, read-only
+        import sqlite3
+
+        with sqlite3.connect(f"file:{directory / 'shop.db'}?mode=ro", uri=True) as connection:
+            record["variants"] = connection.execute("SELECT count(*) FROM variants").fetchone()[0]
+    record["disk_mb"] = {"sqlite": sum(_disk_mb(p) for p in directory.glob("shop.db*")),
+                         "chroma": _disk_mb(directory / "chroma")}
+    return record
 
 
 def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
@@ -109,6 +134,7 @@ def build(size: int, dense_max: int, threads: int) -> dict[str, Any]:
                                "products_per_s": report.embedded / report.seconds, "threads": threads}
             record_path.write_text(json.dumps(record, indent=1))
     record["variants"] = _variant_count(database)
+    record_path.write_text(json.dumps(record, indent=1))
     database.engine.dispose()
     record["disk_mb"] = {"sqlite": sum(_disk_mb(p) for p in directory.glob("shop.db*")),
                          "chroma": _disk_mb(directory / "chroma")}
@@ -135,7 +161,7 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
     rss_start = _rss_mb()
     database = Database(f"sqlite:///{directory / 'shop.db'}")
     modes = {"lexical": CatalogSearch()}
-    if size <= dense_max:
+    if size <= dense_max and (directory / "chroma").exists():
         from shop.search.dense import DenseIndex, DenseIndexOptions
 
         index = DenseIndex(DenseIndexOptions(chroma_path=directory / "chroma", chroma_url=None))
@@ -144,12 +170,12 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
     local = threading.local()
     cpu_ms: list[float] = []  # process CPU time per query, recorded when one client runs alone
 
-    def one(search: CatalogSearch, text: str) -> float:
+    def one(search: CatalogSearch, text: str, filters: dict[str, str] | None = None) -> float:
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = database.sessions()
         started, cpu_started = time.perf_counter(), time.process_time()
-        search.search(session, parse_query(text, limit=10))
+        search.search(session, parse_query(text, limit=10, **(filters or {})))
         elapsed = (time.perf_counter() - started) * 1000
         cpu_ms.append((time.process_time() - cpu_started) * 1000)
         session.rollback()  # end the read transaction, as a request would
@@ -176,21 +202,25 @@ def measure(size: int, dense_max: int, rounds: int, clients: list[int]) -> dict[
             if n_clients == 1:
                 # Alone, a query's CPU time is what it would take on an idle core: the machine is shared.
                 results[f"{mode}/{n_clients}"].update(cpu_p50_ms=percentile(cpu_ms, 50), cpu_p95_ms=percentile(cpu_ms, 95))
-        negated = [text + RULED_OUT[i % len(RULED_OUT)] for i, text in enumerate(queries)] * rounds
-        cpu_ms.clear()
-        latencies = [one(search, text) for text in negated]
-        results[f"{mode}, ruled out/1"] = {
-            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95), "n": len(negated),
-            "qps": 1000 * len(latencies) / sum(latencies),
-            "cpu_p50_ms": percentile(cpu_ms, 50), "cpu_p95_ms": percentile(cpu_ms, 95),
+        variations = {
+            "ruled out": [(text + RULED_OUT[i % len(RULED_OUT)], None) for i, text in enumerate(queries)] * rounds,
+            "option filter": [(text, OPTION_FILTERS[i % len(OPTION_FILTERS)]) for i, text in enumerate(queries)] * rounds,
         }
+        for name, workload in variations.items():
+            cpu_ms.clear()
+            latencies = [one(search, text, filters) for text, filters in workload]
+            results[f"{mode}, {name}/1"] = {
+                "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95), "n": len(workload),
+                "qps": 1000 * len(latencies) / sum(latencies),
+                "cpu_p50_ms": percentile(cpu_ms, 50), "cpu_p95_ms": percentile(cpu_ms, 95),
+            }
     return {"rss_mb": _rss_mb(), "rss_growth_mb": _rss_mb() - rss_start, "peak_rss_mb": _peak_rss_mb(),
             "latency": results}
 
 
 def run_one(args: argparse.Namespace) -> int:
     size = args.one
-    record = build(size, args.dense_max, args.threads)
+    record = kept_build(size) if args.no_build else build(size, args.dense_max, args.threads)
     load_before = os.getloadavg()[0]
     record.update(measure(size, args.dense_max, args.rounds, args.clients))
     record["load_average"] = (load_before, os.getloadavg()[0])  # the machine is shared: say how busy it was
@@ -206,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads while embedding the catalog")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the 198 queries per measurement")
     parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8])
+    parser.add_argument("--no-build", action="store_true",
+                        help="measure kept builds as they are (no seeding, migration or dense sync)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args(argv)
     if args.one:
@@ -216,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         command = [sys.executable, "-m", "bench.retrieval_speed", "--one", str(size), "--dense-max", str(args.dense_max),
                    "--threads", str(args.threads), "--rounds", str(args.rounds),
-                   "--clients", ",".join(map(str, args.clients))]
+                   "--clients", ",".join(map(str, args.clients)), *(["--no-build"] if args.no_build else [])]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         record = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append((size, record))

@@ -114,8 +114,9 @@ def find_product(session: Session, product_id: str) -> Product | None:
 
 
 def product_or_404(session: Session, product_id: str) -> Product:
+    """A product a customer may see and buy: a draft (unpublished) is as missing as one that never was."""
     product = find_product(session, product_id)
-    if product is None:
+    if product is None or not product.published:
         raise HTTPException(404, f"No product with id '{product_id.strip()}'")
     return product
 
@@ -459,11 +460,34 @@ def update_cart_item(product_id: str, body: schemas.UpdateQuantity, session: Ses
     line = _one_line(session, user, product_id, color, size, variant_id)
     if body.quantity == 0:
         session.delete(line)
+        session.commit()
+        return cart_view(session, user)
+    quantity = line.quantity if body.quantity is None else body.quantity
+    variant, modifiers = line.variant, line_modifiers(line)
+    if body.options is not None:  # the line's other option values stay: "make it large" keeps the colour
+        variant = resolve_variant(line.product, options={**line.variant.options, **body.options})
+    if body.modifiers is not None:
+        chosen = resolve_modifiers(line.product, body.modifiers)
+        replaced = {modifier.group for modifier in chosen if modifier.group is not None}
+        kept = [modifier for modifier in modifiers if modifier.group is None or modifier.group not in replaced]
+        modifiers = sorted({modifier.id: modifier for modifier in [*kept, *chosen]}.values(),
+                           key=lambda modifier: modifier.position)
+    modifier_ids = sorted(modifier.id for modifier in modifiers)
+    modifier_key = ",".join(map(str, modifier_ids))
+    same_variant = [other for other in cart_lines(session, user, line.product_id, variant_id=variant.id)
+                    if other.id != line.id]
+    check_stock(line.product, variant, quantity, sum(other.quantity for other in same_variant))
+    twin = next((other for other in same_variant if other.modifier_key == modifier_key), None)
+    if twin is not None:  # the changed line is now another line's choice: one line, quantities added
+        if twin.quantity + quantity > MAX_LINE_QUANTITY:
+            raise HTTPException(409, f"A cart line holds at most {MAX_LINE_QUANTITY}; you have {twin.quantity}")
+        twin.quantity += quantity
+        session.delete(line)
     else:
-        others = sum(other.quantity for other in cart_lines(session, user, line.product_id, variant_id=line.variant_id)
-                     if other.id != line.id)
-        check_stock(line.product, line.variant, body.quantity, others)
-        line.quantity = body.quantity
+        line.quantity, line.variant_id, line.variant = quantity, variant.id, variant
+        line.color = named_value(variant.options, COLOR_OPTIONS)
+        line.size = named_value(variant.options, SIZE_OPTIONS)
+        line.modifier_ids, line.modifier_key = modifier_ids, modifier_key
     session.commit()
     return cart_view(session, user)
 

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -90,6 +90,8 @@ class Product(Base):
     handle: Mapped[str] = mapped_column(String(120), unique=True, index=True,
                                         default=lambda context: context.get_current_parameters()["id"])
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A draft (Shopify's Published = FALSE) is stored but not searchable, not shown and not sold.
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     options: Mapped[list[ProductOption]] = relationship(order_by="ProductOption.position", lazy="selectin",
                                                         cascade="all, delete-orphan")

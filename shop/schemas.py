@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator, model_validator
 
 from shop.auth import MAX_PASSWORD_CHARS
 from shop.models import OrderStatus, PaymentKind, RefundState, TransactionKind, UserRole
@@ -170,7 +170,19 @@ class LineModifier(BaseModel):
 
 
 class UpdateQuantity(BaseModel):
-    quantity: Annotated[int, Field(ge=0, le=99)]
+    """A cart line's new quantity (0 removes it) and/or its variant and add-ons changed in place ("make it oat
+    milk", "make it large"): ``options`` override the line's option values, ``modifiers`` replace its add-ons of
+    the same group (one without a group joins them). At least one of the three."""
+
+    quantity: Annotated[int, Field(ge=0, le=99)] | None = None
+    options: Annotated[dict[OptionText, OptionText], Field(min_length=1, max_length=10)] | None = None
+    modifiers: Annotated[list[OptionText | Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=10)] | None = None
+
+    @model_validator(mode="after")
+    def _says_what_changes(self) -> UpdateQuantity:
+        if self.quantity is None and self.options is None and self.modifiers is None:
+            raise ValueError("give quantity, options or modifiers")
+        return self
 
 
 class OrderLine(BaseModel):

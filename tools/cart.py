@@ -24,11 +24,13 @@ class AddToCart(Action):
 
 
 class UpdateCartItem(Action):
-    """Change the quantity of a cart line; 0 removes it."""
+    """Change a cart line: its quantity (0 removes it), or its options and add-ons in place ("make it oat milk")."""
 
     action: Literal["update_cart_item"] = "update_cart_item"
     product_id: ProductId
-    quantity: int = Field(ge=0, le=99)
+    quantity: int | None = Field(None, ge=0, le=99)
+    options: Options | None = None
+    modifiers: Annotated[list[OptionValue], Field(max_length=5, description='add-ons, e.g. ["oat milk"]')] | None = None
 
 
 class RemoveFromCart(Action):
@@ -96,7 +98,10 @@ def added_line(cart: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | N
 
 @tool(UpdateCartItem, label="Updating your cart…")
 async def update_cart_item(args: UpdateCartItem, ctx: ToolContext) -> dict[str, Any]:
-    return {"cart": await ctx.shop.patch(f"/cart/items/{args.product_id}", json={"quantity": args.quantity})}
+    body = args.model_dump(include={"quantity", "options", "modifiers"}, exclude_none=True)
+    if not body:
+        raise ShopError(422, "say the new quantity, options or add-ons")
+    return {"cart": await ctx.shop.patch(f"/cart/items/{args.product_id}", json=body)}
 
 
 @tool(RemoveFromCart, label="Updating your cart…")

@@ -91,7 +91,7 @@ def _product_row(product: ProductSpec, product_id: str, now: datetime) -> dict[s
         "price": min(prices), "rating": product.rating, "review_count": product.review_count,
         "stock": sum(variant.stock for variant, ok in zip(product.variants, sellable) if ok),
         "colors": option_values(options, COLOR_OPTIONS), "sizes": option_values(options, SIZE_OPTIONS),
-        "updated_at": now,
+        "published": product.published, "updated_at": now,
     }
 
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from shop.search.hybrid import dense_search, hybrid_search
+from shop.search.filters import FilterSets, needs_options
+from shop.search.hybrid import Neighbours, NeighboursOnce, dense_search, hybrid_search
 from shop.search.lexical import SearchHit, drop_search_index, ensure_search_index, lexical_search
 from shop.search.query import ParsedQuery, SortOrder, parse_query
 from shop.search.resolve import CatalogVocabulary, SearchOutcome, ground_in_catalog, search_relaxing
@@ -56,12 +57,19 @@ class CatalogSearch:
         """The customer-facing search: filters grounded in the catalog, relaxed until something matches
         (:mod:`shop.search.resolve`), with what was applied, relaxed and ignored."""
         grounded = ground_in_catalog(query, self.vocabulary.facets(session))
-        return search_relaxing(lambda q: self.search_products(session, q), grounded)
+        # Kept per catalog change: what colour/size filters and exclusions need, and the drafts.
+        sets = self.vocabulary.filter_sets(session, with_options=needs_options(grounded))
+        index = NeighboursOnce(self._dense_index) if self._dense_index is not None else None
+        return search_relaxing(lambda q: self.search_products(session, q, sets, index), grounded)
 
-    def search_products(self, session: Session, query: ParsedQuery) -> tuple[int, list[SearchHit]]:
+    def search_products(self, session: Session, query: ParsedQuery, sets: FilterSets | None = None,
+                        index: Neighbours | None = None) -> tuple[int, list[SearchHit]]:
         """How many products match ``query`` as given and its page, each with why it matched (None without
-        search words). No grounding, no relaxation: see :meth:`search`."""
-        index = self._dense_index
+        search words). No grounding, no relaxation: see :meth:`search`. ``sets``: the catalog's drafts and
+        option values (:class:`~shop.search.filters.FilterSets`; None: read now). ``index``: the attached
+        dense index by default."""
         if index is None:
-            return lexical_search(session, query)
-        return hybrid_search(session, query, index, self._workers)
+            index = self._dense_index
+        if index is None:
+            return lexical_search(session, query, sets=sets)
+        return hybrid_search(session, query, index, self._workers, sets)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
-from shop.search.filters import CatalogFilters, catalog_filters
+from shop.search.filters import CatalogFilters, FilterSets, catalog_filters, product_key
 from shop.search.lexical import SearchHit, explain_match, lexical_search
 from shop.search.query import ParsedQuery, SortOrder
 
@@ -35,6 +35,29 @@ DENSE_OVERSAMPLE = 5  # with filters set, fetch 5x the neighbours (an unfiltered
 DENSE_MIN_SIMILARITY = 0.3
 
 
+class Neighbours(Protocol):
+    """What the hybrid ranker asks of a vector index."""
+
+    def search(self, query: str, n: int = 100) -> list[tuple[str, float]]: ...
+
+
+class NeighboursOnce:
+    """One customer search's vector lookups. A relaxed retry asks for the same text again, and the index knows
+    no filters, so its answer is the same: looked up (and the text embedded) once, a shorter list cut from a
+    longer one."""
+
+    def __init__(self, index: Neighbours) -> None:
+        self._index = index
+        self._found: dict[str, tuple[int, list[tuple[str, float]]]] = {}
+
+    def search(self, query: str, n: int = 100) -> list[tuple[str, float]]:
+        asked, found = self._found.get(query, (0, []))
+        if asked < n:
+            asked, found = n, self._index.search(query, n)
+            self._found[query] = (asked, found)
+        return found[:n]
+
+
 def _dense_request(query: ParsedQuery, filters: CatalogFilters, depth: int) -> tuple[str, int]:
     """What to ask the vector index: the text and how many neighbours.
 
@@ -43,19 +66,20 @@ def _dense_request(query: ParsedQuery, filters: CatalogFilters, depth: int) -> t
     """
     # An unknown category is words to search for, as on the lexical side.
     text = f"{query.text} {query.category}" if filters.unknown_category else query.text
-    return text, depth * DENSE_OVERSAMPLE if filters.all else depth
+    return text, depth * DENSE_OVERSAMPLE if filters.any else depth
 
 
 def _passing(session: Session, neighbours: list[tuple[str, float]], filters: CatalogFilters,
              depth: int) -> list[tuple[str, float]]:
     """The similar-enough neighbours that pass every filter, most similar first."""
     neighbours = [(pid, sim) for pid, sim in neighbours if sim >= DENSE_MIN_SIMILARITY]
-    conditions = filters.all
-    if not neighbours or not conditions:
+    if not neighbours or not filters.any:
         return neighbours[:depth]
-    passing = set(session.execute(
-        select(Product.id).where(Product.id.in_([pid for pid, _ in neighbours]), *conditions)
-    ).scalars())
+    # The product sets are checked here, not in SQL: SQLite would walk a 37k-product colour set to find the
+    # few hundred neighbours in it.
+    rows = session.execute(select(Product.id, product_key(session))
+                           .where(Product.id.in_([pid for pid, _ in neighbours]), *filters.sql))
+    passing = {pid for pid, key in rows if filters.admits(key)}
     return [(pid, sim) for pid, sim in neighbours if pid in passing][:depth]
 
 
@@ -70,11 +94,12 @@ def _load(session: Session, ids: list[str], details: bool = True) -> dict[str, P
     return {p.id: p for p in session.execute(statement).scalars()}
 
 
-def dense_search(session: Session, query: ParsedQuery, index: DenseIndex) -> tuple[int, list[SearchHit]]:
+def dense_search(session: Session, query: ParsedQuery, index: DenseIndex,
+                 sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Vector search alone, with the same filters (for comparison in the retrieval benchmark)."""
     if not query.terms:
-        return lexical_search(session, query)
-    filters = catalog_filters(session, query)
+        return lexical_search(session, query, sets=sets)
+    filters = catalog_filters(session, query, sets)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
     text, fetch = _dense_request(query, filters, depth)
     ranked = _passing(session, index.search(text, fetch), filters, depth)
@@ -83,19 +108,19 @@ def dense_search(session: Session, query: ParsedQuery, index: DenseIndex) -> tup
     return len(ranked), [(products[pid], f"similar in meaning ({sim:.2f})") for pid, sim in page if pid in products]
 
 
-def hybrid_search(session: Session, query: ParsedQuery, index: DenseIndex,
-                  workers: Executor) -> tuple[int, list[SearchHit]]:
+def hybrid_search(session: Session, query: ParsedQuery, index: Neighbours, workers: Executor,
+                  sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Lexical (BM25) and dense rankings fused by reciprocal rank; each hit says why it matched.
 
     A product found by both rankers rises to the top. ``total`` counts the lexical matches plus the
     dense-only ones among the top :data:`FUSION_DEPTH`. Sorting by price or rating sorts the fused
     candidates; a query with no search words is a plain filtered listing. The vector lookup runs on
-    ``workers`` while this thread ranks lexically.
+    ``workers`` while this thread ranks lexically. ``sets``: see :func:`shop.search.filters.catalog_filters`.
     """
     if not query.terms:
-        return lexical_search(session, query)
+        return lexical_search(session, query, sets=sets)
     depth = max(FUSION_DEPTH, query.offset + query.limit)
-    filters = catalog_filters(session, query)
+    filters = catalog_filters(session, query, sets)
     # The query embedding and vector lookup run on a worker thread while SQLite ranks lexically here (both
     # release the GIL): one search costs the slower of the two instead of their sum.
     text, fetch = _dense_request(query, filters, depth)

@@ -17,7 +17,7 @@ from sqlalchemy import CTE, ColumnElement, Engine, Select, case, func, literal_c
 from sqlalchemy.orm import Session, lazyload
 
 from shop.models import Product
-from shop.search.filters import CatalogFilters, catalog_filters, is_sqlite
+from shop.search.filters import CatalogFilters, FilterSets, catalog_filters, is_sqlite
 from shop.search.query import WORD, ParsedQuery, SortOrder
 
 FTS_TABLE = "products_fts"
@@ -102,21 +102,22 @@ _ORDERINGS = {
 
 
 def lexical_search(session: Session, query: ParsedQuery, filters: CatalogFilters | None = None, *,
-                   use_fts: bool | None = None, explain: bool = True,
-                   details: bool = True) -> tuple[int, list[SearchHit]]:
+                   use_fts: bool | None = None, explain: bool = True, details: bool = True,
+                   sets: FilterSets | None = None) -> tuple[int, list[SearchHit]]:
     """Filter and rank products lexically; ``use_fts`` defaults to "database is SQLite".
 
     Returns the number of matching products and the requested page with a match explanation each
     (``explain=False`` leaves them None: the hybrid ranker explains only the page it shows). With
     :data:`ALL_WORDS_ENOUGH` or more products matching every word, only those match; otherwise any word counts.
-    ``filters`` are ``query``'s, when the caller has resolved them already. ``details=False`` loads the
+    ``filters`` are ``query``'s, when the caller has resolved them already; else they are resolved with
+    ``sets`` (see :func:`shop.search.filters.catalog_filters`). ``details=False`` loads the
     products without their options, variants and modifiers: ranking candidates need only their columns, and
     loading the variants of 100 candidates was most of a hybrid search's time.
     """
     if use_fts is None:
         use_fts = is_sqlite(session)
     if filters is None:
-        filters = catalog_filters(session, query)
+        filters = catalog_filters(session, query, sets)
     terms = filters.terms(query)
 
     if terms and use_fts:
@@ -154,13 +155,15 @@ def explain_match(product: Product, terms: tuple[str, ...]) -> str:
     return f"{', '.join(hit_fields)} match '{' '.join(hit_terms)}'"
 
 
-def _fts_matches(match: str, conditions: tuple[ColumnElement[bool], ...], scored: bool) -> Select:
-    """rowids (and bm25 scores, lower is better) of the products whose text matches and that pass the filters.
+def _fts_matches(match: str, filters: CatalogFilters, scored: bool) -> Select:
+    """rowids (and bm25 scores, lower is better) of the products whose text matches and that pass the key filters.
 
-    The filters enter as one list of allowed rowids written ``+rowid IN (...)``: the ``+`` keeps SQLite from
+    The key filters enter as one list of allowed rowids written ``+rowid IN (...)``: the ``+`` keeps SQLite from
     probing the FTS index once per filtered product instead (minutes at a million products), and bm25,
-    the expensive part, is computed only for rows that pass.
+    the expensive part, is computed only for rows that pass. The precomputed product sets (colour and size
+    filters, drafts, options ruled out) are checked on the matched rowids directly, without a join to ``products``.
     """
+    conditions = filters.keys
     columns = [literal_column(f"{FTS_TABLE}.rowid").label("rid")]
     if scored:
         weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
@@ -170,7 +173,7 @@ def _fts_matches(match: str, conditions: tuple[ColumnElement[bool], ...], scored
     if conditions:
         allowed = select(literal_column("products.rowid")).select_from(Product).where(*conditions)
         statement = statement.where(literal_column(f"+{FTS_TABLE}.rowid").in_(allowed))
-    return statement
+    return statement.where(*filters.set_conditions(literal_column(f"+{FTS_TABLE}.rowid")))
 
 
 def _matched_products(match: str, filters: CatalogFilters, scored: bool,
@@ -184,7 +187,7 @@ def _matched_products(match: str, filters: CatalogFilters, scored: bool,
     any-word match can be 20k rows, and sorting them as whole product rows was most of a query's time.
     """
     rows = filters.rows
-    matches = _fts_matches(match, filters.keys, scored).cte("matches").prefix_with("MATERIALIZED")
+    matches = _fts_matches(match, filters, scored).cte("matches").prefix_with("MATERIALIZED")
     if best and scored:  # best=0 would ask for the 0th match
         if rows:
             matches = (select(matches.c.rid, matches.c.score)
@@ -234,7 +237,7 @@ def _fts_search(session: Session, query: ParsedQuery, terms: tuple[str, ...],
         match = f"({match}){filters.fts_unmentioned}"  # ruled-out words leave the text match itself
         statement, matches = _matched_products(match, filters, scored=by_relevance, best=query.offset + query.limit)
         counted = (_matched_products(match, filters, scored=False)[0] if filters.rows
-                   else _fts_matches(match, filters.keys, scored=False))
+                   else _fts_matches(match, filters, scored=False))
         total = _count(session, counted)
         if total >= ALL_WORDS_ENOUGH:
             break

@@ -61,9 +61,6 @@ class ParsedQuery:
     limit: int = 10
     offset: int = 0
     exclude: tuple[str, ...] = ()  # what the customer ruled out, lowercase phrases ("glass beads", "black")
-    # Those of ``exclude`` that are option values in this catalog (set when grounding in it; None: not known,
-    # check them all): only these can rule out a product by its options, which costs a JSON scan per row.
-    option_exclusions: tuple[str, ...] | None = None
     # Filters given but not applied, as (filter, value, why): "not said" (grounding) or "ruled out" (negated)
     ignored: tuple[tuple[str, str, str], ...] = ()
 

@@ -149,9 +149,8 @@ def test_the_alembic_command_line_migrates_the_database_it_is_given(database_url
         database.engine.dispose()
 
 
-def test_a_database_from_before_variants_keeps_its_carts_and_orders(database: Database) -> None:
-    """A database made by revision 0002 (products with color/size lists, carts and orders naming a color and
-    size) upgrades to variants: every product becomes Color x Size variants, every line points at its variant."""
+def _database_at_0002_with_carts_and_orders(database: Database) -> None:
+    """Revision 0002's schema with three products, two customers' carts and two orders in it."""
     config = migration_config()
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -177,6 +176,12 @@ def test_a_database_from_before_variants_keeps_its_carts_and_orders(database: Da
             "INSERT INTO order_lines (id, order_id, product_id, name, unit_price, quantity, color, size) VALUES "
             "(1, 1, 'p1', 'Trail Shoe', 89.99, 1, 'Black', '9'), (2, 1, 'p3', 'Novel', 12.5, 1, NULL, NULL), "
             "(3, 2, 'p1', 'Trail Shoe', 89.99, 1, NULL, '10')"))
+
+
+def test_a_database_from_before_variants_keeps_its_carts_and_orders(database: Database) -> None:
+    """A database made by revision 0002 (products with color/size lists, carts and orders naming a color and
+    size) upgrades to variants: every product becomes Color x Size variants, every line points at its variant."""
+    _database_at_0002_with_carts_and_orders(database)
     database.create_schema()
     assert revision(database) == HEAD and schema_diff(database) == []
 
@@ -214,6 +219,40 @@ def test_a_database_from_before_variants_keeps_its_carts_and_orders(database: Da
         assert [variant.options for variant in variants] == [{"Color": "Black", "Size": "9"}, {},
                                                              {"Color": "Black", "Size": "10"}]
         assert [line.sku for line in order_lines] == [variant.sku for variant in variants]
+
+
+def test_a_database_at_0003_keeps_its_rows_and_every_product_is_published(database: Database) -> None:
+    """A database made at revision 0003 (options and variants, the head before drafts) with carts and orders
+    upgrades to ``published``: nothing lost, every existing product published, searchable and sellable."""
+    _database_at_0002_with_carts_and_orders(database)
+    config = migration_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+    counts = {table: _count(database, table) for table in ("products", "variants", "cart_lines", "orders",
+                                                           "order_lines", "users")}
+    assert counts["products"] == 3 and counts["cart_lines"] == 4 and counts["order_lines"] == 3
+    database.create_schema()
+    assert revision(database) == HEAD and schema_diff(database) == []
+    assert {table: _count(database, table) for table in counts} == counts
+    with database.sessions() as session:
+        assert [product.published for product in session.execute(select(Product)).scalars()] == [True] * 3
+        lines = session.execute(select(CartLine).order_by(CartLine.id)).scalars().all()
+        assert [(line.user_id, line.product_id, line.quantity, line.variant.options) for line in lines] == [
+            (1, "p1", 2, {"Color": "Red", "Size": "10"}), (1, "p2", 1, {"Color": "White"}),
+            (2, "p1", 1, {"Color": "Black", "Size": "9"}), (2, "p3", 3, {})]
+    with database.engine.begin() as connection:  # a row written without the column (an old client) is published
+        connection.execute(text(
+            "INSERT INTO products (id, name, brand, category, description, price, rating, review_count, stock, "
+            "colors, sizes, created_at, updated_at, handle, tags) VALUES ('p4', 'Mug', 'Kiln', 'Kitchen', '', 9, 4, "
+            "1, 2, '[]', '[]', '2026-01-02 03:04:05+00:00', '2026-01-02 03:04:05+00:00', 'p4', '[]')"))
+    with database.sessions() as session:
+        assert session.get(Product, "p4").published is True
+
+
+def _count(database: Database, table: str) -> int:
+    with database.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # our table names
 
 
 def test_a_database_from_before_the_after_purchase_changes_keeps_its_carts_and_orders(database: Database) -> None:

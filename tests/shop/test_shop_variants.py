@@ -119,3 +119,61 @@ def test_a_variant_that_exists_but_is_not_for_sale_is_a_422_that_says_sold_out(
     assert response.status_code == 422 and response.json()["sold_out"] is True
     lacking = add(client, demo, product.id, options={product.options[0].name: "Plaid"})
     assert lacking.status_code == 422 and lacking.json()["sold_out"] is False
+
+
+def latte(db) -> str:
+    """A café latte (Size option; a Milk group of add-ons and an extra shot) imported into the seeded shop."""
+    from shop.catalog.format import CatalogFile
+    from shop.catalog.load import load_catalog
+
+    loaded = load_catalog(db, CatalogFile.model_validate({"products": [{
+        "handle": "latte", "title": "Latte", "vendor": "House", "category": "Coffee",
+        "options": [{"name": "Size", "values": ["Small", "Large"]}],
+        "variants": [{"sku": "LATTE-S", "options": {"Size": "Small"}, "price": 3.5, "stock": 20},
+                     {"sku": "LATTE-L", "options": {"Size": "Large"}, "price": 4.5, "stock": 2}],
+        "modifiers": [{"name": "Whole milk", "group": "Milk"}, {"name": "Oat milk", "price": 0.6, "group": "Milk"},
+                      {"name": "Extra shot", "price": 0.9}],
+    }]}))
+    return loaded.product_ids[0]
+
+
+def patch(client: TestClient, headers: dict, product_id: str, **body: object):
+    return client.patch(f"/cart/items/{product_id}", json=body, headers=headers)
+
+
+def test_make_it_oat_milk_changes_the_line_in_place(client: TestClient, demo: dict, db) -> None:
+    """"Make it oat milk" about a latte in the cart swaps its milk (same group) and keeps the rest: one line."""
+    pid = latte(db)
+    add(client, demo, pid, 2, options={"Size": "Small"}, modifiers=["Whole milk", "Extra shot"])
+    cart = patch(client, demo, pid, modifiers=["oat milk"]).json()
+    assert [(l["quantity"], l["options"], sorted(m["name"] for m in l["modifiers"])) for l in cart["lines"]] == [
+        (2, {"Size": "Small"}, ["Extra shot", "Oat milk"])]
+    assert cart["lines"][0]["unit_price"] == 3.5 + 0.6 + 0.9
+    cart = patch(client, demo, pid, options={"Size": "Large"}).json()  # "make it large": the add-ons stay
+    assert [(l["quantity"], l["options"], l["sku"]) for l in cart["lines"]] == [(2, {"Size": "Large"}, "LATTE-L")]
+    assert len(cart["lines"][0]["modifiers"]) == 2
+
+
+def test_a_changed_line_that_matches_another_merges_and_stock_holds(client: TestClient, demo: dict, db) -> None:
+    pid = latte(db)
+    add(client, demo, pid, 1, options={"Size": "Large"}, modifiers=["Oat milk"])
+    add(client, demo, pid, 1, options={"Size": "Small"}, modifiers=["Oat milk"])
+    response = patch(client, demo, pid, options={"Size": "Large"})
+    assert response.status_code == 409  # two latte lines: which one must be said
+    small = next(l for l in client.get("/cart", headers=demo).json()["lines"] if l["sku"] == "LATTE-S")
+    cart = client.patch(f"/cart/items/{pid}", params={"variant_id": small["variant_id"]},
+                        json={"options": {"Size": "Large"}}, headers=demo).json()
+    assert [(l["sku"], l["quantity"]) for l in cart["lines"]] == [("LATTE-L", 2)]  # one line, not two
+    too_many = client.patch(f"/cart/items/{pid}", json={"quantity": 3}, headers=demo)
+    assert too_many.status_code == 409  # 2 large in stock
+
+
+def test_a_bad_change_is_a_422_and_changes_nothing(client: TestClient, demo: dict, db) -> None:
+    pid = latte(db)
+    add(client, demo, pid, 1, options={"Size": "Small"}, modifiers=["Whole milk"])
+    before = client.get("/cart", headers=demo).json()
+    for body in ({}, {"options": {"Size": "Venti"}}, {"modifiers": ["Soy milk"]},
+                 {"modifiers": ["Whole milk", "Oat milk"]}):
+        response = patch(client, demo, pid, **body)
+        assert response.status_code == 422, body
+    assert client.get("/cart", headers=demo).json() == before

@@ -1,7 +1,7 @@
 """After the purchase: payment methods, order transactions (refunds and charges), and what orders record.
 
-Revision ID: 0005_after_purchase
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 
 Orders gain the shipping address (a copy), the payment method, when they were delivered and why they were
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_after_purchase"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
