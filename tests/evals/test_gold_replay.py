@@ -154,7 +154,8 @@ def test_repeat_gives_pass_hat_k_on_a_fresh_shop_each_time(shipped: dict[str, Sc
 
 
 def test_a_silent_llm_leaves_the_order_and_refunds_as_they_were(shipped: dict[str, Scenario]) -> None:
-    trial = only_trial(run([shipped["after-purchase-return-shoes-from-last-order"]], lambda: WrongAnswerLLM("silent")))
+    scenario = shipped["after-purchase-return-shoes-from-last-order"]
+    trial = only_trial(run([scenario], lambda: WrongAnswerLLM("silent")))
     reasons = failed(trial)
     assert {"final final.orders", "final final.refunds", "final final.refunds_made"} <= set(reasons), reasons
     assert "order 4 delivered" in reasons["final final.orders"]
