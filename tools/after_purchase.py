@@ -113,6 +113,14 @@ def _described(said: str) -> list[str]:
     return [_stem(word) for word in words(said) if word not in POINTING]
 
 
+def _spoken(name: str) -> str:
+    """The name as said back, without its leading "the"/"my": "Order 4 has no keyboard"."""
+    said = name.split()
+    while len(said) > 1 and said[0].lower() in ("the", "my", "a", "an", "that", "this", "those", "these"):
+        said = said[1:]
+    return " ".join(said)
+
+
 def _describes(item: Item) -> bool:
     return item.name is not None and bool(_described(item.name))
 
@@ -163,10 +171,11 @@ def resolve_items(order: dict[str, Any], items: list[Item] | None) -> list[dict[
         if _describes(item):
             found = lines_named(item.name or "", lines)
             if not found:
-                raise ShopError(404, f"Order {order['id']} has no {item.name}; it has {_listing(lines)}")
+                raise ShopError(404, f"Order {order['id']} has no {_spoken(item.name or '')}; it has {_listing(lines)}")
             if len(found) > 1:
                 which = _listing([lines[position - 1] for position in found], "or")
-                raise ShopError(409, f"Order {order['id']} has more than one {item.name}: {which}? Say which one.")
+                raise ShopError(409, f"Order {order['id']} has more than one {_spoken(item.name or '')}: {which}? "
+                                     "Say which one.")
             resolved.append({**body, "line": found[0]})
         elif item.line is None and item.product_id is None:  # names none: every item
             every = [position for position, line in enumerate(lines, start=1) if _left(line) > 0]
@@ -204,7 +213,7 @@ async def find_order(ctx: ToolContext, tool_name: str, order_id: str | None,
         raise ShopError(409, f"You have no order that can be {done} now. {rule}")
     holding = next((order for order in candidates if _holds(order, items)), None)
     if holding is None:
-        said = _join([item.name or item.product_id or f"item {item.line}" for item in items or []])
+        said = _join([_spoken(item.name or "") or item.product_id or f"item {item.line}" for item in items or []])
         have = "; ".join(f"order {order['id']} has {_listing(order['lines'])}" for order in candidates[:3])
         raise ShopError(404, f"None of your orders that can be {done} has {said}: {have}")
     return holding

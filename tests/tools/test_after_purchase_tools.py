@@ -44,10 +44,10 @@ def test_an_ambiguous_or_unknown_name_is_said_back_with_the_orders_items() -> No
     with pytest.raises(ShopError) as ambiguous:
         resolve_items(ORDER, [Item(name="the blush")])
     assert ambiguous.value.status == 409
-    assert ambiguous.value.detail == ("Order 9 has more than one the blush: Velvet Blush (Beige) or "
+    assert ambiguous.value.detail == ("Order 9 has more than one blush: Velvet Blush (Beige) or "
                                       "3 × Nude Blush (Beige)? Say which one.")
     with pytest.raises(ShopError) as unknown:
-        resolve_items(ORDER, [Item(name="keyboard")])
+        resolve_items(ORDER, [Item(name="the keyboard")])
     assert unknown.value.status == 404 and "Order 9 has no keyboard; it has Swiftstride" in unknown.value.detail
     assert "Velvet Blush (Beige) and 3 × Nude Blush (Beige)" in unknown.value.detail
     with pytest.raises(ShopError, match="Say which item of order 9"):
