@@ -138,9 +138,18 @@ async def confirm(state: ConversationState, runtime: Context) -> dict[str, Any]:
 
 
 def consent(answer: str, pending: Pending) -> Consent:
-    """How ``answer`` responds to the pending question (the order id counts as the question's own words)."""
+    """How ``answer`` responds to the pending question (its order id and the items as the customer named them
+    count as the question's own words: "yes, return the running shoes")."""
     return classify_consent(answer, default_rules(PROMPTS_DIR / "confirmation.yaml"), pending["tool"],
-                            [str(v) for v in pending["args"].values()])
+                            _question_words(pending))
+
+
+def _question_words(pending: Pending) -> list[str]:
+    """The arguments' plain values, and of a list of items each one's name."""
+    values = pending["args"].values()
+    names = [str(item["name"]) for value in values if isinstance(value, list)
+             for item in value if isinstance(item, dict) and item.get("name")]
+    return [str(value) for value in values if not isinstance(value, list | dict)] + names
 
 
 async def act(state: ConversationState, runtime: Context) -> dict[str, Any]:
