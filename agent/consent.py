@@ -214,13 +214,16 @@ async def decide_consent(text: str, rules: ConsentRules, tool: str | None, subje
 
 def model_may_decide(reading: Reading, rules: ConsentRules, tool: str | None, subject: Iterable[str] = ()) -> bool:
     """Whether the model's yes may stand for this answer: the rules did not place it (neither yes nor no), it
-    is short, and besides yes words, fillers and the question's own words it has only a few unknown words,
-    none of them a number or one typo from a no, hedge or request word or another question's action word
-    ("abrot", "cancle" to a checkout). So the model can make an unknown-words answer a yes, never a
-    hedged, conditional, negated or questioning one."""
+    is short, it says yes (or the question's own words) in words the rules know, and besides those, fillers
+    and the question's words it has only a few unknown words, none of them a number or one typo from a no,
+    hedge or request word or another question's action word ("abrot", "cancle" to a checkout). So the model
+    can read the rest of an answer that says yes ("yeah lets roll"), never make a yes out of words nobody
+    knows (garbled speech, another language), and never of a hedged, conditional, negated or questioning
+    answer."""
     if reading.decision in ("yes", "no") or not reading.unknown:
         return False
-    if not set(reading.kinds) <= _MODEL_KINDS:
+    said = set(reading.kinds)
+    if not said <= _MODEL_KINDS or not said & {"yes", "action"}:  # it says yes in the rules' words, and more
         return False
     if len(reading.words) > MODEL_MAX_WORDS or len(reading.unknown) > MODEL_MAX_UNKNOWN:
         return False
