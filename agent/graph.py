@@ -53,6 +53,7 @@ class TurnContext:
     prompts: Prompts
     tools: ToolContext
     on_event: EventSink | None = None
+    consent_model: bool = False  # AgentOptions.consent_model: ask the model about answers the rules don't know
 
     async def emit(self, event: LiveEvent) -> None:
         await emit(self.on_event, event)
@@ -123,7 +124,7 @@ async def confirm(state: ConversationState, runtime: Context) -> dict[str, Any]:
     history = [{"role": "assistant", "content": pending["prompt"]}, {"role": "user", "content": answer}]
     record = ActionRecord(tool=pending["tool"], args=pending["args"], status="done")
     started = time.perf_counter()
-    verdict = await consent(answer, pending, ctx.understander)
+    verdict = await consent(answer, pending, ctx.understander if ctx.consent_model else None)
     if verdict.asked:  # the model's time on this answer
         turn = Turn(**{**turn, "timings": {**turn["timings"], "llm": time.perf_counter() - started}})
     decision = verdict.decision

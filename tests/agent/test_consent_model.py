@@ -126,7 +126,7 @@ async def test_the_model_s_yes_to_words_the_rules_do_not_know_places_the_order_o
     from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
     from tests.conftest import running_app
 
-    async with running_app(settings) as client:
+    async with running_app(settings.replace(consent_model=True)) as client:
         await put_a_product_in_the_cart(client)
         before = await order_count(client)
         scripted_llm.script({"action": "checkout"})
@@ -145,7 +145,7 @@ async def test_the_model_is_never_asked_about_a_hedge_and_its_failure_leaves_the
     from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
     from tests.conftest import running_app
 
-    async with running_app(settings) as client:
+    async with running_app(settings.replace(consent_model=True)) as client:
         await put_a_product_in_the_cart(client)
         before = await order_count(client)
         scripted_llm.script({"action": "checkout"})
@@ -160,3 +160,19 @@ async def test_the_model_is_never_asked_about_a_hedge_and_its_failure_leaves_the
         failed = await say(client, "yeah lets roll", asked["conversation_id"])
         assert failed["confirmed"] is None  # the rules' "other": answered as a new request, which fails too
         assert await order_count(client) == before
+
+
+async def test_without_consent_model_the_rules_alone_decide(settings, scripted_llm) -> None:
+    from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
+    from tests.conftest import running_app
+
+    assert not settings.agent.consent_model  # off by default until the adapter is trained on consent lines
+    async with running_app(settings) as client:
+        await put_a_product_in_the_cart(client)
+        before = await order_count(client)
+        scripted_llm.script({"action": "checkout"})
+        asked = await say(client, "check out")
+        scripted_llm.script({"consent": "yes"})  # would be a yes, were the model asked
+        answered = await say(client, "yeah lets roll", asked["conversation_id"])
+        assert answered["confirmed"] is None and await order_count(client) == before
+        assert not any("consent" in str(r.get("response_format", "")) for r in scripted_llm.requests)
