@@ -33,7 +33,7 @@ _TYPO_MIN_LETTERS = 4
 # A typo only ever reads as these; near anything else it stays unknown. Never an action word: "orders" is not
 # "order", and an order number one digit off is another order.
 _TYPO_KINDS = {"yes", "filler"}
-# The model's say (decide_consent). A read-back's yes is short: "yes lets roll", "sí claro go ahead". An answer
+# The model's say (decide_consent). A read-back's yes is short: "yeah lets roll", "sure go nuts". An answer
 # longer than this, or with more unknown words than a hedge may have, says something the rules cannot see
 # (a reason, a condition, a second wish), and a 270M model's reading of it is not consent.
 MODEL_MAX_WORDS = 8
