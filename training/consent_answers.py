@@ -312,9 +312,9 @@ OTHER_TEMPLATES: list[Callable[[random.Random, str], str]] = [
 
 # (intent, weight, templates), as in taskdata.INTENTS. Weights sum to 13.5 against the mix's ~180
 # (≈ 7 %); a yes is the answer that matters most (only a yes the rules miss reaches the model).
-# To mix them in, training/taskdata.py needs: ``INTENTS += CONSENT_INTENTS``, no spoken_noise on a consent
-# line, and ``check_target`` in place of ``example.action()`` where every target is checked (see
-# docs/confirmation.md).
+# To mix them in, training/taskdata.py's templates_for/generate take them with ``consent=True`` (training only,
+# so every other caller still gets action targets only), add no spoken_noise to a consent line, and check each
+# target with ``check_target`` instead of ``example.action()``; training/train.py asks for ``consent=True``.
 CONSENT_INTENTS: list[tuple[str, float, list[Template]]] = [
     ("consent-yes", 5.5, [t_consent("yes", say) for say in YES_TEMPLATES]),
     ("consent-no", 3.0, [t_consent("no", say) for say in NO_TEMPLATES]),
