@@ -137,11 +137,11 @@ async def test_refund_status_and_a_cancel_with_its_reason(settings: Settings, sc
         assert f"${total:,.2f} for order 7: on its way to your Visa ending 4242" in status["reply"]
 
 
-def test_the_items_as_named_are_the_questions_own_words() -> None:
+async def test_the_items_as_named_are_the_questions_own_words() -> None:
     pending = Pending(tool="return_items", args={"order_id": "4", "items": [{"name": "running shoes"}]}, question="",
                       prompt="", snapshot={"id": "4", "status": "delivered"}, fingerprint="f", key="k", changed=False)
-    assert consent("yes, return the running shoes", pending) == "yes"
-    assert consent("yes the running shoes please", pending) == "yes"
-    assert consent("yes, return the skillets", pending) != "yes"
-    assert consent("no, the skillets", pending) != "yes"
-    assert consent("the skillets instead", pending) == "other"  # a correction is a new request
+    assert (await consent("yes, return the running shoes", pending)).decision == "yes"
+    assert (await consent("yes the running shoes please", pending)).decision == "yes"
+    assert (await consent("yes, return the skillets", pending)).decision != "yes"
+    assert (await consent("no, the skillets", pending)).decision != "yes"
+    assert (await consent("the skillets instead", pending)).decision == "other"  # a correction is a new request
