@@ -98,6 +98,19 @@ def shop_kinds(path: Path = CATALOGS_FILE) -> tuple[ShopKind, ...]:
         for name, kind in raw.items())
 
 
+def kinds_of(world: Any) -> tuple[ShopKind, ...]:
+    """The shop kinds an example draws from: the synthetic ones, or those :func:`on_kinds` set (a shop's own)."""
+    return getattr(world, "kinds", None) or shop_kinds()
+
+
+def on_kinds(kinds: tuple[ShopKind, ...], template: Template) -> Template:
+    """``template`` drawing its products from ``kinds`` (``voiceshop train``: the shop's own catalog)."""
+    def make(world: Any) -> tuple[str, str] | None:
+        world.kinds = kinds
+        return template(world)
+    return make
+
+
 @dataclass(frozen=True)
 class VariantProduct:
     """A shown product with options and add-ons; ``kind``: the full value lists its catalog has."""
@@ -229,7 +242,7 @@ def show_products(world: Any, shop: ShopKind, count: int) -> list[VariantProduct
 
 def shown_target(world: Any, count: int) -> tuple[ShopKind, list[VariantProduct], int]:
     """A shop kind, ``count`` of its products shown, and the index of the one the customer means."""
-    shop = world.rng.choice(shop_kinds())
+    shop = world.rng.choice(kinds_of(world))
     products = show_products(world, shop, count)
     return shop, products, world.rng.randrange(len(products))
 
@@ -557,7 +570,7 @@ def t_exclude(said_form: str, line_form: str) -> Template:
     """ "boots not leather": the ruled-out word stays in the query as a negation, never as a filter."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
+        shop = rng.choice(kinds_of(world))
         kind = rng.choice(shop.products)
         noun_words = set(kind.noun.lower().split())
         words = [v for _, values in kind.options for v in values if v not in LETTER_SIZES
@@ -623,7 +636,7 @@ def t_kept(opener: str) -> Template:
     """Every content word stays a query word, except a brand or colour the shop has and the customer said."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
+        shop = rng.choice(kinds_of(world))
         said, _ = kept_query(rng, shop)
         query, fields = spoken_form(said), []
         roll = rng.random()
