@@ -61,6 +61,19 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(cafe_dir: Path, capsys: pyt
     assert not (cafe_dir / "train").exists()
 
 
+def test_voiceshop_has_the_train_command() -> None:
+    """Declared as a ``voiceshop.commands`` entry point (beside the product, as ``voiceshop eval``)."""
+    import argparse
+    import tomllib
+
+    pyproject = tomllib.loads((CAFE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["entry-points"][cli.COMMANDS_GROUP]["train"] == "training.shop_train:register"
+    parser = argparse.ArgumentParser()
+    shop_train.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["train", "--dry-run", "--steps", "3", "--examples", "40"])
+    assert (args.run, args.dry_run, args.steps, args.examples) == (shop_train.main_args, True, 3, 40)
+
+
 @pytest.mark.slow
 def test_a_tiny_run_compares_installs_only_when_better_and_resumes(
         cafe_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
