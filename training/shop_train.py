@@ -195,11 +195,20 @@ def train_candidate(plan: Plan, examples: list[Any]) -> dict[str, Any]:
 
     options = TrainOptions(examples=plan.examples, seed=plan.seed, threads=plan.threads, steps=plan.steps,
                            budget_minutes=plan.budget_minutes, work_dir=plan.work_dir, out=plan.candidate)
-    with _bar(plan.steps or 1, "training") as bar:
-        def on_step(step: int, total: int) -> None:
-            bar.total = total
-            bar.update(step - bar.n)
+    bars: list[Any] = []  # started at the first step: loading the base model is no step (its ETA would lie)
+    print("training: loading the base model…", file=sys.stderr, flush=True)
+
+    def on_step(step: int, total: int) -> None:
+        if not bars:
+            bars.append(_bar(total, "training"))
+            bars[0].update(step - 1)
+        bars[0].total = total  # the budget probe may shorten the run after a few steps
+        bars[0].update(step - bars[0].n)
+    try:
         return train(options, examples, on_step)
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def cases(plan: Plan) -> dict[str, list[Any]]:
