@@ -26,10 +26,13 @@ MethodRef = Annotated[str, Field(min_length=1, max_length=40, description=(
 
 
 class Item(BaseModel):
-    """An item of the order: its position as listed (``line``: 1 is the first item) or its product id."""
+    """An item of the order: its name as the customer calls it, its position as listed (``line``: 1 is the
+    first item) or its product id."""
 
     model_config = ConfigDict(extra="forbid")
 
+    name: Annotated[str, Field(min_length=1, max_length=60, description="the item as the customer calls it")] | None = \
+        None
     line: Annotated[int, Field(ge=1, le=50, description="the item's position in the order, 1 = the first")] | None = \
         None
     product_id: ProductId | None = None
@@ -72,8 +75,8 @@ class ReturnItems(Action):
     asks for a gift card (asks the customer to confirm first)."""
 
     action: Literal["return_items"] = "return_items"
-    order_id: OrderId
-    items: Items
+    order_id: OrderId | None = None
+    items: Items | None = None
     refund_to: MethodRef | None = None
 
 
@@ -82,8 +85,8 @@ class ExchangeItems(Action):
     the price difference is charged or refunded (asks the customer to confirm first)."""
 
     action: Literal["exchange_items"] = "exchange_items"
-    order_id: OrderId
-    items: ItemChanges
+    order_id: OrderId | None = None
+    items: ItemChanges | None = None
     pay_with: MethodRef | None = None
 
 
@@ -92,8 +95,8 @@ class ModifyOrderItems(Action):
     confirm first)."""
 
     action: Literal["modify_order_items"] = "modify_order_items"
-    order_id: OrderId
-    items: ItemChanges
+    order_id: OrderId | None = None
+    items: ItemChanges | None = None
     pay_with: MethodRef | None = None
 
 
@@ -101,7 +104,7 @@ class ChangeOrderAddress(Action):
     """Send a pending order to another address (asks the customer to confirm first)."""
 
     action: Literal["change_order_address"] = "change_order_address"
-    order_id: OrderId
+    order_id: OrderId | None = None
     address: AddressArg
 
 
@@ -116,7 +119,7 @@ class ChangeOrderPayment(Action):
     """Pay a pending order with another payment method (asks the customer to confirm first)."""
 
     action: Literal["change_order_payment"] = "change_order_payment"
-    order_id: OrderId
+    order_id: OrderId | None = None
     method: MethodRef
 
 
