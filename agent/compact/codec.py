@@ -68,6 +68,7 @@ MAX_ITEMS = 5  # item fields of an after-purchase line
 CANCEL_REASONS = {"mistake": "ordered by mistake", "unneeded": "no longer needed"}  # the shop policy's words
 REFUND_TO = ("gift card", "original")
 PAYMENT_WORDS = ("gift card", "paypal", "original")  # always admitted; cards by a word or digits the customer said
+_ORDER_NUMBER_CUES = frozenset({"order", "number", "no", "nr", "ord"})  # "order 1042" names no card
 CARD_WORDS = ("american express", "credit card", "debit card", "mastercard", "visa", "amex", "discover", "card")
 _GRAMMAR_UNSAFE = re.compile(r"[^a-z0-9' .&+-]+")
 # A phrase of the customer's that begins or ends with one of these is not a value they named ("in blue").
@@ -163,7 +164,7 @@ def payment_methods(utterance: str) -> tuple[str, ...]:
     found = dict.fromkeys(PAYMENT_WORDS)
     found.update(dict.fromkeys(w for w in CARD_WORDS if f" {w} " in f" {said} "))
     for i, word in enumerate(words):
-        if word.isdigit() and len(word) == 4:
+        if word.isdigit() and len(word) == 4 and (not i or words[i - 1] not in _ORDER_NUMBER_CUES):
             found[word] = None
         run = ""
         for later in words[i:i + 4]:  # "4 2 4 2": the digits spoken one by one
@@ -271,7 +272,8 @@ def _after_purchase(words: TurnWords) -> tuple[list[str], list[str]]:
     """(actions, rules) of the after-purchase lines; what needs the customer's phrases only when there are some."""
     phrase = "words" if words.phrases is None else "phrase"
     rules = [f"method ::= {_longest_first(list(words.methods))}",
-             f'item ::= "; item " (count{" | " + phrase if words.phrases != () else ""})']
+             f'item ::= "; item " (position{" | " + phrase if words.phrases != () else ""})',
+             'position ::= [1-9] | [1-4] [0-9] | "50"']  # an order has at most 50 lines
     if words.phrases:
         rules.append(f"phrase ::= {_alternatives(list(words.phrases))}")
     variant = '("; size " size)?'
@@ -485,7 +487,8 @@ def _after_purchase_payload(line: str) -> dict[str, Any]:
             raise ValueError(f"unknown field {part!r} for {verb}")
         name, value = match.group(1), match.group(2).strip()
         if name == "item":
-            items.append({"line": int(value)} if value.isdigit() else {"name": value})
+            is_position = value.isdigit() and 1 <= int(value) <= 50  # an order has at most 50 lines
+            items.append({"line": int(value)} if is_position else {"name": value})
         elif name == "color":
             variant["color"] = _title(value)
         elif name == "size":
@@ -505,7 +508,7 @@ def _after_purchase_payload(line: str) -> dict[str, Any]:
             if value not in CANCEL_REASONS:
                 raise ValueError(f"not a cancel reason: {value!r}")
             payload["reason"] = CANCEL_REASONS[value]
-    if variant and not items:
+    if (variant or verb == "modify") and not items:  # what a pending order's items become is per item
         raise ValueError(f"a new variant needs the item it is for: {line!r}")
     if items:
         payload["items"] = [{**item, **variant} for item in items]
