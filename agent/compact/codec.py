@@ -143,14 +143,15 @@ class TurnWords:
 def order_phrases(*texts: str) -> tuple[str, ...]:
     """Runs of 1-3 of the customer's words that can name an item of an order, an address label or a colour.
 
-    No number at the edges (``item 2`` is a position, "1042" an order) and no filler ("the shoes" → "shoes")."""
+    Not ending in a number (``item 2`` is a position, "1042" an order; "256 gb" is a value) and no filler at
+    the edges ("the shoes" → "shoes")."""
     phrases: dict[str, None] = {}
     for text in texts:
         said = [w for word in text.split() if (w := grammar_word(word))]
         for n in range(1, MAX_PHRASE_WORDS + 1):
             for i in range(len(said) - n + 1):
                 run = said[i:i + n]
-                if {run[0], run[-1]} & _ORDER_PHRASE_EDGE or run[0].isdigit() or run[-1].isdigit():
+                if {run[0], run[-1]} & _ORDER_PHRASE_EDGE or run[-1].isdigit():
                     continue
                 phrases[" ".join(run)] = None
     return tuple(sorted(phrases, key=len, reverse=True))
@@ -164,11 +165,11 @@ def payment_methods(utterance: str) -> tuple[str, ...]:
     found = dict.fromkeys(PAYMENT_WORDS)
     found.update(dict.fromkeys(w for w in CARD_WORDS if f" {w} " in f" {said} "))
     for i, word in enumerate(words):
-        if word.isdigit() and len(word) == 4 and (not i or words[i - 1] not in _ORDER_NUMBER_CUES):
-            found[word] = None
+        if i and words[i - 1] in _ORDER_NUMBER_CUES:
+            continue
         run = ""
-        for later in words[i:i + 4]:  # "4 2 4 2": the digits spoken one by one
-            if not (later.isdigit() and len(later) == 1):
+        for later in words[i:i + 4]:  # "4242", or said one by one: "4 2 4 2", "6 02 1" (spoken "six zero two one")
+            if not later.isdigit() or len(run + later) > 4:
                 break
             run += later
         if len(run) == 4:
