@@ -77,7 +77,7 @@ _EDGE_WORDS = frozenset("a an the in on of one it its with and or but to for mak
 # ... nor an item, address label or colour of an order ("return the", "my work address" → "work").
 _ORDER_PHRASE_EDGE = _EDGE_WORDS | frozenset(
     "return exchange swap send back order orders item items change cancel refund from is was are be you me "
-    "can could would i'd i'm it's like need just address number instead into so um uh these those all both "
+    "could would i'd i'm it's like need just address number instead into so um uh these those all both "
     "everything no not thanks hi hello put ending".split())
 
 
