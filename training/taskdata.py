@@ -573,7 +573,7 @@ FAQ = ["how long does shipping take", "do you ship internationally", "what's you
        "is there a warranty on laptops", "how do i reset my password", "how do i change my email address",
        "how do i know my shoe size", "what does a size medium fit", "do you sell my data", "do you have any discount codes",
        "is shipping free", "how much is shipping", "can i change my delivery address", "what happens if my package is lost",
-       "how long do i have to return something", "how long do refunds take", "do you deliver on weekends",
+       "how long do i have to return something", "how many days until a refund shows up", "do you deliver on weekends",
        "can i pay in installments", "how do i delete my account", "what's the warranty on headphones",
        "do you have a size chart", "is my payment information safe", "can i use two promo codes",
        "how do i return a gift", "do you offer express delivery", "what payment methods do you take",
