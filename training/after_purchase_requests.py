@@ -384,8 +384,8 @@ def _variant_template(template: str, verb: str) -> Template:
         world.random_context()
         item = name_item(rng, changeable(rng, _variant_kind(template)))
         variant = new_variant(rng, item.product, _variant_kind(template))
-        if variant is None:
-            return None
+        if variant is None or variant.fields.split()[-1] in item.words.split():
+            return None  # "change the blue laptop to blue" is no change
         names_order = "{on}" in template or ("{of}" in template and rng.random() < 0.6)
         order = name_order(rng, 0.5) if names_order else None
         text = template.format(it=item.said, of=from_order(rng, order), on=order.noun if order else "", v=variant.said)
