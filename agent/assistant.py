@@ -116,7 +116,8 @@ class Assistant:
         # Scoped by customer: a conversation id from someone else starts a new conversation.
         config = {"configurable": {"thread_id": f"{customer.id}:{conversation_id}"}}
         tools = ToolContext(ShopClient(self.shop_http, customer.token))
-        context = TurnContext(self.options.tool_steps(self.llm_options), self.options.reply_mode, self.understander, self.prompts, tools, on_event)
+        context = TurnContext(self.options.tool_steps(self.llm_options), self.options.reply_mode, self.understander,
+                              self.prompts, tools, on_event, consent_model=self.options.consent_model)
         snapshot = await self.graph.aget_state(config)
         waiting = bool(snapshot.interrupts)
         asked = snapshot.values.get("pending") if waiting else None

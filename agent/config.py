@@ -69,6 +69,10 @@ class AgentOptions:
     understand_mode: Literal["compact", "instruct"] | None = None
     # UNDERSTAND_FEW_SHOT: retrieved examples per compact prompt (default 4 without a LoRA adapter, 0 with one)
     understand_few_shot: int | None = None
+    # CONSENT_MODEL: the model may read an answer to a read-back that the rules do not know (agent.consent); off
+    # until the adapter is trained on consent lines: the current one, never taught them, took a garbled answer
+    # for a yes (bench/confirmation.py --model, docs/confirmation.md)
+    consent_model: bool = False
 
     def __post_init__(self) -> None:
         if self.understand_mode not in (None, "compact", "instruct"):

@@ -4,12 +4,17 @@ An answer is consent only when every word of it is a yes phrase, a filler or the
 (``prompts/confirmation.yaml``). Everything else is sorted into what the assistant does next: a plain no
 declines, a hedge or a question gets the question again, and anything with a request in it is answered as a
 new request. Only ``yes`` ever runs the action, so an answer these rules don't know is never consent.
+
+:func:`decide_consent` adds the fine-tuned model's reading, gated by these rules: the model is asked only
+about a short answer the rules could not place, made of yes words, fillers, the question's own words and a
+few unknown ones that look like no refusal, hedge or request; its "yes" can turn that answer into a yes, and
+nothing else it says changes the rules' decision. A hedged, negated or questioning answer never reaches it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +33,13 @@ _TYPO_MIN_LETTERS = 4
 # A typo only ever reads as these; near anything else it stays unknown. Never an action word: "orders" is not
 # "order", and an order number one digit off is another order.
 _TYPO_KINDS = {"yes", "filler"}
+# The model's say (decide_consent). A read-back's yes is short: "yeah lets roll", "sure go nuts". An answer
+# longer than this, or with more unknown words than a hedge may have, says something the rules cannot see
+# (a reason, a condition, a second wish), and a 270M model's reading of it is not consent.
+MODEL_MAX_WORDS = 8
+MODEL_MAX_UNKNOWN = _WORDS_IN_A_QUESTION_ABOUT_IT
+# Kinds of stretch that leave an answer to the model; a no, hedge, request or "?" keeps the rules' decision.
+_MODEL_KINDS = {"yes", "filler", "action", "word"}
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,34 @@ def default_rules(path: Path) -> ConsentRules:
 def classify_consent(text: str, rules: ConsentRules, tool: str | None = None,
                      subject: Iterable[str] = ()) -> Consent:
     """Sort an answer to the ``tool`` question; ``subject`` are words of the question itself (an order id)."""
+    return read_answer(text, rules, tool, subject).decision
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An answer as the rules read it: its words, what each stretch of them is, and the rules' decision."""
+
+    words: tuple[str, ...]
+    kinds: tuple[str, ...]  # per stretch: action, unclear, request, no, yes, filler, "?" or an unknown "word"
+    unknown: tuple[str, ...]  # the words no lexicon holds
+    decision: Consent
+
+
+def read_answer(text: str, rules: ConsentRules, tool: str | None = None, subject: Iterable[str] = ()) -> Reading:
     words = _words(text)
     if not words:
-        return "unclear"
-    action = rules.action_words.get(tool or "", frozenset()) | {tuple(_words(s)) for s in subject}
-    kinds = _segment(words, [("action", action), ("unclear", rules.unclear), ("request", rules.request), ("no", rules.no),
-                             ("yes", rules.yes), ("filler", rules.filler)])
+        return Reading((), (), (), "unclear")
+    action = _action_words(rules, tool, subject)
+    kinds, unknown = _segment(words, [("action", action), ("unclear", rules.unclear), ("request", rules.request),
+                                      ("no", rules.no), ("yes", rules.yes), ("filler", rules.filler)])
+    return Reading(tuple(words), tuple(kinds), tuple(unknown), _decide(kinds))
+
+
+def _action_words(rules: ConsentRules, tool: str | None, subject: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    return rules.action_words.get(tool or "", frozenset()) | {tuple(_words(s)) for s in subject}
+
+
+def _decide(kinds: list[str]) -> Consent:
     said = set(kinds)
     if "no" in said:  # a refusal wins over any yes or hedge beside it ("hmm, never mind")
         return "no" if not said & {"word", "request"} else "other"
@@ -98,9 +132,12 @@ def classify_consent(text: str, rules: ConsentRules, tool: str | None = None,
     return "other"
 
 
-def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> list[str]:
-    """Label each stretch of words with the first lexicon holding it, longest phrase first; else "word"."""
+def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> tuple[list[str], list[str]]:
+    """Label each stretch of words with the first lexicon holding it, longest phrase first; else "word".
+
+    Returns the labels and the unknown words."""
     kinds: list[str] = []
+    unknown: list[str] = []
     i = 0
     while i < len(words):
         if words[i] == "?":
@@ -119,8 +156,9 @@ def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ..
                 break
         else:
             kinds.append("word")
+            unknown.append(words[i])
             i += 1
-    return kinds
+    return kinds, unknown
 
 
 def _typo_of(word: str, lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> str | None:
@@ -138,3 +176,73 @@ def _typo_of(word: str, lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) 
 @cache
 def _single_words(lexicon: frozenset[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(phrase[0] for phrase in lexicon if len(phrase) == 1 and len(phrase[0]) >= _TYPO_MIN_LETTERS - 1)
+
+
+# ── the model's say, gated by the rules ─────────────────────────────────────────────────────────────────
+
+AskModel = Callable[[], Awaitable[Consent | None]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision, the rules' own, and what the model said when it was asked (None: not asked or no answer)."""
+
+    decision: Consent
+    rules: Consent
+    asked: bool = False
+    model: Consent | None = None
+
+
+async def decide_consent(text: str, rules: ConsentRules, tool: str | None, subject: Iterable[str],
+                         ask_model: AskModel | None) -> Verdict:
+    """The rules' decision, made a yes only where the model says yes and :func:`model_may_decide` allows it.
+
+    ``ask_model`` asks the model about this answer (``Understander.consent``); when it fails (a timeout, a
+    server error: :class:`agent.llm.LLMError`) the rules' decision stands."""
+    from agent.llm import LLMError  # here: the rules themselves need no model client
+
+    subject = list(subject)
+    reading = read_answer(text, rules, tool, subject)
+    if ask_model is None or not model_may_decide(reading, rules, tool, subject):
+        return Verdict(reading.decision, reading.decision)
+    try:
+        said = await ask_model()
+    except LLMError:
+        return Verdict(reading.decision, reading.decision, asked=True)
+    return Verdict("yes" if said == "yes" else reading.decision, reading.decision, asked=True, model=said)
+
+
+def model_may_decide(reading: Reading, rules: ConsentRules, tool: str | None, subject: Iterable[str] = ()) -> bool:
+    """Whether the model's yes may stand for this answer: the rules did not place it (neither yes nor no), it
+    is short, it says yes (or the question's own words) in words the rules know, and besides those, fillers
+    and the question's words it has only a few unknown words, none of them a number or one typo from a no,
+    hedge or request word or another question's action word ("abrot", "cancle" to a checkout). So the model
+    can read the rest of an answer that says yes ("yeah lets roll"), never make a yes out of words nobody
+    knows (garbled speech, another language), and never of a hedged, conditional, negated or questioning
+    answer."""
+    if reading.decision in ("yes", "no") or not reading.unknown:
+        return False
+    said = set(reading.kinds)
+    if not said <= _MODEL_KINDS or not said & {"yes", "action"}:  # it says yes in the rules' words, and more
+        return False
+    if len(reading.words) > MODEL_MAX_WORDS or len(reading.unknown) > MODEL_MAX_UNKNOWN:
+        return False
+    unsafe = _unsafe_words(rules, tool, subject)
+    return not any(_looks_unsafe(word, unsafe) for word in reading.unknown)
+
+
+def _unsafe_words(rules: ConsentRules, tool: str | None, subject: Iterable[str]) -> set[str]:
+    """Words of the no, hedge and request phrases and of the other questions' action words ("cancel" to a
+    checkout), less those that are a yes, a filler or this question's own word by themselves."""
+    own = _action_words(rules, tool, subject)
+    others = [p for name, words in rules.action_words.items() if name != tool for p in words if p not in own]
+    risky = {word for phrase in [*rules.no, *rules.unclear, *rules.request, *others] for word in phrase}
+    safe = {phrase[0] for phrase in (*rules.yes, *rules.filler, *own) if len(phrase) == 1}
+    return risky - safe
+
+
+def _looks_unsafe(word: str, unsafe: set[str]) -> bool:
+    if any(ch.isdigit() for ch in word):  # a number the question did not say: another order, another amount
+        return True
+    return any(DamerauLevenshtein.distance(word, other, score_cutoff=1) <= 1
+               for other in unsafe if min(len(word), len(other)) >= 2) or word in unsafe

@@ -29,7 +29,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.consent import Consent, classify_consent, default_rules
+from agent.consent import Verdict, decide_consent, default_rules
 from agent.events import EventSink, LiveEvent, Reply, Thinking, ToolResult, ToolRunning, emit
 from agent.llm import LLMError
 from agent.prompts import PROMPTS_DIR, Prompts
@@ -53,6 +53,7 @@ class TurnContext:
     prompts: Prompts
     tools: ToolContext
     on_event: EventSink | None = None
+    consent_model: bool = False  # AgentOptions.consent_model: ask the model about answers the rules don't know
 
     async def emit(self, event: LiveEvent) -> None:
         await emit(self.on_event, event)
@@ -122,7 +123,11 @@ async def confirm(state: ConversationState, runtime: Context) -> dict[str, Any]:
     turn = new_turn(answer)
     history = [{"role": "assistant", "content": pending["prompt"]}, {"role": "user", "content": answer}]
     record = ActionRecord(tool=pending["tool"], args=pending["args"], status="done")
-    decision = consent(answer, pending)
+    started = time.perf_counter()
+    verdict = await consent(answer, pending, ctx.understander if ctx.consent_model else None)
+    if verdict.asked:  # the model's time on this answer
+        turn = Turn(**{**turn, "timings": {**turn["timings"], "llm": time.perf_counter() - started}})
+    decision = verdict.decision
     if decision == "yes":
         return {"turn": {**turn, "confirmed": record}, "history": history,
                 "action": {"action": pending["tool"], **pending["args"]}}
@@ -137,10 +142,21 @@ async def confirm(state: ConversationState, runtime: Context) -> dict[str, Any]:
     return {"turn": turn, "history": history, "action": None, "pending": None, "user_text": answer}
 
 
-def consent(answer: str, pending: Pending) -> Consent:
-    """How ``answer`` responds to the pending question (the order id counts as the question's own words)."""
-    return classify_consent(answer, default_rules(PROMPTS_DIR / "confirmation.yaml"), pending["tool"],
-                            [str(v) for v in pending["args"].values()])
+async def consent(answer: str, pending: Pending, understander: Understander | None = None) -> Verdict:
+    """How ``answer`` responds to the pending question (its order id and the items as the customer named them
+    count as the question's own words: "yes, return the running shoes"): the rules, and the model where the
+    rules let it turn an answer they do not know into a yes (agent.consent)."""
+    ask_model = (lambda: understander.consent(pending["question"], answer)) if understander is not None else None
+    return await decide_consent(answer, default_rules(PROMPTS_DIR / "confirmation.yaml"), pending["tool"],
+                                _question_words(pending), ask_model)
+
+
+def _question_words(pending: Pending) -> list[str]:
+    """The arguments' plain values, and of a list of items each one's name."""
+    values = pending["args"].values()
+    names = [str(item["name"]) for value in values if isinstance(value, list)
+             for item in value if isinstance(item, dict) and item.get("name")]
+    return [str(value) for value in values if not isinstance(value, list | dict)] + names
 
 
 async def act(state: ConversationState, runtime: Context) -> dict[str, Any]:

@@ -114,6 +114,11 @@ class Prompts:
                                                          + "\nChoose the next action, or reply if done."})
         return messages
 
+    def consent_messages(self, question: str, answer: str) -> list[dict[str, str]]:
+        """The instruct mode's messages for "is ``answer`` a yes to ``question``?" (``consent.j2``)."""
+        system = self.env.get_template("consent.j2").render(question=question).strip()
+        return [{"role": "system", "content": system}, {"role": "user", "content": answer}]
+
     def reply(self, key: str, **data: Any) -> str:
         """Render reply ``key`` (falling back to the part before the dot) as one spoken line."""
         template = self.replies.get(key) or self.replies[key.split(".")[0]]

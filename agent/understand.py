@@ -10,20 +10,25 @@ and read back, so engines and prompting strategies change here without touching 
 - ``instruct`` (capable models behind vLLM or a hosted API): a descriptive system prompt
   (``prompts/system.j2``) and JSON output under the action schema.
 
-Either way :meth:`Understander.choose` returns a validated :class:`tools.Action` (or ``None``).
+Either way :meth:`Understander.choose` returns a validated :class:`tools.Action` (or ``None``), and
+:meth:`Understander.consent` reads an answer to a read-back as yes/no/unclear/other (a one-line grammar, or
+a JSON enum), for ``agent.consent.decide_consent`` to weigh against the rules.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from agent.compact import consent_line
 from agent.compact.codec import Screen, TurnWords, decode, grammar
 from agent.compact.prompt import PromptInput, render, spoken_form
+from agent.consent import Consent
 from agent.llm import ChatClient
 from agent.prompts import Prompts
 from agent.variant_choice import settle_variant
@@ -73,6 +78,12 @@ class UnderstandOptions:
 @cache
 def _decoding_schema() -> dict[str, Any]:
     return action_schema()
+
+
+CONSENT_SCHEMA: dict[str, Any] = {  # instruct mode: the one word, as JSON
+    "type": "object", "properties": {"consent": {"type": "string", "enum": list(consent_line.CONSENTS)}},
+    "required": ["consent"], "additionalProperties": False}
+MAX_CONSENT_JSON_TOKENS = 12  # {"consent": "unclear"}
 
 
 class Understander:
@@ -142,6 +153,30 @@ class Understander:
         except ValueError:
             action = None  # only when the server ignored the grammar (a remote server may)
         return Decision(action, completion.content, time.perf_counter() - started)
+
+    async def consent(self, question: str, answer: str) -> Consent | None:
+        """How the model reads ``answer`` to the read-back ``question``; ``None`` when its output is not one of
+        the four words (a server that ignored the grammar). Raises :class:`agent.llm.LLMError` when the model
+        cannot be reached or times out.
+
+        Compact mode renders the same prompt as a training example (``training/consent_answers.py``): the
+        question as the assistant's last message, the answer as the utterance, no screen."""
+        if self.options.mode == "compact":
+            prompt = render(PromptInput(spoken_form(answer), history=[{"role": "assistant", "content": question}]),
+                            explain=self.options.explain)
+            completion = await self.llm.complete_raw(prompt, grammar=consent_line.GRAMMAR,
+                                                     max_tokens=consent_line.MAX_TOKENS, stop=["\n"])
+            try:
+                return consent_line.parse_consent_line(completion.content)
+            except ValueError:
+                return None
+        completion = await self.llm.complete(self.prompts.consent_messages(question, answer), schema=CONSENT_SCHEMA,
+                                             max_tokens=MAX_CONSENT_JSON_TOKENS)
+        try:
+            said = json.loads(completion.content).get("consent")
+        except (ValueError, AttributeError):
+            return None
+        return said if said in consent_line.CONSENTS else None
 
     async def _few_shot_index(self) -> Any:
         async with self._index_lock:

@@ -127,6 +127,9 @@ VARIABLES: tuple[Variable, ...] = (
              "how actions are asked for ([docs/understanding.md](docs/understanding.md))"),
     _one("REPLY_MODE", "agent", "reply_mode", "`template`",
          "`llm` lets a capable model phrase replies from the tool results"),
+    _one("CONSENT_MODEL", "agent", "consent_model", "`0`",
+         "`1`: the model reads answers to a read-back that the consent rules do not know; its yes counts only "
+         "where the rules see no no, hedge, question or request ([docs/confirmation.md](docs/confirmation.md))"),
     _one("DATABASE_URL", "app", "database_url", "`sqlite:///var/shop.db`",
          "the reference shop's database (`postgresql+psycopg://…` with the `postgres` extra)"),
     _one("SHOP_URL", "app", "shop_url", "in-process reference shop",

@@ -2,6 +2,11 @@
 
     .venv/bin/python -m bench.confirmation [--split dev|heldout|all] [--show-errors]
     .venv/bin/python -m bench.confirmation --set fresh
+    nice -n 19 .venv/bin/python -m bench.confirmation --split dev --model [--threads 1] [--adapter PATH]
+
+``--model``: the rules and, where they allow it (``agent.consent.decide_consent``), the embedded fine-tuned
+model's reading under the consent grammar (``Understander.consent``), as the confirm step runs them; it also
+prints how often the model was asked and its latency per answer asked about.
 
 Runs every hand-written answer in evals/confirmation/answers.yaml (or, with ``--set fresh``, the second
 held-out set answers_fresh.yaml, written later and blind to the rules; its errors are never shown) through ``agent.consent.classify_consent``
@@ -14,15 +19,19 @@ non-yes accepted as yes (must be 0: each one would place, cancel or refund witho
 from __future__ import annotations
 
 import argparse
+import asyncio
+import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ANSWERS = Path(__file__).resolve().parents[1] / "evals" / "confirmation" / "answers.yaml"
 SETS = {"answers": ANSWERS, "fresh": ANSWERS.with_name("answers_fresh.yaml")}
+BENCH_TIMEOUT_S = 600  # a benchmark measures slow answers, it never gives up on them
 Label = Literal["yes", "no", "unclear", "new_request"]
 LABELS: tuple[Label, ...] = ("yes", "no", "unclear", "new_request")
 # Each kind belongs to exactly one label, so a mislabelled entry fails to load.
@@ -92,6 +101,61 @@ def classify_all(answers: list[ConfirmationAnswer]) -> list[Label]:
     return got
 
 
+# The read-backs the answers reply to (order 1042, as the set's header says), as the assistant words them.
+READ_BACK_CART = {"lines": [{"name": "Trail Runner", "quantity": 1, "unit_price": 59.99},
+                            {"name": "Wool Socks", "quantity": 1, "unit_price": 24.98}],
+                  "item_count": 2, "subtotal": 84.97}
+READ_BACK_ORDER = {"id": 1042, "total": 84.97, "lines": [{"name": "Trail Runner", "quantity": 1},
+                                                        {"name": "Wool Socks", "quantity": 1}]}
+
+
+def read_back(question: str) -> str:
+    from agent.prompts import Prompts
+
+    change = {"items": ["Trail Runner"], "money": ["$59.99 goes back to your Visa ending 4242"]}
+    return Prompts().reply(f"{question}.confirm", cart=READ_BACK_CART, order=READ_BACK_ORDER, change=change)
+
+
+@dataclass
+class ModelRun:
+    got: list[Label]
+    asked: int
+    seconds: list[float]  # per answer the model was asked about
+
+
+async def classify_with_model(answers: list[ConfirmationAnswer], understander: Any) -> ModelRun:
+    """The confirm step's decision per answer: the rules, and the model where the gate lets it say yes."""
+    from agent.consent import decide_consent, default_rules
+    from prompts import PROMPTS_DIR
+
+    rules = default_rules(PROMPTS_DIR / "confirmation.yaml")
+    questions = {q: read_back(q) for q in {a.question for a in answers}}
+    run = ModelRun([], 0, [])
+    for answer in answers:
+        started = time.perf_counter()
+        verdict = await decide_consent(answer.text, rules, answer.question, ["1042"],
+                                       lambda: understander.consent(questions[answer.question], answer.text))
+        if verdict.asked:
+            run.asked += 1
+            run.seconds.append(time.perf_counter() - started)
+        run.got.append("new_request" if verdict.decision == "other" else verdict.decision)
+    return run
+
+
+def model_understander(threads: int, adapter: Path | None) -> Any:
+    """The embedded Gemma 3 270M with the committed adapter (or ``adapter``), in compact mode."""
+    from agent.llm import DEFAULT_ADAPTER, ChatClient, EmbeddedTransport, bundled_model_path, embedded_engine
+    from agent.prompts import Prompts
+    from agent.understand import Understander, UnderstandOptions
+
+    adapter = adapter or DEFAULT_ADAPTER
+    model_path = bundled_model_path(ANSWERS.parents[2] / "var")
+    engine = embedded_engine(model_path, threads=threads, context_tokens=2048, lora_path=adapter)
+    client = ChatClient("http://embedded/v1", model_path.stem, transport=EmbeddedTransport(engine), embedded=True,
+                        adapter=adapter, timeout_s=BENCH_TIMEOUT_S)
+    return Understander(client, Prompts(), UnderstandOptions(mode="compact", explain=False))
+
+
 def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f} %" if whole else "    –  "
 
@@ -128,12 +192,28 @@ def main() -> None:
                         "fresh held-out set written later, blind to the rules")
     parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all", help="of answers.yaml")
     parser.add_argument("--show-errors", action="store_true", help="list the dev split's errors")
+    parser.add_argument("--model", action="store_true", help="the rules and the gated embedded model, as the "
+                        "confirm step runs them")
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--model)")
+    parser.add_argument("--adapter", type=Path, help="LoRA adapter (--model; default: the committed one)")
     args = parser.parse_args()
     path = SETS[args.set]
     answers = [a for a in load_answers(path) if args.split in ("all", a.split) or args.set == "fresh"]
     print(f"{len(answers)} answers ({args.split if args.set == 'answers' else 'fresh'}) from "
-          f"{path.relative_to(ANSWERS.parents[2])}\n")
-    report(answers, classify_all(answers), args.show_errors)
+          f"{path.relative_to(ANSWERS.parents[2])}{', rules + gated model' if args.model else ''}\n")
+    if not args.model:
+        report(answers, classify_all(answers), args.show_errors)
+        return
+    run = asyncio.run(classify_with_model(answers, model_understander(args.threads, args.adapter)))
+    report(answers, run.got, args.show_errors)
+    rules = classify_all(answers)
+    changed = sum(g != r for g, r in zip(run.got, rules))
+    seconds = sorted(run.seconds)
+    print(f"\nmodel asked about {run.asked} of {len(answers)} answers ({share(run.asked, len(answers)).strip()}); "
+          f"it changed {changed} decisions")
+    if seconds:
+        print(f"model latency per answer asked: p50 {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s "
+              f"({args.threads} thread{'s' if args.threads > 1 else ''}, first call includes loading the model)")
 
 
 if __name__ == "__main__":

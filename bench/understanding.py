@@ -33,6 +33,7 @@ import os
 import platform
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,10 @@ def make_understander(setup: Setup, args: argparse.Namespace, index: Any = None)
 
 
 async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Namespace,
-                    index: Any, decisions: dict[str, list[tuple[Case, Any]]] | None = None) -> dict[str, Any]:
-    """``decisions``, when given, gets each set's (case, chosen action) pairs, for checks beyond the scoring."""
+                    index: Any, decisions: dict[str, list[tuple[Case, Any]]] | None = None,
+                    on_case: Callable[[], None] | None = None) -> dict[str, Any]:
+    """``decisions``, when given, gets each set's (case, chosen action) pairs, for checks beyond the scoring;
+    ``on_case`` is called after each case (a progress bar)."""
     understander, client = make_understander(setup, args, index)
     report: dict[str, Any] = {}
     for set_name, cases in sets.items():
@@ -117,6 +120,8 @@ async def run_setup(setup: Setup, sets: dict[str, list[Case]], args: argparse.Na
                 decisions.setdefault(set_name, []).append((case, decision.action))
             totals.add(result, seconds)
             per_tool[case.tool].add(result, seconds)
+            if on_case:
+                on_case()
             if not result.exact:
                 failures.append({"case": case.source, "say": case.utterance, "raw": decision.raw.strip(),
                                  "problems": result.problems})

@@ -55,6 +55,10 @@ class AssistantClient:
     async def cart_lines(self) -> list[dict[str, Any]]:
         return list(_check(await self.http.get("/api/cart")).get("lines", []))
 
+    async def orders(self) -> list[dict[str, Any]]:
+        """The customer's orders, newest first, with their lines and refunds (the shop's order view)."""
+        return list(_check(await self.http.get("/api/orders")))
+
     async def order_ids(self) -> set[str]:
-        return {str(order["id"]) for order in _check(await self.http.get("/api/orders"))}
+        return {str(order["id"]) for order in await self.orders()}
 

@@ -9,6 +9,7 @@ scenario's expected actions.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from abc import ABC, abstractmethod
@@ -237,6 +238,33 @@ class ListOf(Matcher):
         return [m.example(refs) for m in self.items]
 
 
+@dataclass(frozen=True)
+class Fields(Matcher):
+    """A YAML mapping of field names to matchers: a mapping whose listed fields match (the others are not
+    checked), e.g. an item of ``return_items``: ``{name: {contains: running shoe}}``."""
+
+    fields: tuple[tuple[str, Matcher], ...] = field(default_factory=tuple)
+
+    def check(self, actual: Any, refs: RefContext) -> str | None:
+        if not isinstance(actual, dict):
+            return f"expected a mapping {self.describe()}, got {_show(actual)}"
+        failures = [f"{name}: {reason}" for name, matcher in self.fields
+                    if (reason := matcher.check(actual.get(name, MISSING), refs)) is not None]
+        return None if not failures else "; ".join(failures)
+
+    def describe(self) -> str:
+        return "{" + ", ".join(f"{name} {m.describe()}" for name, m in self.fields) + "}"
+
+    def example(self, refs: RefContext) -> Any:
+        example = {}
+        for name, matcher in self.fields:
+            try:
+                example[name] = matcher.example(refs)
+            except NoExample:
+                continue  # an absent field is left out
+        return example
+
+
 def assign(expected: Sequence[E], actual: Sequence[A], fits: Callable[[E, A], bool]) -> list[int] | None:
     """Give each expected item a distinct actual item it fits (index list), or ``None`` if impossible.
 
@@ -271,6 +299,8 @@ def parse_matcher(raw: Any) -> Matcher:
         return Literal(raw)
     keys = set(raw)
     kind = [k for k in MATCHER_KEYS if k in keys]
+    if not kind and "tol" not in keys and raw:
+        return _fields(raw)
     extra = keys - set(MATCHER_KEYS) - {"tol"}
     if len(kind) != 1 or extra or ("tol" in keys and kind != ["approx"]):
         raise MatcherSyntaxError(
@@ -303,3 +333,12 @@ def parse_matcher(raw: Any) -> Matcher:
     if match is None:
         raise MatcherSyntaxError(f'ref: expected "results[i]" or "cart[i]" with i a 0-based index, got {value!r}')
     return Ref(match.group(1), int(match.group(2)))
+
+
+def _fields(raw: dict[Any, Any]) -> Fields:
+    """A mapping of fields; a key one typo away from a matcher's ("contain") is that mistake, not a field."""
+    for key in raw:
+        close = difflib.get_close_matches(str(key), MATCHER_KEYS, n=1, cutoff=0.75)
+        if close:
+            raise MatcherSyntaxError(f"{raw!r} is not a matcher: did you mean {close[0]!r}?")
+    return Fields(tuple((str(name), parse_matcher(value)) for name, value in raw.items()))

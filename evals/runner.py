@@ -30,7 +30,7 @@ from evals.metrics import summarize
 from agent.state import ActionRecord
 from evals.results import RunConfig, RunReport, ScenarioResult, ShownProduct, TrialResult, TurnResult
 from evals.scenario import Scenario, Turn
-from evals.scoring import check_final, score_turn
+from evals.scoring import check_final, check_orders, refunds_of, score_turn
 from evals.speech import Recording, SpeechSynthesizer, word_error_rate
 
 
@@ -136,7 +136,8 @@ class Runner:
     async def _converse(self, scenario: Scenario, client: AssistantClient,
                         transport: httpx.AsyncBaseTransport | None, result: TrialResult) -> None:
         await client.login(scenario.user)
-        orders_before = await client.order_ids()
+        orders_before = await client.orders()
+        refunds_before = {refund["id"] for refund in refunds_of(orders_before)}
         shown: list[str] = []  # ids of the products shown most recently: what results[i] names
         for index, turn in enumerate(scenario.turns):
             cart = await client.cart_lines()
@@ -151,9 +152,12 @@ class Runner:
             shown = [p.id for p in turn_result.shown] or shown
         if scenario.final is not None:
             cart = await client.cart_lines()
-            placed = len(await client.order_ids() - orders_before)
+            orders = await client.orders()
+            placed = len({str(o["id"]) for o in orders} - {str(o["id"]) for o in orders_before})
+            new_refunds = [refund for refund in refunds_of(orders) if refund["id"] not in refunds_before]
             final_refs = RefContext(results=tuple(shown), cart=tuple(str(line["product_id"]) for line in cart))
-            result.final_checks = check_final(scenario.final, cart, placed, final_refs)
+            result.final_checks = check_final(scenario.final, cart, placed, final_refs) + \
+                check_orders(scenario.final, orders, new_refunds, final_refs)
 
     def _recording(self, turn: Turn) -> Recording:
         if turn.audio is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import yaml
 from pydantic import (
@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from evals.matchers import Matcher, MatcherSyntaxError, parse_matcher
+from evals.matchers import Fields, ListOf, Matcher, MatcherSyntaxError, parse_matcher
 
 CART_LINE_FIELDS = ("product_id", "name", "unit_price", "quantity", "color", "size", "line_total", "stock")
 SUITE_SUFFIX = ".yaml"
@@ -107,11 +107,38 @@ class ActionExpectation(StrictModel):
             )
         if self.tool not in catalog:
             raise _unknown("action", self.tool, [n for n in catalog if n != "reply"], ("tool",))
-        for name in self.args:
+        for name, matcher in self.args.items():
             if name not in catalog[self.tool]:
                 allowed = catalog[self.tool] or ("(none: this action takes no arguments)",)
                 raise _unknown("argument", name, allowed, ("args", name), owner=f" of {self.tool}")
+            _known_fields(matcher, record_fields(self.tool, name), f"{self.tool}.{name}", ("args", name))
         return self
+
+
+@cache
+def record_fields(tool: str, argument: str) -> tuple[str, ...]:
+    """The fields of the objects a list argument holds (``return_items.items``: name, line, ...), else none."""
+    from tools import TOOLS
+
+    def fields_in(annotation: Any) -> tuple[str, ...]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return tuple(annotation.model_fields)
+        return next((found for inner in get_args(annotation) if (found := fields_in(inner))), ())
+
+    return fields_in(TOOLS[tool].model.model_fields[argument].annotation)
+
+
+def _known_fields(matcher: Matcher, allowed: tuple[str, ...], owner: str, subpath: tuple[str | int, ...]) -> None:
+    """A mapping matcher only where the argument holds objects, naming only their fields."""
+    if isinstance(matcher, ListOf):
+        for index, item in enumerate(matcher.items):
+            _known_fields(item, allowed, owner, (*subpath, index))
+    elif isinstance(matcher, Fields):
+        if not allowed:
+            raise LocatedValueError(f"{owner} holds no objects, so {matcher.describe()} can't match it", subpath)
+        for name, _ in matcher.fields:
+            if name not in allowed:
+                raise _unknown("field", name, allowed, (*subpath, name), owner=f" of an item of {owner}")
 
 
 class TurnExpectations(StrictModel):
@@ -180,12 +207,59 @@ class CartLineExpectation(StrictModel):
         return {name: m for name in CART_LINE_FIELDS if (m := getattr(self, name)) is not None}
 
 
+class FieldsExpectation(StrictModel):
+    """Base of the final-state records: the listed fields' matchers (unlisted fields are not checked)."""
+
+    def matchers(self) -> dict[str, Matcher]:
+        return {name: m for name in type(self).model_fields if isinstance(m := getattr(self, name), Matcher)}
+
+
+class OrderLineExpectation(FieldsExpectation):
+    """A line an order must have: the shop's order line, plus ``exchanged_to`` (the new variant's option values,
+    "Grey, 8", once an exchange is requested)."""
+
+    name: MatcherField | None = None
+    product_id: MatcherField | None = None
+    quantity: MatcherField | None = None
+    unit_price: MatcherField | None = None
+    color: MatcherField | None = None
+    size: MatcherField | None = None
+    returned_quantity: MatcherField | None = None
+    exchanged_to: MatcherField | None = None
+
+
+class OrderExpectation(FieldsExpectation):
+    """One of the customer's orders after the last turn: ``payment`` is its payment method as spoken ("PayPal",
+    "Visa ending 4242"), ``address`` its shipping address as one text (label, street, city, postal code)."""
+
+    id: MatcherField | None = None
+    status: MatcherField | None = None
+    total: MatcherField | None = None
+    cancel_reason: MatcherField | None = None
+    payment: MatcherField | None = None
+    address: MatcherField | None = None
+    lines: list[OrderLineExpectation] | None = None  # each matched by its own line; other lines allowed
+
+
+class RefundExpectation(FieldsExpectation):
+    """A refund recorded during the scenario: ``to`` is where it goes, as spoken ("Visa ending 4242")."""
+
+    order_id: MatcherField | None = None
+    amount: MatcherField | None = None
+    state: MatcherField | None = None
+    reason: MatcherField | None = None
+    to: MatcherField | None = None
+
+
 class FinalExpectations(StrictModel):
     """Shop state for the scenario's customer after the last turn."""
 
     cart: list[CartLineExpectation] | None = None
     cart_size: int | None = Field(default=None, ge=0)
     orders_placed: int | None = Field(default=None, ge=0)
+    orders: list[OrderExpectation] | None = None  # each matched by its own order; other orders allowed
+    refunds: list[RefundExpectation] | None = None  # refunds recorded during the scenario, one each
+    refunds_made: int | None = Field(default=None, ge=0)  # exact number of refunds recorded during the scenario
 
 
 @dataclass(frozen=True)

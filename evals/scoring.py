@@ -13,7 +13,8 @@ from typing import Any
 from evals.matchers import MISSING, RefContext, assign
 from agent.state import ActionRecord
 from evals.results import Check
-from evals.scenario import ActionExpectation, CartLineExpectation, FinalExpectations, TurnExpectations
+from evals.scenario import (ActionExpectation, CartLineExpectation, FieldsExpectation, FinalExpectations,
+                            OrderExpectation, TurnExpectations)
 
 
 @dataclass
@@ -102,6 +103,73 @@ def _describe_line(expected: CartLineExpectation) -> str:
 def _brief_line(line: Mapping[str, Any]) -> str:
     extras = "".join(f", {k}={line[k]}" for k in ("color", "size") if line.get(k))
     return f"{line.get('quantity')} × {line.get('name')} ({line.get('product_id')}{extras})"
+
+
+def order_view(order: Mapping[str, Any]) -> dict[str, Any]:
+    """An order of the shop API as the final checks see it (see :class:`OrderExpectation`)."""
+    address = order.get("shipping_address") or {}
+    parts = (address.get(k) for k in ("label", "line1", "line2", "city", "postal_code"))
+    lines = [{**line, "exchanged_to": ", ".join(line["exchange"].get("options", {}).values())
+              if line.get("exchange") else None} for line in order.get("lines") or []]
+    return {**order, "id": str(order.get("id")), "payment": (order.get("payment_method") or {}).get("spoken"),
+            "address": ", ".join(str(p) for p in parts if p) or None, "lines": lines}
+
+
+def refunds_of(orders: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every refund recorded on the orders, as the final checks see it (see :class:`RefundExpectation`)."""
+    return [{**t, "order_id": str(t.get("order_id", order.get("id"))),
+             "to": (t.get("payment_method") or {}).get("spoken")}
+            for order in orders for t in order.get("transactions") or [] if t.get("kind") == "refund"]
+
+
+def _fits(expected: FieldsExpectation, actual: Mapping[str, Any], refs: RefContext) -> bool:
+    return all(m.check(actual.get(name, MISSING), refs) is None for name, m in expected.matchers().items())
+
+
+def _order_fits(expected: OrderExpectation, order: Mapping[str, Any], refs: RefContext) -> bool:
+    return _fits(expected, order, refs) and (expected.lines is None or assign(
+        expected.lines, order["lines"], lambda e, line: _fits(e, line, refs)) is not None)
+
+
+def _describe(expected: FieldsExpectation) -> str:
+    described = [f"{n} {m.describe()}" for n, m in expected.matchers().items()]
+    if isinstance(expected, OrderExpectation) and expected.lines is not None:
+        described.append("lines [" + ", ".join(_describe(line) for line in expected.lines) + "]")
+    return "{" + ", ".join(described) + "}"
+
+
+def _brief_order(order: Mapping[str, Any]) -> str:
+    lines = "; ".join(f"{line.get('quantity')} × {line.get('name')}" + (
+        f" ({line['returned_quantity']} returned)" if line.get("returned_quantity") else "") + (
+        f" → {line['exchanged_to']}" if line.get("exchanged_to") else "") for line in order["lines"])
+    return f"order {order['id']} {order.get('status')}, {order.get('payment')}, {order.get('address')}: {lines}"
+
+
+def _brief_refund(refund: Mapping[str, Any]) -> str:
+    return f"${refund.get('amount')} for order {refund['order_id']} ({refund.get('reason')}, {refund.get('state')}, " \
+           f"to {refund.get('to')})"
+
+
+def check_orders(final: FinalExpectations, orders: Sequence[Mapping[str, Any]],
+                 new_refunds: Sequence[Mapping[str, Any]], refs: RefContext) -> list[Check]:
+    """The customer's orders and the refunds made during the scenario: each listed one matched by its own."""
+    checks: list[Check] = []
+    views = [order_view(order) for order in orders]
+    if final.orders is not None:
+        fits = assign(final.orders, views, lambda e, order: _order_fits(e, order, refs))
+        checks.append(Check(name="final.orders", expected="[" + ", ".join(map(_describe, final.orders)) + "]",
+                            passed=fits is not None,
+                            reason="" if fits is not None else "the orders: " + " | ".join(map(_brief_order, views))))
+    made = "[" + ", ".join(map(_brief_refund, new_refunds)) + "]"
+    if final.refunds is not None:
+        fits = assign(final.refunds, new_refunds, lambda e, refund: _fits(e, refund, refs))
+        checks.append(Check(name="final.refunds", expected="[" + ", ".join(map(_describe, final.refunds)) + "]",
+                            passed=fits is not None, reason="" if fits is not None else f"the refunds made: {made}"))
+    if final.refunds_made is not None:
+        ok = len(new_refunds) == final.refunds_made
+        checks.append(Check(name="final.refunds_made", expected=str(final.refunds_made), passed=ok,
+                            reason="" if ok else f"{len(new_refunds)} refunds were made: {made}"))
+    return checks
 
 
 def check_final(final: FinalExpectations, cart_lines: Sequence[Mapping[str, Any]], orders_placed: int,

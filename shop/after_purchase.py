@@ -140,6 +140,32 @@ def changing_order(session: Session, user: User, policy: Policy, action: PolicyA
     return OrderChange(order, current, False, preview, key, operation)
 
 
+class OrderChanges:
+    """What every order change shares (a FastAPI dependency): the customer's order id, its key, preview or not.
+
+    :meth:`run` is the one way a change runs: the order locked and checked (:func:`changing_order`), a
+    replay answered as it was, the items named picked from the order's lines, then ``apply`` and finish.
+    """
+
+    def __init__(self, order_id: str, session: SessionDep, user: UserDep, policy: PolicyDep, response: Response,
+                 idempotency_key: IdempotencyKeyHeader = None, preview: PreviewQuery = False) -> None:
+        self.order_id, self.session, self.user, self.policy = order_id, session, user, policy
+        self.response, self.key, self.preview = response, idempotency_key, preview
+
+    def run(self, action: PolicyAction, operation: KeyedOperation, expected: str | None,
+            apply: Callable[[Order, list[PickedItem]], None],
+            items: Sequence[schemas.ItemRef] | None = None) -> Order | schemas.ChangePreview:
+        change = changing_order(self.session, self.user, self.policy, action, self.order_id, self.response,
+                                operation, self.key, expected, self.preview)
+        if change.replayed:
+            return change.order
+        apply(change.order, pick_items(change.order, items) if items is not None else [])
+        return change.finish(self.session, self.user)
+
+
+ChangesDep = Annotated[OrderChanges, Depends()]
+
+
 # --- payment methods and money -------------------------------------------------------------------------------
 
 def payment_methods(session: Session, user: User) -> Sequence[PaymentMethod]:
@@ -370,54 +396,34 @@ def change_default_address(body: schemas.AddressChoice, session: SessionDep, use
 
 
 @router.post("/orders/{order_id}/address", response_model=schemas.Order | schemas.ChangePreview)
-def change_order_address(order_id: str, body: schemas.AddressChoice, session: SessionDep, user: UserDep,
-                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
-    change = changing_order(session, user, policy, "change_address", order_id, response,
-                            KeyedOperation.change_address, idempotency_key, body.expected_fingerprint, preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    _, order.shipping_address = chosen_address(session, user, body)
-    return change.finish(session, user)
+def change_order_address(body: schemas.AddressChoice, changes: ChangesDep) -> Order | schemas.ChangePreview:
+    def apply(order: Order, _: list[PickedItem]) -> None:
+        _, order.shipping_address = chosen_address(changes.session, changes.user, body)
+
+    return changes.run("change_address", KeyedOperation.change_address, body.expected_fingerprint, apply)
 
 
 @router.post("/orders/{order_id}/payment", response_model=schemas.Order | schemas.ChangePreview)
-def change_order_payment(order_id: str, body: schemas.PaymentChoice, session: SessionDep, user: UserDep,
-                         policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+def change_order_payment(body: schemas.PaymentChoice, changes: ChangesDep) -> Order | schemas.ChangePreview:
     """Pay a pending order another way: the new method is charged the total (a gift card must cover it) and
     the old one refunded in full."""
-    change = changing_order(session, user, policy, "change_payment", order_id, response,
-                            KeyedOperation.change_payment, idempotency_key, body.expected_fingerprint, preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    method = find_method(session, user, body.payment_method)
-    if order.payment_method_id == method.id:
-        raise HTTPException(409, f"Order {order.id} is already paid with your {spoken(method)}")
-    charge(order, method, order.total, "change_payment")
-    if order.payment_method is not None:  # orders from before payment methods: nothing recorded to refund
-        refund(policy, order, order.payment_method, order.total, "change_payment")
-    order.payment_method = method
-    return change.finish(session, user)
+    def apply(order: Order, _: list[PickedItem]) -> None:
+        method = find_method(changes.session, changes.user, body.payment_method)
+        if order.payment_method_id == method.id:
+            raise HTTPException(409, f"Order {order.id} is already paid with your {spoken(method)}")
+        charge(order, method, order.total, "change_payment")
+        if order.payment_method is not None:  # orders from before payment methods: nothing recorded to refund
+            refund(changes.policy, order, order.payment_method, order.total, "change_payment")
+        order.payment_method = method
+
+    return changes.run("change_payment", KeyedOperation.change_payment, body.expected_fingerprint, apply)
 
 
 @router.post("/orders/{order_id}/items/modify", response_model=schemas.Order | schemas.ChangePreview)
-def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
-                       policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+def modify_order_items(body: schemas.ItemChangeRequest, changes: ChangesDep) -> Order | schemas.ChangePreview:
     """Change items of a pending order to other variants of the same products, once; the order becomes
     "pending (items modified)" and the price difference is charged or refunded (``pay_with``)."""
-    change = changing_order(session, user, policy, "modify_items", order_id, response,
-                            KeyedOperation.modify_items, idempotency_key, body.expected_fingerprint, preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    picked = pick_items(order, body.items)
-    if any(item.quantity != item.line.quantity for item in picked):
-        raise HTTPException(422, "An item change covers all units of a line: leave quantity out")
-    method = _pay_with(session, user, order, body.pay_with)
+    session, policy = changes.session, changes.policy
 
     def becomes(line: OrderLine, variant: Variant, unit_price: float, quantity: int) -> None:
         _put_back(session, line.variant_id, quantity)  # not shipped yet: the old variant goes back on sale
@@ -425,11 +431,16 @@ def modify_order_items(order_id: str, body: schemas.ItemChangeRequest, session: 
             unit_price
         line.color, line.size = named_value(variant.options, COLOR_OPTIONS), named_value(variant.options, SIZE_OPTIONS)
 
-    difference = change_variants(session, policy, picked, "modify_items", becomes)
-    settle(policy, order, method, difference, "modify_items")
-    order.total = round(order.total + difference, 2)
-    order.status = OrderStatus.pending_items_modified
-    return change.finish(session, user)
+    def apply(order: Order, picked: list[PickedItem]) -> None:
+        if any(item.quantity != item.line.quantity for item in picked):
+            raise HTTPException(422, "An item change covers all units of a line: leave quantity out")
+        method = _pay_with(session, changes.user, order, body.pay_with)
+        difference = change_variants(session, policy, picked, "modify_items", becomes)
+        settle(policy, order, method, difference, "modify_items")
+        order.total = round(order.total + difference, 2)
+        order.status = OrderStatus.pending_items_modified
+
+    return changes.run("modify_items", KeyedOperation.modify_items, body.expected_fingerprint, apply, body.items)
 
 
 def change_variants(session: Session, policy: Policy, picked: list[PickedItem], action: PolicyAction,
@@ -449,25 +460,19 @@ def change_variants(session: Session, policy: Policy, picked: list[PickedItem], 
 
 
 @router.post("/orders/{order_id}/return", response_model=schemas.Order | schemas.ChangePreview)
-def return_items(order_id: str, body: schemas.ReturnRequest, session: SessionDep, user: UserDep,
-                 policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+def return_items(body: schemas.ReturnRequest, changes: ChangesDep) -> Order | schemas.ChangePreview:
     """Return items of a delivered order within the window: the order becomes "return requested" and the
     refund is recorded, to the original payment method (default) or a gift card, paid when the items arrive."""
-    change = changing_order(session, user, policy, "return", order_id, response,
-                            KeyedOperation.return_items, idempotency_key, body.expected_fingerprint, preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    picked = pick_items(order, body.items)
-    destination = _refund_destination(session, user, order, body.refund_to)
-    amount = 0.0
-    for item in picked:
-        item.line.returned_quantity += item.quantity
-        amount += item.line.unit_price * item.quantity
-    refund(policy, order, destination, amount, "return", awaiting_items=True)
-    order.status = OrderStatus.return_requested
-    return change.finish(session, user)
+    def apply(order: Order, picked: list[PickedItem]) -> None:
+        destination = _refund_destination(changes.session, changes.user, order, body.refund_to)
+        amount = 0.0
+        for item in picked:
+            item.line.returned_quantity += item.quantity
+            amount += item.line.unit_price * item.quantity
+        refund(changes.policy, order, destination, amount, "return", awaiting_items=True)
+        order.status = OrderStatus.return_requested
+
+    return changes.run("return", KeyedOperation.return_items, body.expected_fingerprint, apply, body.items)
 
 
 def _refund_destination(session: Session, user: User, order: Order, refund_to: str | None) -> PaymentMethod | None:
@@ -482,27 +487,22 @@ def _refund_destination(session: Session, user: User, order: Order, refund_to: s
 
 
 @router.post("/orders/{order_id}/exchange", response_model=schemas.Order | schemas.ChangePreview)
-def exchange_items(order_id: str, body: schemas.ItemChangeRequest, session: SessionDep, user: UserDep,
-                   policy: PolicyDep, response: Response, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+def exchange_items(body: schemas.ItemChangeRequest, changes: ChangesDep) -> Order | schemas.ChangePreview:
     """Exchange delivered items for other available variants of the same products, once: the new units are
     set aside, the order becomes "exchange requested" and the price difference is charged or refunded."""
-    change = changing_order(session, user, policy, "exchange", order_id, response,
-                            KeyedOperation.exchange_items, idempotency_key, body.expected_fingerprint, preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    picked = pick_items(order, body.items)
-    method = _pay_with(session, user, order, body.pay_with)
+    session, policy = changes.session, changes.policy
 
     def set_aside(line: OrderLine, variant: Variant, unit_price: float, quantity: int) -> None:
         line.returned_quantity += quantity  # the old units come back; the new ones wait for them
         line.exchange = {"variant_id": variant.id, "sku": variant.sku, "options": dict(variant.options),
                          "unit_price": unit_price, "quantity": quantity}
 
-    settle(policy, order, method, change_variants(session, policy, picked, "exchange", set_aside), "exchange")
-    order.status = OrderStatus.exchange_requested
-    return change.finish(session, user)
+    def apply(order: Order, picked: list[PickedItem]) -> None:
+        method = _pay_with(session, changes.user, order, body.pay_with)
+        settle(policy, order, method, change_variants(session, policy, picked, "exchange", set_aside), "exchange")
+        order.status = OrderStatus.exchange_requested
+
+    return changes.run("exchange", KeyedOperation.exchange_items, body.expected_fingerprint, apply, body.items)
 
 
 @router.get("/refunds", response_model=list[schemas.Transaction])
@@ -518,30 +518,27 @@ def refund_status(session: SessionDep, user: UserDep,
 
 
 @router.post("/orders/{order_id}/cancel", response_model=schemas.Order | schemas.ChangePreview)
-def cancel_order(order_id: str, session: SessionDep, user: UserDep, policy: PolicyDep, response: Response,
-                 body: schemas.CancelRequest | None = None, idempotency_key: IdempotencyKeyHeader = None,
-        preview: PreviewQuery = False) -> Order | schemas.ChangePreview:
+def cancel_order(changes: ChangesDep, body: schemas.CancelRequest | None = None) -> Order | schemas.ChangePreview:
     """Cancel an order that has not shipped, put its units back in stock and refund it to its payment method;
     ``reason``, when given, is one of the policy's cancel reasons."""
+    session, policy = changes.session, changes.policy
     reason = _cancel_reason(policy, body.reason if body else None)
-    change = changing_order(session, user, policy, "cancel", order_id, response,
-                            KeyedOperation.cancel, idempotency_key, body.expected_fingerprint if body else None,
-                            preview)
-    if change.replayed:
-        return change.order
-    order = change.order
-    order.status = OrderStatus.cancelled
-    order.cancel_reason = reason
-    restock: dict[int, int] = defaultdict(int)
-    for line in order.lines:
-        if line.variant_id is not None:
-            restock[line.variant_id] += line.quantity
-    for variant_id in sorted(restock):  # the same lock order as checkout's
-        _put_back(session, variant_id, restock[variant_id])
-    refresh_product_stock(session, (line.product_id for line in order.lines))
-    # The total is what is paid now: item changes settled their difference, a payment change refunded the first.
-    refund(policy, order, order.payment_method, order.total, "cancel")
-    return change.finish(session, user)
+
+    def apply(order: Order, _: list[PickedItem]) -> None:
+        order.status = OrderStatus.cancelled
+        order.cancel_reason = reason
+        restock: dict[int, int] = defaultdict(int)
+        for line in order.lines:
+            if line.variant_id is not None:
+                restock[line.variant_id] += line.quantity
+        for variant_id in sorted(restock):  # the same lock order as checkout's
+            _put_back(session, variant_id, restock[variant_id])
+        refresh_product_stock(session, (line.product_id for line in order.lines))
+        # The total is what is paid now: item changes settled their difference, a payment change refunded the
+        # first.
+        refund(policy, order, order.payment_method, order.total, "cancel")
+
+    return changes.run("cancel", KeyedOperation.cancel, body.expected_fingerprint if body else None, apply)
 
 
 def _cancel_reason(policy: Policy, said: str | None) -> str | None:

@@ -41,17 +41,37 @@ _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(map(re.escape
                           + r")\b")
 _SMALL_NUMBERS = {"a": "1", "an": "1", "one": "1", "two": "2", "half a": "0.5", "half an": "0.5", "half": "0.5"}
 _SMALL_NUMBER = re.compile(r"\b(half an?|half|an?|one|two)\s+(?=(?:" + "|".join(map(re.escape, _UNIT)) + r")\b)")
+_BEFORE_UNIT = r"(?=\s*(?:" + "|".join(map(re.escape, _UNIT)) + r")\b)"
+# Fractions, written or said, as one decimal: "3/4 inch", "3 4 inch" (the slash dropped: spoken_form, the
+# grammar) and "three quarter inch" all key "0.75in"; "half inch" and "1/2 inch" both "0.5in".
+_SLASHED = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
+_SPACED = re.compile(r"\b(\d{1,2}) (2|4|8|16)" + _BEFORE_UNIT)
+_SAID_PARTS = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4, "eighth": 8, "eighths": 8, "8th": 8, "8ths": 8,
+               "sixteenth": 16, "sixteenths": 16, "16th": 16, "16ths": 16}
+_SAID_FRACTION = re.compile(r"\b(?:(\d{1,2}|an?|one) )?(" + "|".join(sorted(_SAID_PARTS, key=len, reverse=True))
+                            + r")" + _BEFORE_UNIT)
 # Letter sizes, said or written: both sides map to the letter, so "large" finds "L" and "L" finds "Large".
+# "Regular" is no letter size: it is a size of its own ("Small, Regular, Large") or a fit ("Slim, Regular").
 _SIZES = {"extra small": "xs", "x small": "xs", "xs": "xs", "small": "s", "s": "s", "medium": "m", "m": "m",
-          "regular": "m", "large": "l", "l": "l", "extra large": "xl", "x large": "xl", "xl": "xl",
+          "large": "l", "l": "l", "extra large": "xl", "x large": "xl", "xl": "xl",
           "double extra large": "xxl", "extra extra large": "xxl", "xx large": "xxl", "2xl": "xxl", "xxl": "xxl"}
 _NOT_WORD = re.compile(r"[^a-z0-9.]+")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
+def _fraction(found: re.Match[str], numerator: str | None, denominator: int) -> str:
+    """A fraction as a decimal ("3", 4 → "0.75"); not one (a numerator of at least the denominator, "4 2"):
+    as it was."""
+    top = 1 if numerator in (None, "a", "an", "one") else int(numerator)
+    return f"{top / denominator:g}" if 0 < top < denominator else found.group(0)
+
+
 def words(text: str) -> list[str]:
     """``text`` as comparable words: lower case, numbers as digits, units and size words spelled one way."""
     text = alpha2digit(str(text).lower().replace("-", " "), "en")
+    text = _SLASHED.sub(lambda m: _fraction(m, m.group(1), int(m.group(2))), text)
+    text = _SPACED.sub(lambda m: _fraction(m, m.group(1), int(m.group(2))), text)
+    text = _SAID_FRACTION.sub(lambda m: _fraction(m, m.group(1), _SAID_PARTS[m.group(2)]), text)
     text = _SMALL_NUMBER.sub(lambda m: _SMALL_NUMBERS[m.group(1)] + " ", text)
     text = _NUMBER_UNIT.sub(lambda m: f"{m.group(1)}{_UNIT[m.group(2)]}", _NOT_WORD.sub(" ", text))
     tokens = [token.strip(".") for token in text.split() if token.strip(".")]

@@ -44,8 +44,10 @@ UNIT_WORDS = {"gb": ["gb", "gig", "gigs", "gigabytes"], "tb": ["tb", "terabyte",
               "oz": ["oz", "ounce", "ounces"], "inch": ["inch", "inches", "in"], "ft": ["ft", "foot", "feet"],
               "lb": ["lb", "pound", "pounds"], "ml": ["ml", "milliliters"], "mm": ["mm", "millimeter"],
               "cm": ["cm", "centimeter"], "mah": ["mah", "milliamp hours"], "ah": ["amp hour", "ah"]}
-FRACTIONS = {"1/4": ["quarter", "1/4"], "3/8": ["three eighths", "3/8"], "1/2": ["half", "half an", "1/2"],
-             "5/8": ["five eighths", "5/8"], "3/4": ["three quarter", "3/4"]}
+# Fractions as said: "3/4" once spoken reads "3 4 inch" (spoken_form drops the slash), which holds another
+# value's "4 inch"; said in words it cannot ("3 quarter inch"). tools.variants keys all of them alike.
+FRACTIONS = {"1/4": ["quarter", "a quarter"], "3/8": ["three eighths"], "1/2": ["half", "half an"],
+             "5/8": ["five eighths"], "3/4": ["three quarter", "three quarters"]}
 MAX_SIZE_FIELD = 8  # the grammar's ``size`` rule: at most 8 characters
 # The café catalog is the unseen shop the understanding figures are measured on: none of its kind of words in
 # the task data (the seeded shop's coffee makers are left out of the generator too).
@@ -96,6 +98,19 @@ def shop_kinds(path: Path = CATALOGS_FILE) -> tuple[ShopKind, ...]:
         for name, kind in raw.items())
 
 
+def kinds_of(world: Any) -> tuple[ShopKind, ...]:
+    """The shop kinds an example draws from: the synthetic ones, or those :func:`on_kinds` set (a shop's own)."""
+    return getattr(world, "kinds", None) or shop_kinds()
+
+
+def on_kinds(kinds: tuple[ShopKind, ...], template: Template) -> Template:
+    """``template`` drawing its products from ``kinds`` (``voiceshop train``: the shop's own catalog)."""
+    def make(world: Any) -> tuple[str, str] | None:
+        world.kinds = kinds
+        return template(world)
+    return make
+
+
 @dataclass(frozen=True)
 class VariantProduct:
     """A shown product with options and add-ons; ``kind``: the full value lists its catalog has."""
@@ -123,9 +138,10 @@ class VariantProduct:
             card["modifiers"] = [{"name": n, "price": p, "group": None} for n, p in self.add_ons]
         return card
 
-    def cart_line(self, quantity: int) -> dict[str, Any]:
-        """A cart line holding this product's first variant (the shop's ``CartLine`` fields the agent reads)."""
-        variant = {n: v[0] for n, v in self.options}
+    def cart_line(self, quantity: int, variant: dict[str, str] | None = None) -> dict[str, Any]:
+        """A cart line holding ``variant`` (default: the product's first) as the shop's ``CartLine`` fields the
+        agent reads."""
+        variant = variant or {n: v[0] for n, v in self.options}
         return {"product_id": self.id, "name": self.name, "quantity": quantity, "unit_price": self.price,
                 "color": variant.get("Color"), "size": variant.get("Size"), "options": variant, "modifiers": []}
 
@@ -226,7 +242,7 @@ def show_products(world: Any, shop: ShopKind, count: int) -> list[VariantProduct
 
 def shown_target(world: Any, count: int) -> tuple[ShopKind, list[VariantProduct], int]:
     """A shop kind, ``count`` of its products shown, and the index of the one the customer means."""
-    shop = world.rng.choice(shop_kinds())
+    shop = world.rng.choice(kinds_of(world))
     products = show_products(world, shop, count)
     return shop, products, world.rng.randrange(len(products))
 
@@ -303,13 +319,15 @@ def size_line_value(value: str) -> str:
     return value.lower() if value in LETTER_SIZES else line_value(value)
 
 
-def choose_options(rng: random.Random, product: VariantProduct, names: list[str] | None = None) -> Pick:
+def choose_options(rng: random.Random, product: VariantProduct, names: list[str] | None = None,
+                   say: Callable[[random.Random, str], str] | None = None) -> Pick:
+    say = say or say_value
     names = names or rng.sample([n for n, _ in product.options], rng.randint(1, min(2, len(product.options))))
     chosen = []
     for name in names:
         value = rng.choice(product.values(name))
         written = size_line_value(value) if key(name) == "size" else line_value(value)
-        chosen.append((name, written, say_value(rng, value)))
+        chosen.append((name, written, say(rng, value)))
     order = [n for n, _ in product.options]
     chosen.sort(key=lambda c: order.index(c[0]))
     return Pick(chosen, [])
@@ -409,9 +427,7 @@ def t_missing(template: str) -> Template:
         rng = world.rng
         shop, products, i = shown_target(world, rng.randint(1, 3))
         product = products[i]
-        # Not fractions: "3/4 inch" reads "3 4 inch" once spoken, which holds another option's "4 inch"
-        lacking = [(n, v) for n, all_values in product.kind.options for v in all_values
-                   if v not in product.values(n) and "/" not in v]
+        lacking = [(n, v) for n, all_values in product.kind.options for v in all_values if v not in product.values(n)]
         if not lacking:
             return None
         name, value = rng.choice(lacking)
@@ -430,6 +446,108 @@ def t_missing(template: str) -> Template:
     return make
 
 
+# ── a bare answer to the assistant's question, and "make it large" next to "make it two" ─────────────
+
+# What the assistant asks when a product needs a choice (its first words are what the prompt shows); {n}: the
+# option names ("size and color"), {v}: the values of the first one.
+QUESTIONS = ["Which {n}?", "Sure, which {n}?", "Which {n} would you like?", "What {n} do you want?",
+             "Got it. Which {n}?", "And which {n}?", "Happy to add it. Which {n}?", "Which {n} should I add?",
+             "Okay, what {n}? {v}.", "Which {n} for you? {v}."]
+# The customer's bare answer: no product, no verb, only the values ("large black", "the 256 one").
+BARE_ANSWERS = ["{o}", "{o} please", "the {o} one", "the {o}", "um {o}", "{o} for me", "uh the {o} please",
+                "{o} would be great", "{o} thank you", "oh {o}", "i guess {o}", "{o} works", "definitely {o}",
+                "let's say {o}", "{o} one please"]
+
+
+def say_bare_value(rng: random.Random, value: str) -> str:
+    """As :func:`say_value`, leaving the unit out more often ("the 256 one" after "which storage?")."""
+    said = say_value(rng, value)
+    number, _, unit = said.partition(" ")
+    return number if unit and number.isdigit() and rng.random() < 0.35 else said
+
+
+def t_bare_answer(template: str) -> Template:
+    """The assistant asked which option(s); the answer is the values alone: an ``add`` of that product."""
+    def make(world: Any) -> tuple[str, str] | None:
+        rng = world.rng
+        shop, products, i = shown_target(world, 1 if rng.random() < 0.6 else rng.randint(2, 3))
+        product = products[i]
+        names = rng.sample([n for n, _ in product.options], rng.randint(1, min(2, len(product.options))))
+        names.sort(key=[n for n, _ in product.options].index)
+        ref = product_ref(rng, products, i)
+        values = list(product.values(names[0]))
+        question = rng.choice(QUESTIONS).format(n=" and ".join(n.lower() for n in names),
+                                                v=", ".join(values[:-1]) + " or " + values[-1])
+        world.history = [{"role": "user", "content": rng.choice(["add {r}", "can i get {r}", "i'd like {r}",
+                                                                 "{r} please", "give me {r}"]).format(r=ref)},
+                         {"role": "assistant", "content": question}]
+        pick = choose_options(rng, product, names, say_bare_value)
+        maybe_cart(world, shop, 0.3)
+        utterance = template.format(o=options_phrase(rng, pick))
+        line = add_line(i, pick)
+        return (utterance, line) if line else None
+    return make
+
+
+# "make it two" after an add is a quantity for that cart line; "make it large" after "which size?" is the pick.
+# The same words around a number and around a value, so the value (not "make it") decides.
+CHANGE_TO = ["make it {x}", "actually make that {x}", "change it to {x}", "make that {x}", "actually make it {x}",
+             "can you make it {x}", "make it {x} please", "change that to {x}", "let's make it {x}",
+             "make it {x} instead", "actually {x}", "no make it {x}", "change it to {x} please", "make that {x} then",
+             "oh make it {x}"]
+ADDED = ["Added {p} to your cart.", "Done, {p} is in your cart.", "I put {p} in your cart.", "{p} added.",
+         "Okay, {p} is in your cart now."]
+
+
+class InCart:
+    """A cart line of a product in the variant the customer chose."""
+
+    def __init__(self, product: VariantProduct, variant: dict[str, str]) -> None:
+        self.id, self.product, self.variant = product.id, product, variant
+
+    def cart_line(self, quantity: int) -> dict[str, Any]:
+        return self.product.cart_line(quantity, self.variant)
+
+
+def t_change_quantity(template: str) -> Template:
+    """ "make it two" with the product just added (or the only cart line): ``setqty`` of that line."""
+    def make(world: Any) -> tuple[str, str] | None:
+        rng = world.rng
+        shop, products, i = shown_target(world, rng.randint(1, 3))
+        product = products[i]
+        variant = {n: rng.choice(v) for n, v in product.options}
+        others = [make_variant_product(rng, shop) for _ in range(rng.choice([0, 0, 1, 2]))]
+        lines: list[Any] = [q for q in others if q.id not in {p.id for p in products}]
+        at = rng.randint(0, len(lines))
+        lines.insert(at, InCart(product, variant))
+        world.cart = [(line, 1 if line.id == product.id else rng.choice([1, 2])) for line in lines]
+        if len(lines) > 1 or rng.random() < 0.7:  # the assistant's last turn says which product "it" is
+            said = " ".join(say_value(rng, v) for v in variant.values())
+            world.history = [{"role": "user", "content": f"add {product_ref(rng, products, i)} {said}"},
+                             {"role": "assistant", "content": rng.choice(ADDED).format(p=product.name)}]
+        count = rng.choice([2, 2, 3, 3, 4, 5, 6, 10])
+        spoken = num2words(count) if rng.random() < 0.7 else str(count)
+        return template.format(x=spoken), f"setqty c{at + 1} {count}"
+    return make
+
+
+def t_change_variant(template: str) -> Template:
+    """ "make it large" after the assistant asked which size: the pick, also with other products in the cart."""
+    def make(world: Any) -> tuple[str, str] | None:
+        rng = world.rng
+        shop, products, i = shown_target(world, 1 if rng.random() < 0.6 else rng.randint(2, 3))
+        product = products[i]
+        names = rng.sample([n for n, _ in product.options], rng.randint(1, min(2, len(product.options))))
+        asked_about(world, product, names, product_ref(rng, products, i))
+        pick = choose_options(rng, product, names)
+        if any(spoken_form(said).isdigit() for _, _, said in pick.options):
+            return None  # a bare number reads as a quantity here
+        maybe_cart(world, shop, 0.5)
+        line = add_line(i, pick)
+        return (template.format(x=options_phrase(rng, pick)), line) if line else None
+    return make
+
+
 # ── searches: ruled-out words and every content word kept ────────────────────────────────────────────
 
 SEARCH_OPENERS = ["{q}", "show me {q}", "i need {q}", "looking for {q}", "do you have {q}", "find {q}",
@@ -437,7 +555,7 @@ SEARCH_OPENERS = ["{q}", "show me {q}", "i need {q}", "looking for {q}", "do you
 # (as said, as the line's query writes it: a cue the shop's parser reads)
 NEGATIONS = [("without {x}", "without {x}"), ("no {x}", "no {x}"), ("not {x}", "not {x}"),
              ("{x} free", "{x} free"), ("anything but {x}", "anything but {x}"), ("except {x}", "except {x}"),
-             ("nothing with {x}", "without {x}"), ("but not {x}", "but not {x}"), ("other than {x}", "other than {x}"),
+             ("nothing with {x}", "nothing with {x}"), ("but not {x}", "but not {x}"), ("other than {x}", "other than {x}"),
              ("with no {x}", "with no {x}"), ("skip the {x}", "without {x}"), ("minus the {x}", "without {x}"),
              ("hold the {x}", "without {x}"), ("i don't want {x}", "without {x}"), ("free of {x}", "free of {x}")]
 
@@ -452,7 +570,7 @@ def t_exclude(said_form: str, line_form: str) -> Template:
     """ "boots not leather": the ruled-out word stays in the query as a negation, never as a filter."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
+        shop = rng.choice(kinds_of(world))
         kind = rng.choice(shop.products)
         noun_words = set(kind.noun.lower().split())
         words = [v for _, values in kind.options for v in values if v not in LETTER_SIZES
@@ -518,7 +636,7 @@ def t_kept(opener: str) -> Template:
     """Every content word stays a query word, except a brand or colour the shop has and the customer said."""
     def make(world: Any) -> tuple[str, str] | None:
         rng = world.rng
-        shop = rng.choice(shop_kinds())
+        shop = rng.choice(kinds_of(world))
         said, _ = kept_query(rng, shop)
         query, fields = spoken_form(said), []
         roll = rng.random()
@@ -549,6 +667,9 @@ ANY_SHOP_INTENTS: list[tuple[str, float, list[Template]]] = [
     ("pick-after-question", 10, [t_pick(t, True) for t in AFTER_QUESTION]),
     ("pick-addon", 5, [t_addon(t) for t in ADDON_TEMPLATES]),
     ("pick-missing", 4, [t_missing(t) for t in MISSING_TEMPLATES]),
+    ("pick-bare-answer", 5, [t_bare_answer(t) for t in BARE_ANSWERS]),
+    ("pick-make-it", 3, [t_change_variant(t) for t in CHANGE_TO]),
+    ("qty-make-it", 4, [t_change_quantity(t) for t in CHANGE_TO]),
     ("search-exclude", 10, [t_exclude(s, q) for s, q in NEGATIONS]),
     ("search-kept", 9, [t_kept(o) for o in KEPT_OPENERS]),
 ]

@@ -693,20 +693,24 @@ INTENTS += AFTER_PURCHASE_INTENTS
 INTENTS += ANY_SHOP_INTENTS
 
 
-def templates_for(split: Split) -> list[tuple[str, float, list[tuple[str, Template]]]]:
-    """Per intent, the (template id, template) pairs of ``split``."""
+def templates_for(split: Split, intents: list[tuple[str, float, list[Template]]] | None = None,
+                  ) -> list[tuple[str, float, list[tuple[str, Template]]]]:
+    """Per intent (default: :data:`INTENTS`), the (template id, template) pairs of ``split``."""
     chosen = []
-    for intent, weight, templates in INTENTS:
+    for intent, weight, templates in INTENTS if intents is None else intents:
         named = [(f"{intent}.{i}", t) for i, t in enumerate(templates)]
         keep = [(n, t) for i, (n, t) in enumerate(named) if (i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1) == (split == "heldout")]
         chosen.append((intent, weight, keep))
     return chosen
 
 
-def generate(count: int, split: Split = "train", seed: int = 0) -> list[TaskExample]:
-    """``count`` examples from the templates of ``split``; deterministic for a given seed."""
+def generate(count: int, split: Split = "train", seed: int = 0,
+             extra: list[tuple[str, float, list[Template]]] | None = None,
+             progress: Callable[[], None] | None = None) -> list[TaskExample]:
+    """``count`` examples from the templates of ``split``, and of ``extra`` intents (a shop's own catalog and
+    help center: training.shop_train); deterministic for a given seed. ``progress`` is called per example."""
     rng = random.Random(f"{seed}:{split}")
-    intents = templates_for(split)
+    intents = templates_for(split, [*INTENTS, *extra] if extra else None)
     weights = [w for _, w, _ in intents]
     examples: list[TaskExample] = []
     while len(examples) < count:
@@ -725,6 +729,8 @@ def generate(count: int, split: Split = "train", seed: int = 0) -> list[TaskExam
         example = world.example(utterance, line, intent, name)
         example.action()  # every target must decode to a valid action on its own screen
         examples.append(example)
+        if progress:
+            progress()
     return examples
 
 

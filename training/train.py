@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,8 +162,10 @@ def _hardware() -> dict[str, Any]:
     return info
 
 
-def train(options: TrainOptions) -> dict[str, Any]:
-    """Run (or resume) training and export the adapter; returns the run's record."""
+def train(options: TrainOptions, examples: list[TaskExample] | None = None,
+          on_step: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) training and export the adapter; returns the run's record. ``examples``: the task data
+    (default: :func:`training.taskdata.generate` of the options); ``on_step(step, total)`` after each step."""
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -179,7 +182,8 @@ def train(options: TrainOptions) -> dict[str, Any]:
     model = get_peft_model(model, config).to(device)
     model.print_trainable_parameters()
 
-    examples = generate(options.examples, "train", options.seed)
+    if examples is None:
+        examples = generate(options.examples, "train", options.seed)
     encoded = [encode_example(tokenizer, e, options.max_prompt_tokens) for e in examples]
     lengths = sorted(len(p) + len(t) for p, t in encoded)
     log.info("%d examples, tokens per example p50 %d max %d", len(encoded), lengths[len(lengths) // 2], lengths[-1])
@@ -226,6 +230,8 @@ def train(options: TrainOptions) -> dict[str, Any]:
         step += 1
         train_seconds += time.perf_counter() - tick
         losses.append(round(loss.item(), 4))
+        if on_step:
+            on_step(step, total_steps)
         if step % 5 == 0 or step == total_steps:
             recent = losses[-5:]
             log.info("step %d/%d loss %.4f (%.1f s/step, %.0f s so far)", step, total_steps,

@@ -211,9 +211,9 @@ def _without_prices(text_query: str) -> str:
 
 # Longest cue first, so "but not" is not read as "not". "non" is no cue: "non-slip" and "non-stick" are
 # features the customer wants.
-_NEGATION_CUES = ("anything but", "everything but", "anything except", "but not", "other than", "instead of",
-                  "rather than", "free of", "free from", "do not want", "don't want", "dont want", "without", "except",
-                  "excluding", "not", "no", "w/o")
+_NEGATION_CUES = ("anything but", "everything but", "anything except", "nothing with", "but not", "other than",
+                  "instead of", "rather than", "free of", "free from", "do not want", "don't want", "dont want",
+                  "without", "except", "excluding", "not", "no", "w/o")
 # "no-show socks" and "no-iron shirts" are products, not negations.
 _NOT_NEGATED = re.compile(r"\bno[ -](?:show|iron|slip|spill|fuss|frills|brainer)\b")
 # "sugar-free", "gluten free": what comes before "free" is ruled out, except where "-free" names a feature.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import httpx
 
+from agent.graph import consent
+from agent.state import Pending
 from app.settings import Settings
 from tests.agent.test_graph import say
 from tests.conftest import running_app
@@ -133,3 +135,13 @@ async def test_refund_status_and_a_cancel_with_its_reason(settings: Settings, sc
         scripted_llm.script({"action": "refund_status", "order_id": "7"})
         status = await say(client, "where is my refund for order 7?")
         assert f"${total:,.2f} for order 7: on its way to your Visa ending 4242" in status["reply"]
+
+
+async def test_the_items_as_named_are_the_questions_own_words() -> None:
+    pending = Pending(tool="return_items", args={"order_id": "4", "items": [{"name": "running shoes"}]}, question="",
+                      prompt="", snapshot={"id": "4", "status": "delivered"}, fingerprint="f", key="k", changed=False)
+    assert (await consent("yes, return the running shoes", pending)).decision == "yes"
+    assert (await consent("yes the running shoes please", pending)).decision == "yes"
+    assert (await consent("yes, return the skillets", pending)).decision != "yes"
+    assert (await consent("no, the skillets", pending)).decision != "yes"
+    assert (await consent("the skillets instead", pending)).decision == "other"  # a correction is a new request

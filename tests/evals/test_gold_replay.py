@@ -151,3 +151,12 @@ def test_repeat_gives_pass_hat_k_on_a_fresh_shop_each_time(shipped: dict[str, Sc
     report = run([shipped["cart-add-the-second-one"]], GoldReplayLLM, repeat=3)
     assert [t.passed for t in report.scenarios[0].trials] == [True, True, True]
     assert report.summary.trials == 3 and report.summary.pass_hat_k == {1: 1.0, 2: 1.0, 3: 1.0}
+
+
+def test_a_silent_llm_leaves_the_order_and_refunds_as_they_were(shipped: dict[str, Scenario]) -> None:
+    scenario = shipped["after-purchase-return-shoes-from-last-order"]
+    trial = only_trial(run([scenario], lambda: WrongAnswerLLM("silent")))
+    reasons = failed(trial)
+    assert {"final final.orders", "final final.refunds", "final final.refunds_made"} <= set(reasons), reasons
+    assert "order 4 delivered" in reasons["final final.orders"]
+    assert reasons["final final.refunds_made"].startswith("0 refunds were made")

@@ -10,6 +10,7 @@ from evals.matchers import (
     AnyValue,
     Approx,
     Contains,
+    Fields,
     ListOf,
     Literal,
     MatcherSyntaxError,
@@ -128,3 +129,17 @@ def test_assign_finds_a_matching_where_greedy_would_not() -> None:
     actual = ["a", "b"]
     assert assign(expected, actual, lambda e, a: a in e) == [1, 0]
     assert assign([{"a"}, {"a"}], ["a", "b"], lambda e, a: a in e) is None
+
+
+def test_a_mapping_checks_its_listed_fields_only() -> None:
+    item = parse_matcher([{"name": {"contains": "running shoe"}, "size": "8"}])
+    assert item == ListOf((Fields((("name", Contains("running shoe")), ("size", Literal("8")))),))
+    assert item.check([{"name": "Trail Running Shoes", "size": "8", "quantity": 1}], REFS) is None
+    assert item.check([{"name": "Trail Running Shoes", "size": "9"}], REFS) is not None
+    one = parse_matcher({"name": {"contains": "running shoe"}, "size": "8"})
+    assert one.check({"name": "Trail Running Shoes"}, REFS) == "size: expected '8', got nothing"
+    assert one.check("8", REFS) == "expected a mapping {name contains 'running shoe', size '8'}, got '8'"
+    assert item.example(REFS) == [{"name": "running shoe", "size": "8"}]
+    assert parse_matcher({"name": "x", "size": {"absent": True}}).example(REFS) == {"name": "x"}
+    with pytest.raises(MatcherSyntaxError, match="did you mean 'contains'"):
+        parse_matcher([{"name": {"contain": "shoe"}}])

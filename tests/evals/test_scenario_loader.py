@@ -155,3 +155,41 @@ def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
         load_suites([tmp_path / "nope"])
     with pytest.raises(ScenarioError, match="no .yaml files"):
         load_suites([tmp_path])
+
+
+AFTER_PURCHASE = '''\
+id: return-the-shoes
+turns:
+  - say: "return the running shoes"
+    expect:
+      actions:
+        - tool: return_items
+          args: {items: [{name: {contains: running shoe}}]}
+  - say: "yes"
+final:
+  orders:
+    - {id: "4", status: return requested, lines: [{name: {contains: shoe}, returned_quantity: 1}]}
+  refunds:
+    - {order_id: "4", amount: {approx: 68.99}, to: Visa ending 4242}
+  refunds_made: 1
+'''
+
+
+def test_items_and_order_state_load_and_their_typos_are_located(tmp_path: Path) -> None:
+    write(tmp_path, "ok.yaml", AFTER_PURCHASE)
+    [scenario] = load_suites([tmp_path])
+    assert scenario.final is not None and scenario.final.refunds_made == 1
+    assert scenario.final.orders is not None and scenario.final.orders[0].lines is not None
+    bad = tmp_path / "bad"
+    write(bad, "typo.yaml", AFTER_PURCHASE.replace("[{name: {contains: running", "[{nam: {contains: running")
+          .replace("returned_quantity:", "returned:").replace("refunds_made: 1", "refunds_made: one"))
+    problems = problems_of(bad)
+    assert [p.field for p in problems] == ["turns[0].expect.actions[0].args.items[0].nam",
+                                           "final.orders[0].lines[0].returned", "final.refunds_made"], problems
+    assert "unknown field 'nam' of an item of return_items.items (did you mean 'name'?)" in problems[0].message
+    assert problems[0].line == 7
+    flat = tmp_path / "flat"
+    write(flat, "flat.yaml", AFTER_PURCHASE.replace("{items: [{name: {contains: running shoe}}]}",
+                                                    "{order_id: {name: x}}"))
+    [problem] = problems_of(flat)
+    assert "return_items.order_id holds no objects" in problem.message

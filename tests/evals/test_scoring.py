@@ -5,7 +5,7 @@ from __future__ import annotations
 from evals.matchers import RefContext
 from agent.state import ActionRecord
 from evals.scenario import FinalExpectations, TurnExpectations
-from evals.scoring import check_final, score_turn
+from evals.scoring import check_final, check_orders, refunds_of, score_turn
 
 REFS = RefContext(results=("p10", "p20"), cart=())
 
@@ -94,3 +94,48 @@ def test_final_counts_and_refs() -> None:
     assert [c.name for c in checks] == ["final.cart", "final.cart_size", "final.orders_placed"]
     assert [c.passed for c in checks] == [True, False, False]
     assert "2 cart lines" in checks[1].reason and "0 orders were placed" in checks[2].reason
+
+
+VISA = {"spoken": "Visa ending 4242"}
+ORDERS = [
+    {"id": "7", "status": "pending", "payment_method": {"spoken": "PayPal"}, "cancel_reason": None,
+     "shipping_address": {"label": "work", "line1": "400 Market Street", "city": "Springfield"},
+     "lines": [{"name": "Glow Concealer", "quantity": 1, "color": "Nude", "returned_quantity": 0, "exchange": None}],
+     "transactions": [{"id": 9, "order_id": "7", "kind": "refund", "reason": "change_payment", "amount": 166.94,
+                       "state": "processing", "payment_method": VISA},
+                      {"id": 8, "order_id": "7", "kind": "charge", "reason": "change_payment", "amount": 166.94,
+                       "state": "completed", "payment_method": {"spoken": "PayPal"}}]},
+    {"id": 4, "status": "exchange requested", "payment_method": VISA, "shipping_address": None,
+     "lines": [{"name": "Trail Running Shoe", "quantity": 1, "returned_quantity": 1,
+                "exchange": {"options": {"Color": "Grey", "Size": "8"}}},
+               {"name": "Heritage Skillet", "quantity": 2, "returned_quantity": 0, "exchange": None}],
+     "transactions": [{"id": 3, "kind": "refund", "reason": "return", "amount": 5.0, "state": "completed",
+                       "payment_method": None}]},
+]
+
+
+def test_final_orders_match_each_by_its_own_with_their_lines() -> None:
+    wanted = final(orders=[{"id": "4", "status": "exchange requested",
+                            "lines": [{"name": {"contains": "shoe"}, "exchanged_to": "Grey, 8"}]},
+                           {"id": "7", "payment": "paypal", "address": {"contains": "400 Market"}}])
+    [check] = check_orders(wanted, ORDERS, [], REFS)
+    assert check.name == "final.orders" and check.passed, check.reason
+    wrong = final(orders=[{"id": "4", "lines": [{"name": {"contains": "skillet"}, "returned_quantity": 2}]}])
+    [check] = check_orders(wrong, ORDERS, [], REFS)
+    assert not check.passed
+    assert "order 4 exchange requested, Visa ending 4242, None: 1 × Trail Running Shoe (1 returned) → Grey, 8" \
+        in check.reason
+    assert not check_orders(final(orders=[{"id": "7"}, {"id": "7"}]), ORDERS, [], REFS)[0].passed  # one each
+
+
+def test_final_refunds_are_the_ones_made_during_the_scenario() -> None:
+    refunds = refunds_of(ORDERS)
+    assert [(r["id"], r["order_id"], r["to"]) for r in refunds] == [(9, "7", "Visa ending 4242"), (3, "4", None)]
+    made = [r for r in refunds if r["id"] != 3]  # refund 3 was there before the scenario
+    wanted = final(refunds=[{"order_id": "7", "amount": {"approx": 166.94}, "to": "Visa ending 4242"}],
+                   refunds_made=1)
+    assert [c.passed for c in check_orders(wanted, ORDERS, made, REFS)] == [True, True]
+    checks = check_orders(final(refunds=[{"order_id": "4"}], refunds_made=0), ORDERS, made, REFS)
+    assert [c.passed for c in checks] == [False, False]
+    assert "$166.94 for order 7 (change_payment, processing, to Visa ending 4242)" in checks[0].reason
+    assert checks[1].reason.startswith("1 refunds were made")

@@ -110,3 +110,23 @@ def test_the_variant_is_described_as_spoken() -> None:
 def test_half_an_before_a_unit_is_a_half() -> None:
     """ "half an inch" once raised a KeyError: the regex knew "half an", the table only "half a"."""
     assert key("half an inch") == key("half a inch") == key("0.5 inch")
+
+
+def test_fractions_written_spaced_or_said_have_one_key() -> None:
+    """ "3/4 inch" reads "3 4 inch" once the slash is dropped (spoken_form, the grammar's words) and "three
+    quarter inch" when said: all three name the same value, never the "4 inch" beside it."""
+    assert key("3/4 inch") == key("3 4 inch") == key("three quarter inch") == key("three quarters inch") == "0.75in"
+    assert key("half inch") == key("1/2 inch") == key("1 2 inch")
+    assert key("five eighths inch") == key("5/8 inch") != key("3/8 inch")
+    nap = ["3/8 inch", "1/2 inch", "3/4 inch", "4 inch"]
+    assert match_value("3 4 inch", nap) == match_value("three quarter inch", nap) == "3/4 inch"
+    assert match_value("4 inch", nap) == "4 inch"
+
+
+def test_regular_is_no_medium() -> None:
+    """ "Regular" is a size of its own ("Small, Regular, Large") or a fit, never the letter size M."""
+    assert key("Regular") != key("M")
+    assert match_value("regular", ["Small", "Regular", "Large"]) == "Regular"
+    assert match_value("regular", ["S", "M", "L"]) is None
+    assert said_in("medium regular fit", {"Size": ["S", "M"], "Fit": ["Slim", "Regular"]}) == \
+        {"Size": "M", "Fit": "Regular"}

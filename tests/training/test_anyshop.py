@@ -46,7 +46,7 @@ def test_about_a_quarter_of_the_mix_is_new_and_the_old_intents_keep_their_shares
 
 
 def test_a_pick_is_an_add_with_the_products_own_values() -> None:
-    for example in _new("pick-after") + _new("pick-addon"):
+    for example in _new("pick-after") + _new("pick-addon") + _new("pick-bare-answer") + _new("pick-make-it"):
         action, card = example.action(), _card(example)
         assert action.action == "add_to_cart" and action.product_id == card["id"]
         options = product_options(card)
@@ -56,6 +56,38 @@ def test_a_pick_is_an_add_with_the_products_own_values() -> None:
         for name, value in chosen.items():  # the product's own spelling, never a value it lacks
             assert value in options[name], (example.utterance, example.line, name, value)
         assert set(action.modifiers or []) <= {m["name"] for m in card.get("modifiers", [])}, example.line
+
+
+def test_a_bare_answer_to_the_assistants_question_is_that_products_pick() -> None:
+    """ "large black" or "the 256 one" right after "which size and color?": an add, never a search."""
+    for example in _new("pick-bare-answer") + _new("pick-make-it"):
+        assert example.history[-1]["role"] == "assistant" and "?" in example.history[-1]["content"]
+        assert example.line.startswith("add ") and "; qty" not in example.line, example.line
+
+
+def test_make_it_a_number_after_an_add_sets_that_lines_quantity() -> None:
+    """ "make it two" with the product just added is that cart line's quantity; "make it large" after a
+    question (the same words around a value) is the pick: the value decides, not "make it"."""
+    phrasings = set()
+    for example in _new("qty-make-it"):
+        action = example.action()
+        assert action.action == "update_cart_item" and action.quantity and action.quantity >= 2, example.line
+        line = example.cart_lines[int(example.line.split()[1][1:]) - 1]
+        assert action.product_id == line["product_id"]
+        if len(example.cart_lines) > 1:  # which line "it" is: the one the assistant just said it added
+            assert line["name"] in example.history[-1]["content"], (example.line, example.history)
+        phrasings.add(example.template.split(".")[1])
+    picks = {e.template.split(".")[1] for e in _new("pick-make-it")}
+    assert len(phrasings & picks) >= 3  # the same phrasings on both sides
+
+
+def test_fractions_are_said_in_words_and_regular_is_its_own_size() -> None:
+    """ "3/4 inch" once spoken reads "3 4 inch", which holds a "4 inch": fractions are said as words; a
+    "Regular" size or fit is written "regular", never the letter size "m"."""
+    fractions = [e for e in _train() if re.search(r"\b\d+ (2|4|8) inch", e.line)]
+    assert fractions and not any(re.search(r"\b\d+ (2|4|8) inch", spoken_form(e.utterance)) for e in fractions)
+    regular = [e for e in _train() if re.search(r"(size|fit=)\s?regular", e.line)]
+    assert regular and all("regular" in spoken_form(e.utterance) for e in regular)
 
 
 def test_a_value_the_product_lacks_goes_as_said() -> None:

@@ -75,6 +75,8 @@ def test_narrows_when_words_or_filters_are_named(said: str, narrows: bool) -> No
         ("running shoes other than nike", "running shoes", ("nike",)),
         ("tumbler without a straw or lid for kids", "tumbler for kids", ("straw", "lid")),
         ("phone case but not a wallet", "phone case", ("wallet",)),
+        ("sofa nothing with velvet", "sofa", ("velvet",)),
+        ("running shoes nothing with laces", "running shoes", ("laces",)),
         ("black shoes, not leather please", "black shoes please", ("leather",)),
     ],
 )
