@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 from num2words import num2words
 
+from agent.compact.prompt import spoken_form
+
 if TYPE_CHECKING:  # the generator imports this module; the type only is needed here
     from training.taskdata import World
 
@@ -116,8 +118,11 @@ def say_order_number(rng: random.Random, order_id: int) -> str:
         spoken = num2words(order_id).replace("-", " ").replace(",", "")
     else:
         spoken = " ".join(num2words(int(d)) for d in digits)  # digit by digit
-    # the generator's ASR noise turns "two"/"four" into "to"/"for": then the number was not said, so digits
-    return digits if {"two", "four"} & set(spoken.split()) else spoken
+    # the generator's ASR noise turns "two"/"four" into "to"/"for": then the number was not said, so digits;
+    # and "one" alone stays a word in the prompt's spoken form ("order one"), so digits there too
+    if {"two", "four"} & set(spoken.split()) or digits not in spoken_form(spoken).replace(" ", ""):
+        return digits
+    return spoken
 
 
 ORDER_WORDS = ["order", "order number", "order no", "my order", "order nr"]
