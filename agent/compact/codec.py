@@ -22,9 +22,20 @@ Line formats (fields in this order, optional ones in brackets)::
     recommend[ <words> | like <ref>]
     add <ref>[; qty <k>][; color <words>][; size <s>][; opt <name>=<value>]...[; with <add-on>]...
     setqty <ref> <k>          remove <ref>         cart         checkout
-    status[ <order>]          orders               cancel <order>
+    status[ <order>]          orders               cancel <order>[; reason mistake|unneeded]
+    return[ <order>][; item <item>]...[; refund gift card|original]
+    exchange[ <order>][; item <item>]...[; color <w>][; size <s>][; opt <name>=<value>]...[; pay <method>]
+    modify[ <order>]; item <item>[; item <item>]...[; color <w>][; size <s>][; opt <name>=<value>]...
+    address[ <order>]; to <label>    default <label>      payment[ <order>]; to <method>     refund[ <order>]
     faq                       (the question is the customer's own words)
     reply <code>              clarify <code>       handoff[ <code>]   (no code: a person asked for)
+
+After a purchase (issue 14) the model never names an order's lines by id: ``item <n>`` is a position ("the
+second item" → ``item 2``), any other ``item`` is the customer's own words for it ("item running shoes"),
+which the tool resolves against the order the shop has. No order number: the customer's latest order the
+action fits; no item: every item of it ("return both"). Item words, address labels, colours and option words
+are phrases the customer said this turn or in their previous message (:attr:`TurnWords.phrases`); a payment
+method is "gift card", "paypal", "original" or a card word or last digits they said (:attr:`TurnWords.methods`).
 """
 
 from __future__ import annotations
@@ -53,10 +64,21 @@ LETTER_SIZES = {"xs", "s", "m", "l", "xl", "xxl"}
 MAX_OPTIONS = 3  # option fields per line ("opt storage=256 gb; opt color=black")
 MAX_ADDONS = 3
 MAX_PHRASE_WORDS = 3  # the customer's phrases admitted as option values: "the 1 kilo bag" has the value in 2
+MAX_ITEMS = 5  # item fields of an after-purchase line
+CANCEL_REASONS = {"mistake": "ordered by mistake", "unneeded": "no longer needed"}  # the shop policy's words
+REFUND_TO = ("gift card", "original")
+PAYMENT_WORDS = ("gift card", "paypal", "original")  # always admitted; cards by a word or digits the customer said
+_ORDER_NUMBER_CUES = frozenset({"order", "number", "no", "nr", "ord"})  # "order 1042" names no card
+CARD_WORDS = ("american express", "credit card", "debit card", "mastercard", "visa", "amex", "discover", "card")
 _GRAMMAR_UNSAFE = re.compile(r"[^a-z0-9' .&+-]+")
 # A phrase of the customer's that begins or ends with one of these is not a value they named ("in blue").
 _EDGE_WORDS = frozenset("a an the in on of one it its with and or but to for make get add i want please my "
                         "that this them some".split())
+# ... nor an item, address label or colour of an order ("return the", "my work address" → "work").
+_ORDER_PHRASE_EDGE = _EDGE_WORDS | frozenset(
+    "return exchange swap send back order orders item items change cancel refund from is was are be you me "
+    "could would i'd i'm it's like need just address number instead into so um uh these those all both "
+    "everything no not thanks hi hello put ending".split())
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,9 @@ class TurnWords:
     search_options: tuple[tuple[str, str], ...] = ()  # (option, value) of the catalog that the customer said
     # What a search's brand and colour may be (:func:`said_phrases`); None: any words
     said: tuple[str, ...] | None = None
+    # After a purchase: what an item, address label, colour or option may be (:func:`order_phrases`); None: any words
+    phrases: tuple[str, ...] | None = None
+    methods: tuple[str, ...] = PAYMENT_WORDS  # payment methods: the fixed words and the cards the customer said
 
     @classmethod
     def of(cls, screen: Screen, utterance: str, catalog_options: dict[str, list[str]] | None = None,
@@ -111,7 +136,45 @@ class TurnWords:
         search = tuple(sorted((grammar_word(n), grammar_word(v)) for n, v in found.items()
                               if grammar_word(n) and grammar_word(v)))
         return cls(tuple(sorted(n for n in names if n)), tuple(sorted(v for v in values if v)),
-                   tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before))
+                   tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before),
+                   order_phrases(utterance, *before), payment_methods(utterance))
+
+
+def order_phrases(*texts: str) -> tuple[str, ...]:
+    """Runs of 1-3 of the customer's words that can name an item of an order, an address label or a colour.
+
+    Not ending in a number (``item 2`` is a position, "1042" an order; "256 gb" is a value) and no filler at
+    the edges ("the shoes" → "shoes")."""
+    phrases: dict[str, None] = {}
+    for text in texts:
+        said = [w for word in text.split() if (w := grammar_word(word))]
+        for n in range(1, MAX_PHRASE_WORDS + 1):
+            for i in range(len(said) - n + 1):
+                run = said[i:i + n]
+                if {run[0], run[-1]} & _ORDER_PHRASE_EDGE or run[-1].isdigit():
+                    continue
+                phrases[" ".join(run)] = None
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
+def payment_methods(utterance: str) -> tuple[str, ...]:
+    """The fixed payment words, and the card words and last four digits (said one by one or at once) the
+    customer said."""
+    words = [w for word in utterance.split() if (w := grammar_word(word))]
+    said = " ".join(words)
+    found = dict.fromkeys(PAYMENT_WORDS)
+    found.update(dict.fromkeys(w for w in CARD_WORDS if f" {w} " in f" {said} "))
+    for i, word in enumerate(words):
+        if i and words[i - 1] in _ORDER_NUMBER_CUES:
+            continue
+        run = ""
+        for later in words[i:i + 4]:  # "4242", or said one by one: "4 2 4 2", "6 02 1" (spoken "six zero two one")
+            if not later.isdigit() or len(run + later) > 4:
+                break
+            run += later
+        if len(run) == 4:
+            found[run] = None
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -151,7 +214,8 @@ count0 ::= [0-9] [0-9]?
 order ::= [0-9]{1,12}
 search ::= "search " words searchfacets ("; size " size)? ("; min " num)? ("; max " num)? ("; sort " sortorder)? ("; n " limit)?
 status ::= "status" (" " order)?
-cancel ::= "cancel " order
+cancel ::= "cancel " order ("; reason " ("mistake" | "unneeded"))?
+refund ::= "refund" (" " order)?
 """
 
 
@@ -205,6 +269,26 @@ def _longest_first(options: list[str]) -> str:
     return _alternatives(sorted(options, key=len, reverse=True))
 
 
+def _after_purchase(words: TurnWords) -> tuple[list[str], list[str]]:
+    """(actions, rules) of the after-purchase lines; what needs the customer's phrases only when there are some."""
+    phrase = "words" if words.phrases is None else "phrase"
+    rules = [f"method ::= {_longest_first(list(words.methods))}",
+             f'item ::= "; item " (position{" | " + phrase if words.phrases != () else ""})',
+             'position ::= [1-9] | [1-4] [0-9] | "50"']  # an order has at most 50 lines
+    if words.phrases:
+        rules.append(f"phrase ::= {_alternatives(list(words.phrases))}")
+    variant = '("; size " size)?'
+    if words.phrases != ():
+        variant = f'("; color " {phrase})? {variant} ("; opt " {phrase} "=" {phrase}){{0,{MAX_OPTIONS}}}'
+    items = f"item{{1,{MAX_ITEMS}}}"
+    actions = [f'"return" (" " order)? item{{0,{MAX_ITEMS}}} ("; refund " ({_alternatives(list(REFUND_TO))}))?',
+               f'"exchange" (" " order)? ({items} {variant})? ("; pay " method)?',
+               f'"modify" (" " order)? {items} {variant}', '"payment" (" " order)? "; to " method', "refund"]
+    if words.phrases != ():
+        actions += [f'"address" (" " order)? "; to " {phrase}', f'"default " {phrase}']
+    return actions, rules
+
+
 # Bounded: the words differ from turn to turn (the customer's own phrases), so an unbounded cache would grow
 # with every turn a server answers.
 @lru_cache(maxsize=256)
@@ -243,6 +327,9 @@ def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -
         actions += ['"get " ref', add, '"setqty " ref " " count0', '"remove " ref']
         if len(refs) >= 2:
             actions.append('"compare " ref (" " ref){1,3}')
+    after_actions, after_rules = _after_purchase(words)
+    actions += after_actions
+    rules += after_rules
     rules.insert(0, "act ::= " + " | ".join(actions))
     rules.insert(0, r'root ::= " " act "\n"')
     return "\n".join(rules) + "\n"
@@ -369,6 +456,66 @@ def _catalog_spelling(said: dict[str, str], catalog: dict[str, list[str]]) -> di
     return spelled
 
 
+# After-purchase verbs → their action, and the fields each line may carry.
+_AFTER_PURCHASE = {
+    "return": ("return_items", {"item", "refund"}),
+    "exchange": ("exchange_items", {"item", "color", "size", "opt", "pay"}),
+    "modify": ("modify_order_items", {"item", "color", "size", "opt"}),
+    "address": ("change_order_address", {"to"}),
+    "default": ("change_default_address", set()),
+    "payment": ("change_order_payment", {"to"}),
+    "refund": ("refund_status", set()),
+    "cancel": ("cancel_order", {"reason"}),
+}
+_ORDER_FIELD = re.compile(r"^(item|refund|color|size|opt|pay|to|reason) (.+)$")
+
+
+def _after_purchase_payload(line: str) -> dict[str, Any]:
+    """The payload of an after-purchase line: items by position or the customer's words, never by id."""
+    head, *parts = [part.strip() for part in line.split(";")]
+    verb, _, rest = head.partition(" ")
+    action, allowed = _AFTER_PURCHASE[verb]
+    payload: dict[str, Any] = {"action": action}
+    if verb == "default":
+        payload["address"] = rest
+    elif rest:
+        payload["order_id"] = rest
+    items: list[dict[str, Any]] = []
+    variant: dict[str, Any] = {}
+    for part in parts:
+        match = _ORDER_FIELD.match(part)
+        if not match or match.group(1) not in allowed:
+            raise ValueError(f"unknown field {part!r} for {verb}")
+        name, value = match.group(1), match.group(2).strip()
+        if name == "item":
+            is_position = value.isdigit() and 1 <= int(value) <= 50  # an order has at most 50 lines
+            items.append({"line": int(value)} if is_position else {"name": value})
+        elif name == "color":
+            variant["color"] = _title(value)
+        elif name == "size":
+            variant["size"] = _pick_variant(value, None, letter_sizes=True)
+        elif name == "opt":
+            option, equals, option_value = value.partition("=")
+            if not equals or not option.strip() or not option_value.strip():
+                raise ValueError(f"not an option: {part!r}")
+            variant.setdefault("options", {})[_title(option.strip())] = option_value.strip()
+        elif name == "refund":
+            payload["refund_to"] = value
+        elif name == "pay":
+            payload["pay_with"] = value
+        elif name == "to":
+            payload["address" if verb == "address" else "method"] = value
+        elif name == "reason":
+            if value not in CANCEL_REASONS:
+                raise ValueError(f"not a cancel reason: {value!r}")
+            payload["reason"] = CANCEL_REASONS[value]
+    if (variant or verb == "modify") and not items:  # what a pending order's items become is per item
+        raise ValueError(f"a new variant needs the item it is for: {line!r}")
+    if items:
+        payload["items"] = [{**item, **variant} for item in items]
+    return payload
+
+
 def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None = None,
            catalog: dict[str, list[str]] | None = None) -> Action:
     """The validated action a compact line stands for; raises ``ValueError`` saying what is wrong.
@@ -378,7 +525,9 @@ def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None 
     line = " ".join(line.strip().split())
     verb, _, rest = line.partition(" ")
     payload: dict[str, Any]
-    if verb == "search":
+    if line.split(";")[0].split(" ")[0] in _AFTER_PURCHASE:
+        payload = _after_purchase_payload(line)
+    elif verb == "search":
         query, *parts = rest.split(";")
         found = _fields(parts)
         fields = found.single
@@ -433,8 +582,6 @@ def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None 
         payload = {"action": {"cart": "view_cart", "checkout": "checkout", "orders": "list_orders"}[verb]}
     elif verb == "status":
         payload = {"action": "order_status", **({"order_id": rest} if rest else {})}
-    elif verb == "cancel":
-        payload = {"action": "cancel_order", "order_id": rest}
     elif verb == "faq" and not rest:
         payload = {"action": "search_faq", "question": utterance.strip()[:300] or "help"}
     elif verb == "reply" and rest in texts.reply:

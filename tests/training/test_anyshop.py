@@ -38,9 +38,9 @@ def _card(example: TaskExample) -> dict:
     return example.shown[ref - 1]
 
 
-def test_about_a_third_of_the_mix_is_new_and_the_old_intents_keep_their_shares() -> None:
+def test_about_a_quarter_of_the_mix_is_new_and_the_old_intents_keep_their_shares() -> None:
     share = sum(e.intent in NEW_INTENTS for e in _train()) / len(_train())
-    assert 0.25 <= share <= 0.4
+    assert 0.2 <= share <= 0.4  # a third before issue 14's after-purchase requests (~13 %) joined the mix
     counts = Counter(e.intent for e in _train())
     assert counts["search"] > counts["pick-after-search"] and counts["add"] > counts["pick-missing"]
 

@@ -36,7 +36,8 @@ def test_support_intents_are_in_the_mix_and_every_target_decodes(train, heldout)
         assert {e.intent for e in examples} == SUPPORT
         for example in examples:
             example.action()  # raises on a line that does not decode on its own screen
-    assert 0.12 < len(train) / 3000 < 0.25, "support requests are meant to be ~15-20 % of the data"
+    # ~15-20 % before issue 14's after-purchase requests (~13 %) joined the mix
+    assert 0.1 < len(train) / 3000 < 0.25, "support requests are meant to be ~12-17 % of the data"
 
 
 def test_each_request_kind_gets_its_tool(train) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 
 from agent.compact.codec import (REPLY_CODES, CannedTexts, Screen, TurnWords, decode, default_texts, grammar,
                                   said_phrases)
+from agent.compact.prompt import spoken_form
+from tests.gbnf import Grammar
 
 SHOWN = [{"id": "p7", "name": "Trailblaze Men's Trail Running Shoe", "brand": "Nordpeak", "price": 89.99,
           "colors": ["Black", "Navy Blue"], "sizes": ["9", "10.5"]},
@@ -106,7 +111,8 @@ def test_search_brand_and_colour_are_limited_to_words_the_customer_said() -> Non
 
 def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
     text = grammar(0, 0, TurnWords(said=()))
-    assert '"; brand "' not in text and '"; color "' not in text
+    rules = dict(rule.split(" ::= ", 1) for rule in text.splitlines())
+    assert rules["searchfacets"] == '""' and "said" not in rules  # (an exchange's colour is another field)
     assert '"; brand " words' in grammar(0, 0)  # a caller that knows no utterance: any words, as before
 
 
@@ -172,3 +178,85 @@ def test_the_grammar_cache_is_bounded_since_every_turn_brings_new_words() -> Non
     for n in range(300):
         grammar(1, 0, TurnWords(said=(f"word{n}",)))
     assert grammar.cache_info().currsize <= 256
+
+
+# ── after a purchase (issue 14) ──────────────────────────────────────────────────────────────────────
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("return 1042; item running shoes; refund gift card",
+     {"action": "return_items", "order_id": "1042", "items": [{"name": "running shoes"}], "refund_to": "gift card"}),
+    ("return; item 2", {"action": "return_items", "items": [{"line": 2}]}),
+    ("return 7", {"action": "return_items", "order_id": "7"}),  # no item: every item of the order
+    ("return", {"action": "return_items"}),  # no order: the latest one it fits
+    ("exchange 55; item shoes; color navy blue; size 10.5; pay 4242",
+     {"action": "exchange_items", "order_id": "55", "items": [{"name": "shoes", "color": "Navy Blue", "size": "10.5"}],
+      "pay_with": "4242"}),
+    ("exchange; item jacket; item 3; size xl",
+     {"action": "exchange_items", "items": [{"name": "jacket", "size": "XL"}, {"line": 3, "size": "XL"}]}),
+    ("modify 12; item drill; opt voltage=20v",
+     {"action": "modify_order_items", "order_id": "12", "items": [{"name": "drill", "options": {"Voltage": "20v"}}]}),
+    ("address 12; to work", {"action": "change_order_address", "order_id": "12", "address": "work"}),
+    ("address; to mom's place", {"action": "change_order_address", "address": "mom's place"}),
+    ("default home", {"action": "change_default_address", "address": "home"}),
+    ("payment; to paypal", {"action": "change_order_payment", "method": "paypal"}),
+    ("payment 88; to 4242", {"action": "change_order_payment", "order_id": "88", "method": "4242"}),
+    ("refund", {"action": "refund_status"}),
+    ("refund 77", {"action": "refund_status", "order_id": "77"}),
+    ("cancel 12; reason mistake", {"action": "cancel_order", "order_id": "12", "reason": "ordered by mistake"}),
+    ("cancel 12; reason unneeded", {"action": "cancel_order", "order_id": "12", "reason": "no longer needed"}),
+])
+def test_after_purchase_lines_decode_to_actions(line: str, expected: dict) -> None:
+    assert decode(line, SCREEN, "x").model_dump(exclude_none=True) == expected
+
+
+@pytest.mark.parametrize("line", ["return; size m", "modify 12", "return 5; pay paypal", "cancel 12; reason cheaper",
+                                  "address 12", "payment 3", "refund 4; item shoes", "exchange; opt color"])
+def test_after_purchase_lines_that_say_too_little_or_the_wrong_thing_are_rejected(line: str) -> None:
+    with pytest.raises(ValueError):
+        decode(line, SCREEN, "x")
+
+
+APU = spoken_form("hi i want to return the running shoes from order 1042 and swap my jacket for a large in navy blue "
+                  "then put the rest on my visa ending four two four two or send it to my work address")
+
+
+def test_after_purchase_words_are_the_customers_phrases() -> None:
+    words = TurnWords.of(SCREEN, APU, before=("no i meant the garden hose",))
+    assert {"running shoes", "jacket", "navy blue", "work", "garden hose"} <= set(words.phrases)
+    assert not {"the running", "1042", "work address", "return", "order 1042"} & set(words.phrases)
+    assert set(words.methods) == {"gift card", "paypal", "original", "visa", "4242"}  # not "order 1042"
+    assert "1042" in TurnWords.of(SCREEN, "pay with 1042").methods
+
+
+@pytest.mark.parametrize("screen", [(0, 0), (2, 1)])
+def test_every_after_purchase_line_the_grammar_admits_decodes(screen: tuple[int, int]) -> None:
+    words = TurnWords.of(SCREEN, APU)
+    grammar_ = Grammar.parse(grammar(*screen, words))
+    rng = random.Random(14)
+    verbs = Counter()
+    for _ in range(1200):
+        line = grammar_.sample(rng)
+        assert grammar_.accepts(line), line
+        action = decode(line, SCREEN if screen != (0, 0) else Screen(), APU)
+        verbs[action.action] += 1
+    assert {"return_items", "exchange_items", "modify_order_items", "change_order_address", "change_default_address",
+            "change_order_payment", "refund_status", "cancel_order"} <= set(verbs)
+
+
+def test_the_grammar_admits_only_said_item_words_and_fixed_method_words() -> None:
+    grammar_ = Grammar.parse(grammar(0, 0, TurnWords.of(Screen(), APU)))
+    for line in ("return 1042; item running shoes; refund gift card", "exchange; item jacket; color navy blue; size l",
+                 "payment; to 4242", "payment; to visa", "address; to work", "return; item 2", "cancel 1042; reason mistake",
+                 "refund"):
+        assert grammar_.accepts(line), line
+    for line in ("return; item keyboard", "payment; to mastercard", "address; to home", "return; item 51",
+                 "return; refund paypal", "return; item the running shoes", "default work address"):
+        assert not grammar_.accepts(line), line
+
+
+def test_without_phrases_after_purchase_lines_need_no_words() -> None:
+    text = grammar(0, 0, TurnWords(phrases=()))
+    grammar_ = Grammar.parse(text)
+    assert grammar_.accepts("return 12; item 1") and grammar_.accepts("refund") and grammar_.accepts("payment; to paypal")
+    assert not grammar_.accepts("default home") and not grammar_.accepts("return; item shoes")
+    assert "phrase" not in text
