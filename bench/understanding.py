@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.understanding --setups finetuned --sets cafe-dev cafe-heldout   # the café catalog
     .venv/bin/python -m bench.understanding --setups finetuned --sets dev support-dev support-heldout \
         cafe-fresh-dev cafe-fresh-heldout --threads 1          # issue 13's hand-written sets beside the dev set
+    .venv/bin/python -m bench.understanding --setups finetuned --sets after-purchase-dev   # issue 14: returns, ...
 
 Setups (the embedded Gemma 3 270M, compact prompt and encoding, grammar-constrained decoding):
 zero-shot (base model, action codes listed in the prompt), few-shot (base model + k retrieved examples),
@@ -14,7 +15,9 @@ against vLLM serving the same adapter). Test sets: the hand-written dev set
 (evals/understanding/dev.yaml), generated examples from templates held out of training, and the
 hand-written café utterances (evals/understanding/cafe.yaml, split into cafe-dev and cafe-heldout), and
 issue 13's fresh hand-written sets: customer-support requests (support.yaml: support-dev, support-heldout)
-and new café utterances (cafe_fresh.yaml: cafe-fresh-dev, cafe-fresh-heldout).
+and new café utterances (cafe_fresh.yaml: cafe-fresh-dev, cafe-fresh-heldout); issue 14's after-purchase
+requests (after_purchase.yaml: after-purchase-dev, after-purchase-heldout: returns, exchanges, order changes,
+default address, refund status, cancelling with a reason, and near misses that stay other actions).
 ``python -m bench.catalog_queries`` runs the shopping queries through the search as well (issue 12).
 
 Figures (definitions in training/scoring.py): exact-action accuracy, tool accuracy, argument
@@ -67,7 +70,8 @@ EMBEDDED_SETUPS = [name for name, setup in SETUPS.items() if not setup.server]
 SPLIT_SETS = {f"{name}-{split}": (f"{stem}.yaml", screens, split)
               for name, stem, screens in (("cafe", "cafe", "cafe_contexts.yaml"),
                                           ("support", "support", "support_contexts.yaml"),
-                                          ("cafe-fresh", "cafe_fresh", "cafe_contexts.yaml"))
+                                          ("cafe-fresh", "cafe_fresh", "cafe_contexts.yaml"),
+                                          ("after-purchase", "after_purchase", "after_purchase_contexts.yaml"))
               for split in ("dev", "heldout")}
 CAFE_SETS = {name: split for name, (cases_file, _, split) in SPLIT_SETS.items() if cases_file == "cafe.yaml"}
 SET_NAMES = ["dev", "heldout", *SPLIT_SETS]
