@@ -24,11 +24,6 @@ from tools.base import Action, Options, ProductId, Quantity, ShopError, ToolCont
 from tools.orders import OrderId, confirmed, order_path
 from tools.variants import CLOSE_SPELLING, words
 
-# Not yet in the embedded model's compact encoding, task data, dev utterances or eval suites (the next
-# training batch): coverage checks leave these out until then. A JSON-schema LLM can choose them today.
-AWAITING_TRAINING = frozenset({"return_items", "exchange_items", "modify_order_items", "change_order_address",
-                               "change_default_address", "change_order_payment", "refund_status"})
-
 MethodRef = Annotated[str, Field(min_length=1, max_length=40, description=(
     'a payment method as the customer names it: "paypal", "gift card", "visa", its last digits "4242", or '
     '"original" for the one the order was paid with'))]

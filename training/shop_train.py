@@ -187,7 +187,8 @@ def make_data(plan: Plan, shop: ShopData) -> list[Any]:
     from training.taskdata import generate
 
     with _bar(plan.examples, "task data") as bar:
-        return generate(plan.examples, "train", plan.seed, extra=shop.intents(), progress=lambda: bar.update())
+        return generate(plan.examples, "train", plan.seed, extra=shop.intents(), progress=lambda: bar.update(),
+                        consent=True)
 
 
 def train_candidate(plan: Plan, examples: list[Any]) -> dict[str, Any]:

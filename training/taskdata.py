@@ -35,6 +35,7 @@ from training.after_purchase_requests import AFTER_PURCHASE, AFTER_PURCHASE_INTE
 from training.support_requests import SUPPORT_INTENTS
 from tools import Action
 from training.anyshop import ANY_SHOP_INTENTS, mentions_unseen_shop
+from training.consent_answers import CONSENT_INTENTS, check_target, is_consent
 
 Split = Literal["train", "heldout"]
 HELD_OUT_EVERY = 5  # template index % 5 == 4 → evaluation only
@@ -706,11 +707,14 @@ def templates_for(split: Split, intents: list[tuple[str, float, list[Template]]]
 
 def generate(count: int, split: Split = "train", seed: int = 0,
              extra: list[tuple[str, float, list[Template]]] | None = None,
-             progress: Callable[[], None] | None = None) -> list[TaskExample]:
+             progress: Callable[[], None] | None = None, consent: bool = False) -> list[TaskExample]:
     """``count`` examples from the templates of ``split``, and of ``extra`` intents (a shop's own catalog and
-    help center: training.shop_train); deterministic for a given seed. ``progress`` is called per example."""
+    help center: training.shop_train); deterministic for a given seed. ``progress`` is called per example.
+    ``consent``: the training mix, with answers to read-backs (issue 17, training/consent_answers.py, about
+    7 % of the mix), whose targets are consent lines, not actions."""
     rng = random.Random(f"{seed}:{split}")
-    intents = templates_for(split, [*INTENTS, *extra] if extra else None)
+    intents = templates_for(split, [*INTENTS, *(extra or []), *(CONSENT_INTENTS if consent else [])]
+                            if extra or consent else None)
     weights = [w for _, w, _ in intents]
     examples: list[TaskExample] = []
     while len(examples) < count:
@@ -721,13 +725,13 @@ def generate(count: int, split: Split = "train", seed: int = 0,
         if made is None:
             continue
         utterance, line = made
-        if not line.startswith(("reply abuse", "handoff")):  # leave complaints and insults as said
+        if not line.startswith(("reply abuse", "handoff")) and not is_consent(line):  # as said: complaints, insults, answers
             noisy = spoken_noise(world.rng, utterance)
             # ASR noise must not take away a word an after-purchase line copies ("shoes" heard as "choose")
             if intent not in AFTER_PURCHASE or words_admitted(line, noisy, world.history):
                 utterance = noisy
         example = world.example(utterance, line, intent, name)
-        example.action()  # every target must decode to a valid action on its own screen
+        check_target(example)  # a consent line, or an action that decodes on its own screen
         examples.append(example)
         if progress:
             progress()

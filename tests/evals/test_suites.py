@@ -9,7 +9,6 @@ import pytest
 
 from evals.scenario import Scenario, load_suites
 from tools import TOOLS
-from tools.after_purchase import AWAITING_TRAINING
 
 SUITES = Path(__file__).resolve().parents[2] / "evals" / "suites"
 
@@ -25,7 +24,7 @@ def test_at_least_80_valid_scenarios(scenarios: list[Scenario]) -> None:
 
 def test_every_action_of_the_contract_is_expected_somewhere(scenarios: list[Scenario]) -> None:
     expected = Counter(a.tool for s in scenarios for t in s.turns for a in t.expect.actions or [])
-    missing = set(TOOLS) - {"reply"} - AWAITING_TRAINING - set(expected)
+    missing = set(TOOLS) - {"reply"} - set(expected)
     assert not missing, f"no scenario expects {sorted(missing)}"
     # A plain reply is never listed: "actions: []" on a turn is how a reply-only answer is expected.
     assert any(t.expect.actions == [] and t.say for s in scenarios for t in s.turns)
