@@ -20,10 +20,11 @@ def declared_commands() -> list[metadata.EntryPoint]:
     return [metadata.EntryPoint(name, value, cli.COMMANDS_GROUP) for name, value in group.items()]
 
 
-def test_the_script_and_the_eval_command_are_declared() -> None:
+def test_the_script_and_the_eval_and_train_commands_are_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["scripts"]["voiceshop"] == "app.cli:main"
-    assert [(entry.name, entry.value) for entry in declared_commands()] == [("eval", "evals.cli:register")]
+    assert [(entry.name, entry.value) for entry in declared_commands()] == [("eval", "evals.cli:register"),
+                                                                      ("train", "training.shop_train:register")]
 
 
 def test_voiceshop_eval_runs_through_the_declared_entry_point(

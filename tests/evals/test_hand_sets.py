@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from agent.compact.prompt import spoken_form
-from evals.matchers import MATCHER_KEYS, Literal, MatcherSyntaxError, parse_matcher
+from evals.matchers import MATCHER_KEYS, Fields, Literal, MatcherSyntaxError, parse_matcher
 from shop.catalog_data import CATEGORIES
 from tools import TOOLS
 
@@ -96,6 +96,10 @@ def _check_options_exist(options: dict[str, Any], choices: dict[str, list[str]],
             problems.append(f"{where}: {matcher.value!r} is not a value of {name!r} ({choices[name]})")
 
 
+# Arguments whose values are objects, matched field by field (issue 14's items and new addresses).
+_OBJECT_ARGUMENTS = frozenset({"items", "address"})
+
+
 def cafe_problems(cases: list[dict], contexts: dict, catalog: dict[str, dict[str, list[str]]]) -> list[str]:
     problems: list[str] = []
     every_value = {}
@@ -139,6 +143,9 @@ def cafe_problems(cases: list[dict], contexts: dict, catalog: dict[str, dict[str
                     matcher = parse_matcher(raw)
                 except MatcherSyntaxError as error:
                     problems.append(f"{where}: {part}.{name}: {error}")
+                    continue
+                if isinstance(matcher, Fields) and name not in _OBJECT_ARGUMENTS:  # "{roughly: 2}" is no matcher
+                    problems.append(f"{where}: {part}.{name}: {raw!r} is not a matcher")
                     continue
                 if name in ("product_id", "product_ids") and isinstance(matcher, Literal):
                     wanted = matcher.value if isinstance(matcher.value, list) else [matcher.value]
