@@ -122,15 +122,21 @@ async def test_instruct_mode_asks_for_one_word_under_a_json_enum() -> None:
 
 # ── through the real server, graph and shop (ScriptedLLM, a test double, is the model) ──────────────────
 
-async def test_the_model_s_yes_to_words_the_rules_do_not_know_places_the_order_once(settings, scripted_llm) -> None:
+async def asked_to_check_out(client, scripted_llm: ScriptedLLM) -> tuple[int, dict]:
+    """A product in the cart and the checkout read-back asked: the orders so far, and the asking reply."""
     from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
+
+    await put_a_product_in_the_cart(client)
+    before = await order_count(client)
+    scripted_llm.script({"action": "checkout"})
+    return before, await say(client, "check out")
+
+async def test_the_model_s_yes_to_words_the_rules_do_not_know_places_the_order_once(settings, scripted_llm) -> None:
+    from tests.agent.test_graph import order_count, say
     from tests.conftest import running_app
 
     async with running_app(settings.replace(consent_model=True)) as client:
-        await put_a_product_in_the_cart(client)
-        before = await order_count(client)
-        scripted_llm.script({"action": "checkout"})
-        asked = await say(client, "check out")
+        before, asked = await asked_to_check_out(client, scripted_llm)
         scripted_llm.script({"consent": "yes"})
         done = await say(client, "yeah lets roll", asked["conversation_id"])
         assert done["confirmed"]["status"] == "done" and done["pending_confirmation"] is None
@@ -142,14 +148,11 @@ async def test_the_model_s_yes_to_words_the_rules_do_not_know_places_the_order_o
 async def test_the_model_is_never_asked_about_a_hedge_and_its_failure_leaves_the_rules(settings, scripted_llm) -> None:
     import httpx
 
-    from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
+    from tests.agent.test_graph import order_count, say
     from tests.conftest import running_app
 
     async with running_app(settings.replace(consent_model=True)) as client:
-        await put_a_product_in_the_cart(client)
-        before = await order_count(client)
-        scripted_llm.script({"action": "checkout"})
-        asked = await say(client, "check out")
+        before, asked = await asked_to_check_out(client, scripted_llm)
         requests = len(scripted_llm.requests)
         scripted_llm.script({"consent": "yes"})
         for hedge in ("yes if it ships today", "yeah lets roll tomorrow", "sure, is that the blue one"):
@@ -163,15 +166,12 @@ async def test_the_model_is_never_asked_about_a_hedge_and_its_failure_leaves_the
 
 
 async def test_without_consent_model_the_rules_alone_decide(settings, scripted_llm) -> None:
-    from tests.agent.test_graph import order_count, put_a_product_in_the_cart, say
+    from tests.agent.test_graph import order_count, say
     from tests.conftest import running_app
 
     assert not settings.agent.consent_model  # off by default until the adapter is trained on consent lines
     async with running_app(settings) as client:
-        await put_a_product_in_the_cart(client)
-        before = await order_count(client)
-        scripted_llm.script({"action": "checkout"})
-        asked = await say(client, "check out")
+        before, asked = await asked_to_check_out(client, scripted_llm)
         scripted_llm.script({"consent": "yes"})  # would be a yes, were the model asked
         answered = await say(client, "yeah lets roll", asked["conversation_id"])
         assert answered["confirmed"] is None and await order_count(client) == before
