@@ -232,6 +232,8 @@ _NOT_A_FACET_EDGE = frozenset({
 })
 # What follows these was ruled out ("without glass beads", "anything but black"): never a brand or colour.
 _RULES_OUT = frozenset({"no", "not", "without", "except", "excluding", "but", "than"})
+# Two-word cues whose second word ("with") is harmless alone: "nothing with black" rules black out.
+_RULES_OUT_PAIRS = frozenset({("nothing", "with"), ("none", "with"), ("never", "with")})
 _GRAMMAR_WORD = re.compile(r"^[a-z0-9][a-z0-9' .&+-]{0,47}$")
 
 
@@ -251,7 +253,8 @@ def said_phrases(*texts: str) -> tuple[str, ...]:
                 run = words[start : start + length]
                 if len(run) < length or run[0] in _NOT_A_FACET_EDGE or run[-1] in _NOT_A_FACET_EDGE:
                     continue
-                if start and words[start - 1] in _RULES_OUT:
+                before = words[max(start - 2, 0) : start]
+                if before and (before[-1] in _RULES_OUT or tuple(before) in _RULES_OUT_PAIRS):
                     continue
                 phrase = " ".join(run)
                 if _GRAMMAR_WORD.match(phrase) and '"' not in phrase:

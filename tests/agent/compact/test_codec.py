@@ -119,6 +119,8 @@ def test_without_said_words_a_search_has_no_brand_or_colour() -> None:
 def test_a_ruled_out_word_is_no_brand_or_colour_in_the_grammar() -> None:
     said = set(said_phrases("a jacket anything but black without a hood"))
     assert "jacket" in said and "black" not in said
+    said = set(said_phrases("shoes please nothing with suede and a shirt with red"))
+    assert "suede" not in said and "red" in said  # "with" alone rules nothing out
 
 
 VARIANT_SHOWN = [{"id": "p90", "name": "Latte", "price": 3.8, "sizes": ["Small", "Large"],
