@@ -48,7 +48,7 @@ from typing import Any
 
 import yaml
 
-from prompts import PROMPTS_DIR
+from prompts import PROMPTS_DIR, ruled_out_cues
 from tools import Action, parse_action
 from tools.variants import SHORTHANDS, cart_arguments, choose, key, match_name, match_value, modifier_names, \
     product_options, said_in
@@ -231,9 +231,8 @@ _NOT_A_FACET_EDGE = frozenset({
     "that", "this", "one", "ones", "like", "but", "than", "from", "dollars", "bucks",
 })
 # What follows these was ruled out ("without glass beads", "anything but black"): never a brand or colour.
-_RULES_OUT = frozenset({"no", "not", "without", "except", "excluding", "but", "than"})
-# Two-word cues whose second word ("with") is harmless alone: "nothing with black" rules black out.
-_RULES_OUT_PAIRS = frozenset({("nothing", "with"), ("none", "with"), ("never", "with")})
+# The shop's search reads the same cues, so the grammar offers nothing the shop would exclude.
+_RULES_OUT = tuple(tuple(cue.split()) for cue in ruled_out_cues())
 _GRAMMAR_WORD = re.compile(r"^[a-z0-9][a-z0-9' .&+-]{0,47}$")
 
 
@@ -253,8 +252,7 @@ def said_phrases(*texts: str) -> tuple[str, ...]:
                 run = words[start : start + length]
                 if len(run) < length or run[0] in _NOT_A_FACET_EDGE or run[-1] in _NOT_A_FACET_EDGE:
                     continue
-                before = words[max(start - 2, 0) : start]
-                if before and (before[-1] in _RULES_OUT or tuple(before) in _RULES_OUT_PAIRS):
+                if any(tuple(words[max(start - len(cue), 0) : start]) == cue for cue in _RULES_OUT):
                     continue
                 phrase = " ".join(run)
                 if _GRAMMAR_WORD.match(phrase) and '"' not in phrase:

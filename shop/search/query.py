@@ -29,6 +29,8 @@ import jellyfish
 from rapidfuzz import fuzz
 from text_to_num import alpha2digit
 
+from prompts import ruled_out_cues
+
 MAX_TERMS = 12  # a rambling utterance should not become a 40-way OR
 MAX_EXCLUSIONS = 8
 
@@ -209,11 +211,7 @@ def _without_prices(text_query: str) -> str:
 
 # --- what the customer ruled out ------------------------------------------------------------------------
 
-# Longest cue first, so "but not" is not read as "not". "non" is no cue: "non-slip" and "non-stick" are
-# features the customer wants.
-_NEGATION_CUES = ("anything but", "everything but", "anything except", "nothing with", "but not", "other than",
-                  "instead of", "rather than", "free of", "free from", "do not want", "don't want", "dont want",
-                  "without", "except", "excluding", "not", "no", "w/o")
+_NEGATION_CUES = ruled_out_cues()  # prompts/ruled_out.yaml, shared with the model's search grammar
 # "no-show socks" and "no-iron shirts" are products, not negations.
 _NOT_NEGATED = re.compile(r"\bno[ -](?:show|iron|slip|spill|fuss|frills|brainer)\b")
 # "sugar-free", "gluten free": what comes before "free" is ruled out, except where "-free" names a feature.

@@ -121,6 +121,7 @@ def test_a_ruled_out_word_is_no_brand_or_colour_in_the_grammar() -> None:
     assert "jacket" in said and "black" not in said
     said = set(said_phrases("shoes please nothing with suede and a shirt with red"))
     assert "suede" not in said and "red" in said  # "with" alone rules nothing out
+    assert "nike" not in set(said_phrases("running shoes instead of nike"))  # the shop's cues (prompts/ruled_out.yaml)
 
 
 VARIANT_SHOWN = [{"id": "p90", "name": "Latte", "price": 3.8, "sizes": ["Small", "Large"],
