@@ -23,19 +23,25 @@ Line formats (fields in this order, optional ones in brackets)::
     add <ref>[; qty <k>][; color <words>][; size <s>][; opt <name>=<value>]...[; with <add-on>]...
     setqty <ref> <k>          remove <ref>         cart         checkout
     status[ <order>]          orders               cancel <order>[; reason mistake|unneeded]
-    return[ <order>][; item <item>]...[; refund gift card|original]
-    exchange[ <order>][; item <item>]...[; color <w>][; size <s>][; opt <name>=<value>]...[; pay <method>]
-    modify[ <order>]; item <item>[; item <item>]...[; color <w>][; size <s>][; opt <name>=<value>]...
-    address[ <order>]; to <label>    default <label>      payment[ <order>]; to <method>     refund[ <order>]
+    return[ <order>][; item <item>[; qty <k>]]...[; refund gift card|original]
+    exchange[ <order>][; item <item>[; qty <k>]]...[; color <w>][; size <s>][; opt <name>=<value>]...[; pay <method>]
+    modify[ <order>]; item <item>[; qty <k>][; item <item>[; qty <k>]]...[; color <w>][; size <s>][; opt <n>=<v>]...
+    address[ <order>]; to <label>    address[ <order>]<new>     default <label>     default<new>
+        <new> = ; street <words>; city <words>[; region <words>]; zip <words>; country <cc>
+    payment[ <order>]; to <method>     refund[ <order>]
     faq                       (the question is the customer's own words)
     reply <code>              clarify <code>       handoff[ <code>]   (no code: a person asked for)
 
 After a purchase (issue 14) the model never names an order's lines by id: ``item <n>`` is a position ("the
 second item" → ``item 2``), any other ``item`` is the customer's own words for it ("item running shoes"),
 which the tool resolves against the order the shop has. No order number: the customer's latest order the
-action fits; no item: every item of it ("return both"). Item words, address labels, colours and option words
-are phrases the customer said this turn or in their previous message (:attr:`TurnWords.phrases`); a payment
-method is "gift card", "paypal", "original" or a card word or last digits they said (:attr:`TurnWords.methods`).
+action fits; no item: every item of it ("return both"); ``qty`` after an item: only that many of it ("send two
+back"). Item words, address labels, colours and option words are phrases the customer said this turn or in their
+previous message (:attr:`TurnWords.phrases`); a payment method is "gift card", "paypal", "original" or a card
+word or last digits they said (:attr:`TurnWords.methods`). A new address is the customer's words sorted into its
+fields: the street from its house number on, the postcode's words (:attr:`TurnWords.streets`,
+:attr:`TurnWords.zips`), the city and region as phrases, and the country's two letters, which people rarely say
+and the model reads off the city and postcode ("leeds ls6 2ab" → ``country gb``).
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ MAX_OPTIONS = 3  # option fields per line ("opt storage=256 gb; opt color=black"
 MAX_ADDONS = 3
 MAX_PHRASE_WORDS = 3  # the customer's phrases admitted as option values: "the 1 kilo bag" has the value in 2
 MAX_ITEMS = 5  # item fields of an after-purchase line
+MAX_STREET_WORDS = 6  # "1600 north west harbor view drive"
+COUNTRIES = ("us", "gb", "ie", "ca", "au", "nz")  # a new address's country (the shop takes any two letters)
 CANCEL_REASONS = {"mistake": "ordered by mistake", "unneeded": "no longer needed"}  # the shop policy's words
 REFUND_TO = ("gift card", "original")
 PAYMENT_WORDS = ("gift card", "paypal", "original")  # always admitted; cards by a word or digits the customer said
@@ -111,6 +119,9 @@ class TurnWords:
     # After a purchase: what an item, address label, colour or option may be (:func:`order_phrases`); None: any words
     phrases: tuple[str, ...] | None = None
     methods: tuple[str, ...] = PAYMENT_WORDS  # payment methods: the fixed words and the cards the customer said
+    # A new address (:func:`address_runs`): streets from a house number on, and postcodes; None: any words
+    streets: tuple[str, ...] | None = None
+    zips: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, screen: Screen, utterance: str, catalog_options: dict[str, list[str]] | None = None,
@@ -137,7 +148,7 @@ class TurnWords:
                               if grammar_word(n) and grammar_word(v)))
         return cls(tuple(sorted(n for n in names if n)), tuple(sorted(v for v in values if v)),
                    tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before),
-                   order_phrases(utterance, *before), payment_methods(utterance))
+                   order_phrases(utterance, *before), payment_methods(utterance), *address_runs(utterance, *before))
 
 
 def order_phrases(*texts: str) -> tuple[str, ...]:
@@ -155,6 +166,27 @@ def order_phrases(*texts: str) -> tuple[str, ...]:
                     continue
                 phrases[" ".join(run)] = None
     return tuple(sorted(phrases, key=len, reverse=True))
+
+
+def address_runs(*texts: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(streets, postcodes) the customer's words can spell: a street is a house number and 1-5 words after it
+    ("22 baker street"), a postcode 1-2 words that each hold a digit ("nw1 6xe", "10118")."""
+    streets: dict[str, None] = {}
+    zips: dict[str, None] = {}
+    for text in texts:
+        said = [w for word in text.split() if (w := grammar_word(word))]
+        for i, word in enumerate(said):
+            if not any(c.isdigit() for c in word):
+                continue
+            if word[0].isdigit():
+                for n in range(2, MAX_STREET_WORDS + 1):
+                    run = said[i:i + n]
+                    if len(run) == n and run[-1] not in _ORDER_PHRASE_EDGE:
+                        streets[" ".join(run)] = None
+            zips[word] = None
+            if i + 1 < len(said) and any(c.isdigit() for c in said[i + 1]):
+                zips[f"{word} {said[i + 1]}"] = None
+    return (tuple(sorted(streets, key=len, reverse=True)), tuple(sorted(zips, key=len, reverse=True)))
 
 
 def payment_methods(utterance: str) -> tuple[str, ...]:
@@ -274,7 +306,7 @@ def _after_purchase(words: TurnWords) -> tuple[list[str], list[str]]:
     """(actions, rules) of the after-purchase lines; what needs the customer's phrases only when there are some."""
     phrase = "words" if words.phrases is None else "phrase"
     rules = [f"method ::= {_longest_first(list(words.methods))}",
-             f'item ::= "; item " (position{" | " + phrase if words.phrases != () else ""})',
+             f'item ::= "; item " (position{" | " + phrase if words.phrases != () else ""}) ("; qty " count)?',
              'position ::= [1-9] | [1-4] [0-9] | "50"']  # an order has at most 50 lines
     if words.phrases:
         rules.append(f"phrase ::= {_alternatives(list(words.phrases))}")
@@ -286,7 +318,16 @@ def _after_purchase(words: TurnWords) -> tuple[list[str], list[str]]:
                f'"exchange" (" " order)? ({items} {variant})? ("; pay " method)?',
                f'"modify" (" " order)? {items} {variant}', '"payment" (" " order)? "; to " method', "refund"]
     if words.phrases != ():
-        actions += [f'"address" (" " order)? "; to " {phrase}', f'"default " {phrase}']
+        new = ""
+        if words.streets != () and words.zips != ():  # a new address needs a street and a postcode said
+            street, zip_ = ("words", "words") if words.streets is None else ("street", "zip")
+            if words.streets is not None:
+                rules += [f"street ::= {_alternatives(list(words.streets))}",
+                          f"zip ::= {_alternatives(list(words.zips or ()))}"]
+            rules.append(f'newaddress ::= "; street " {street} "; city " {phrase} ("; region " {phrase})? '
+                         f'"; zip " {zip_} "; country " ({_alternatives(list(COUNTRIES))})')
+            new = " | newaddress"
+        actions += [f'"address" (" " order)? ("; to " {phrase}{new})', f'"default" (" " {phrase}{new})']
     return actions, rules
 
 
@@ -459,16 +500,18 @@ def _catalog_spelling(said: dict[str, str], catalog: dict[str, list[str]]) -> di
 
 # After-purchase verbs → their action, and the fields each line may carry.
 _AFTER_PURCHASE = {
-    "return": ("return_items", {"item", "refund"}),
-    "exchange": ("exchange_items", {"item", "color", "size", "opt", "pay"}),
-    "modify": ("modify_order_items", {"item", "color", "size", "opt"}),
-    "address": ("change_order_address", {"to"}),
-    "default": ("change_default_address", set()),
+    "return": ("return_items", {"item", "qty", "refund"}),
+    "exchange": ("exchange_items", {"item", "qty", "color", "size", "opt", "pay"}),
+    "modify": ("modify_order_items", {"item", "qty", "color", "size", "opt"}),
+    "address": ("change_order_address", {"to", "street", "city", "region", "zip", "country"}),
+    "default": ("change_default_address", {"street", "city", "region", "zip", "country"}),
     "payment": ("change_order_payment", {"to"}),
     "refund": ("refund_status", set()),
     "cancel": ("cancel_order", {"reason"}),
 }
-_ORDER_FIELD = re.compile(r"^(item|refund|color|size|opt|pay|to|reason) (.+)$")
+_ORDER_FIELD = re.compile(r"^(item|qty|refund|color|size|opt|pay|to|reason|street|city|region|zip|country) (.+)$")
+# A new address's fields in the line → the shop's address fields
+_ADDRESS_FIELDS = {"street": "line1", "city": "city", "region": "region", "zip": "postal_code", "country": "country"}
 
 
 def _after_purchase_payload(line: str) -> dict[str, Any]:
@@ -478,11 +521,13 @@ def _after_purchase_payload(line: str) -> dict[str, Any]:
     action, allowed = _AFTER_PURCHASE[verb]
     payload: dict[str, Any] = {"action": action}
     if verb == "default":
-        payload["address"] = rest
+        if rest:
+            payload["address"] = rest
     elif rest:
         payload["order_id"] = rest
     items: list[dict[str, Any]] = []
     variant: dict[str, Any] = {}
+    address: dict[str, str] = {}
     for part in parts:
         match = _ORDER_FIELD.match(part)
         if not match or match.group(1) not in allowed:
@@ -491,6 +536,12 @@ def _after_purchase_payload(line: str) -> dict[str, Any]:
         if name == "item":
             is_position = value.isdigit() and 1 <= int(value) <= 50  # an order has at most 50 lines
             items.append({"line": int(value)} if is_position else {"name": value})
+        elif name == "qty":
+            if not items or "quantity" in items[-1] or not value.isdigit() or int(value) < 1:
+                raise ValueError(f"a quantity counts the item before it: {line!r}")
+            items[-1]["quantity"] = int(value)
+        elif name in _ADDRESS_FIELDS:
+            address[_ADDRESS_FIELDS[name]] = _address_field(name, value)
         elif name == "color":
             variant["color"] = _title(value)
         elif name == "size":
@@ -510,11 +561,22 @@ def _after_purchase_payload(line: str) -> dict[str, Any]:
             if value not in CANCEL_REASONS:
                 raise ValueError(f"not a cancel reason: {value!r}")
             payload["reason"] = CANCEL_REASONS[value]
+    if address:
+        if "address" in payload:
+            raise ValueError(f"a saved address or a new one, not both: {line!r}")
+        payload["address"] = address
     if (variant or verb == "modify") and not items:  # what a pending order's items become is per item
         raise ValueError(f"a new variant needs the item it is for: {line!r}")
     if items:
         payload["items"] = [{**item, **variant} for item in items]
     return payload
+
+
+def _address_field(name: str, value: str) -> str:
+    """A new address's field as a label would print it: "22 Baker Street", "NW1 6XE", "TX", "GB"."""
+    if name in ("zip", "country") or (name == "region" and len(value) <= 3):
+        return value.upper()
+    return _title(value)
 
 
 def decode(line: str, screen: Screen, utterance: str, texts: CannedTexts | None = None,

@@ -201,6 +201,16 @@ def test_the_grammar_cache_is_bounded_since_every_turn_brings_new_words() -> Non
     ("address 12; to work", {"action": "change_order_address", "order_id": "12", "address": "work"}),
     ("address; to mom's place", {"action": "change_order_address", "address": "mom's place"}),
     ("default home", {"action": "change_default_address", "address": "home"}),
+    ("return 718; item phone cases; qty 2",  # "i ordered three and only need one, send two back"
+     {"action": "return_items", "order_id": "718", "items": [{"name": "phone cases", "quantity": 2}]}),
+    ("return; item lamp; qty 1; item 2", {"action": "return_items", "items": [{"name": "lamp", "quantity": 1},
+                                                                               {"line": 2}]}),
+    ("address 2901; street 22 baker street; city london; zip nw1 6xe; country gb",
+     {"action": "change_order_address", "order_id": "2901",
+      "address": {"line1": "22 Baker Street", "city": "London", "postal_code": "NW1 6XE", "country": "GB"}}),
+    ("default; street 401 pine street; city seattle; region wa; zip 98101; country us",
+     {"action": "change_default_address", "address": {"line1": "401 Pine Street", "city": "Seattle", "region": "WA",
+                                                       "postal_code": "98101", "country": "US"}}),
     ("payment; to paypal", {"action": "change_order_payment", "method": "paypal"}),
     ("payment 88; to 4242", {"action": "change_order_payment", "order_id": "88", "method": "4242"}),
     ("refund", {"action": "refund_status"}),
@@ -213,7 +223,11 @@ def test_after_purchase_lines_decode_to_actions(line: str, expected: dict) -> No
 
 
 @pytest.mark.parametrize("line", ["return; size m", "modify 12", "return 5; pay paypal", "cancel 12; reason cheaper",
-                                  "address 12", "payment 3", "refund 4; item shoes", "exchange; opt color"])
+                                  "address 12", "payment 3", "refund 4; item shoes", "exchange; opt color",
+                                  "return 5; qty 2", "return; item lamp; qty 2; qty 3", "return; item lamp; qty 0",
+                                  "address 3; to work; street 1 main st; city x; zip 1; country us",
+                                  "address 3; street 1 main st; zip 1; country us", "default; city leeds",
+                                  "address; to work; qty 2"])
 def test_after_purchase_lines_that_say_too_little_or_the_wrong_thing_are_rejected(line: str) -> None:
     with pytest.raises(ValueError):
         decode(line, SCREEN, "x")
@@ -263,3 +277,28 @@ def test_without_phrases_after_purchase_lines_need_no_words() -> None:
     assert grammar_.accepts("return 12; item 1") and grammar_.accepts("refund") and grammar_.accepts("payment; to paypal")
     assert not grammar_.accepts("default home") and not grammar_.accepts("return; item shoes")
     assert "phrase" not in text
+
+
+NEW_ADDRESS = spoken_form("i moved!! order 7713 must go to 88 Willow Lane, Austin TX 78701, not the old place")
+
+
+def test_a_new_address_is_spelled_from_the_customers_words() -> None:
+    grammar_ = Grammar.parse(grammar(0, 0, TurnWords.of(Screen(), NEW_ADDRESS)))
+    for line in ("address 7713; street 88 willow lane; city austin; region tx; zip 78701; country us",
+                 "default; street 88 willow lane; city austin; zip 78701; country us", "return 7713; item lane; qty 2"):
+        assert grammar_.accepts(line), line
+    for line in ("address 7713; street 12 elm road; city austin; zip 78701; country us",  # a street not said
+                 "address 7713; street 88 willow lane; city leeds; zip 78701; country us",  # nor a city
+                 "address 7713; street 88 willow lane; city austin; zip 12345; country us",  # nor a postcode
+                 "address 7713; street 88 willow lane; city austin; zip 78701; country xx",  # no such country
+                 "address 7713; street 88 willow lane; city austin; zip 78701"):  # the country is always written
+        assert not grammar_.accepts(line), line
+    action = decode("address 7713; street 88 willow lane; city austin; region tx; zip 78701; country us", Screen(),
+                    NEW_ADDRESS)
+    assert action.model_dump(exclude_none=True)["address"] == {"line1": "88 Willow Lane", "city": "Austin",
+                                                               "region": "TX", "postal_code": "78701", "country": "US"}
+
+
+def test_without_a_street_and_postcode_said_no_new_address_is_offered() -> None:
+    text = grammar(0, 0, TurnWords.of(Screen(), "send my order to my work address"))
+    assert "newaddress" not in text and Grammar.parse(text).accepts("address; to work")
