@@ -24,7 +24,8 @@ import yaml
 from rapidfuzz.distance import DamerauLevenshtein
 
 Consent = Literal["yes", "no", "unclear", "other"]
-_WORD = re.compile(r"[a-z0-9']+|\?")
+# A word cut off mid-way keeps its hyphen ("y-", "pla-"): it is no word of any lexicon, so never a yes.
+_WORD = re.compile(r"[a-z0-9']+(?:-(?![a-z0-9]))?|\?")
 _LONGEST_PHRASE = 5
 # A hedge or question with more words than this is a request of its own ("can you find me a backpack…").
 _WORDS_IN_A_QUESTION_ABOUT_IT = 3
@@ -116,7 +117,18 @@ def read_answer(text: str, rules: ConsentRules, tool: str | None = None, subject
 
 
 def _action_words(rules: ConsentRules, tool: str | None, subject: Iterable[str]) -> frozenset[tuple[str, ...]]:
-    return rules.action_words.get(tool or "", frozenset()) | {tuple(_words(s)) for s in subject}
+    """The question's own words: its tool's action words, and the subject's phrases ("running shoes"), each
+    word of them ("yes, return the shoes") in the singular and plural, less any word of a no, hedge or
+    request phrase (an item called "No Show Socks" must not make "no" a word of the question)."""
+    phrases = {tuple(_words(s)) for s in subject}
+    risky = _risky_words(rules)
+    singles = {word for phrase in phrases if len(phrase) > 1 for word in phrase if word not in risky}
+    singles |= {word.removesuffix("s") if word.endswith("s") else f"{word}s" for word in singles if word.isalpha()}
+    return rules.action_words.get(tool or "", frozenset()) | phrases | {(word,) for word in singles - risky}
+
+
+def _risky_words(rules: ConsentRules) -> frozenset[str]:
+    return frozenset(word for phrase in (*rules.no, *rules.unclear, *rules.request) for word in phrase)
 
 
 def _decide(kinds: list[str]) -> Consent:
@@ -133,32 +145,41 @@ def _decide(kinds: list[str]) -> Consent:
 
 
 def _segment(words: list[str], lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> tuple[list[str], list[str]]:
-    """Label each stretch of words with the first lexicon holding it, longest phrase first; else "word".
+    """Label each stretch of words with the first lexicon holding it; a word no stretch covers is "word".
 
-    Returns the labels and the unknown words."""
-    kinds: list[str] = []
-    unknown: list[str] = []
-    i = 0
-    while i < len(words):
+    Of the ways to cut the answer into phrases, the one with the fewest unknown words, then the fewest
+    stretches (so "i do not" is one no, not "i do" and "not"): a longest-first cut would read "yes go ahead"
+    as "yes go" and an unknown "ahead". Returns the labels and the unknown words."""
+    n = len(words)
+    # best[i]: (unknown words, stretches, kinds, unknown) for words[i:]
+    best: list[tuple[int, int, list[str], list[str]]] = [(0, 0, [], [])] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        options = []
         if words[i] == "?":
-            kinds.append("?")
-            i += 1
-            continue
-        for size in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
-            phrase = tuple(words[i:i + size])
-            kind = next((name for name, lexicon in lexicons if phrase in lexicon), None)
-            if kind is None and size == 1:  # "yeahh", "okk": a doubled letter is a slip of the finger
-                kind = next((name for name, lexicon in lexicons if (_single(phrase[0]),) in _singled(lexicon)),
-                            None) or _typo_of(phrase[0], lexicons)
-            if kind is not None:
-                kinds.append(kind)
-                i += size
-                break
+            options.append((1, "?"))
         else:
-            kinds.append("word")
-            unknown.append(words[i])
-            i += 1
-    return kinds, unknown
+            for size in range(min(_LONGEST_PHRASE, n - i), 0, -1):
+                kind = _kind_of(tuple(words[i:i + size]), lexicons)
+                if kind is not None:
+                    options.append((size, kind))
+        choices = [(best[i + size][0], best[i + size][1] + 1, [kind, *best[i + size][2]], best[i + size][3])
+                   for size, kind in options]
+        after = best[i + 1]
+        choices.append((after[0] + 1, after[1] + 1, ["word", *after[2]], [words[i], *after[3]]))
+        best[i] = min(choices, key=lambda choice: (choice[0], choice[1]))
+    return best[0][2], best[0][3]
+
+
+def _kind_of(phrase: tuple[str, ...], lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> str | None:
+    """The first lexicon holding ``phrase``; a single word also by a doubled letter ("yeahh", "okk": a slip of
+    the finger, so only a word that has one: "to" is not "too") or one typo (:func:`_typo_of`)."""
+    kind = next((name for name, lexicon in lexicons if phrase in lexicon), None)
+    if kind is None and len(phrase) == 1:
+        word = phrase[0]
+        if _single(word) != word:
+            kind = next((name for name, lexicon in lexicons if (_single(word),) in _singled(lexicon)), None)
+        kind = kind or _typo_of(word, lexicons)
+    return kind
 
 
 def _typo_of(word: str, lexicons: list[tuple[str, frozenset[tuple[str, ...]]]]) -> str | None:
@@ -236,7 +257,7 @@ def _unsafe_words(rules: ConsentRules, tool: str | None, subject: Iterable[str])
     checkout), less those that are a yes, a filler or this question's own word by themselves."""
     own = _action_words(rules, tool, subject)
     others = [p for name, words in rules.action_words.items() if name != tool for p in words if p not in own]
-    risky = {word for phrase in [*rules.no, *rules.unclear, *rules.request, *others] for word in phrase}
+    risky = set(_risky_words(rules)) | {word for phrase in others for word in phrase}
     safe = {phrase[0] for phrase in (*rules.yes, *rules.filler, *own) if len(phrase) == 1}
     return risky - safe
 

@@ -30,7 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ANSWERS = Path(__file__).resolve().parents[1] / "evals" / "confirmation" / "answers.yaml"
-SETS = {"answers": ANSWERS, "fresh": ANSWERS.with_name("answers_fresh.yaml")}
+# answers.yaml (dev/heldout), the fresh set (all held out) and the third set (dev/heldout), each written blind
+SETS = {"answers": ANSWERS, "fresh": ANSWERS.with_name("answers_fresh.yaml"),
+        "third": ANSWERS.with_name("answers_third.yaml")}
 BENCH_TIMEOUT_S = 600  # a benchmark measures slow answers, it never gives up on them
 Label = Literal["yes", "no", "unclear", "new_request"]
 LABELS: tuple[Label, ...] = ("yes", "no", "unclear", "new_request")
@@ -85,6 +87,13 @@ def load_answers(path: Path | None = None) -> list[ConfirmationAnswer]:
     return answers
 
 
+def question_words(answer: ConfirmationAnswer) -> list[str]:
+    """What the confirm step passes as the question's own words (agent.graph): the order id read back (1042,
+    answers.yaml's header) and, for a return, the item as the customer named it (its question: "Return the
+    running shoes from order 1042 …")."""
+    return {"checkout": [], "cancel_order": ["1042"], "return_items": ["1042", "running shoes"]}[answer.question]
+
+
 def classify_all(answers: list[ConfirmationAnswer]) -> list[Label]:
     # Imported here, so tests can load the set without the agent.
     from agent.consent import classify_consent, default_rules
@@ -93,8 +102,7 @@ def classify_all(answers: list[ConfirmationAnswer]) -> list[Label]:
     rules = default_rules(PROMPTS_DIR / "confirmation.yaml")
     got: list[Label] = []
     for answer in answers:
-        # The questions read back order 1042 (see the file's header): its number is the question's own word.
-        answered = classify_consent(answer.text, rules, answer.question, subject=["1042"])
+        answered = classify_consent(answer.text, rules, answer.question, subject=question_words(answer))
         if answered not in ("yes", "no", "unclear", "other"):
             raise ValueError(f"classify_consent({answer.text!r}) returned {answered!r}")
         got.append("new_request" if answered == "other" else answered)
@@ -133,7 +141,7 @@ async def classify_with_model(answers: list[ConfirmationAnswer], understander: A
     run = ModelRun([], 0, [])
     for answer in answers:
         started = time.perf_counter()
-        verdict = await decide_consent(answer.text, rules, answer.question, ["1042"],
+        verdict = await decide_consent(answer.text, rules, answer.question, question_words(answer),
                                        lambda: understander.consent(questions[answer.question], answer.text))
         if verdict.asked:
             run.asked += 1
@@ -188,9 +196,10 @@ def report(answers: list[ConfirmationAnswer], got: list[Label], show_errors: boo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), default="answers", help="answers.yaml (default) or the "
-                        "fresh held-out set written later, blind to the rules")
-    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all", help="of answers.yaml")
+    parser.add_argument("--set", choices=sorted(SETS), default="answers", help="answers.yaml (default), the "
+                        "fresh held-out set or the third set (answers_third.yaml), both written later, blind to the rules")
+    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all",
+                        help="of answers.yaml or the third set")
     parser.add_argument("--show-errors", action="store_true", help="list the dev split's errors")
     parser.add_argument("--model", action="store_true", help="the rules and the gated embedded model, as the "
                         "confirm step runs them")
@@ -199,7 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     path = SETS[args.set]
     answers = [a for a in load_answers(path) if args.split in ("all", a.split) or args.set == "fresh"]
-    print(f"{len(answers)} answers ({args.split if args.set == 'answers' else 'fresh'}) from "
+    print(f"{len(answers)} answers ({args.split if args.set != 'fresh' else 'fresh'}) from "
           f"{path.relative_to(ANSWERS.parents[2])}{', rules + gated model' if args.model else ''}\n")
     if not args.model:
         report(answers, classify_all(answers), args.show_errors)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.consent import classify_consent, default_rules
+from agent.consent import classify_consent, default_rules, read_answer
 from agent.prompts import PROMPTS_DIR
 
 RULES = default_rules(PROMPTS_DIR / "confirmation.yaml")
@@ -29,12 +29,15 @@ def test_the_question_s_own_words_count_only_for_that_question() -> None:
 
 
 def test_no_hand_written_non_yes_answer_is_taken_as_consent() -> None:
-    from bench.confirmation import classify_all, load_answers
+    from bench.confirmation import SETS, classify_all, load_answers
 
+    for path in SETS.values():  # every set, held-out splits included: a wrong yes is never tolerated
+        answers = load_answers(path)
+        got = classify_all(answers)
+        accepted = [a.text for a, g in zip(answers, got, strict=True) if g == "yes" and a.label != "yes"]
+        assert accepted == [], path.name
     answers = load_answers()
     got = classify_all(answers)
-    accepted = [a.text for a, g in zip(answers, got, strict=True) if g == "yes" and a.label != "yes"]
-    assert accepted == []
     plain = [g for a, g in zip(answers, got, strict=True) if a.kind in ("plain_yes", "polite_yes", "filler_yes")]
     assert plain.count("yes") / len(plain) >= 0.9
 
@@ -51,3 +54,34 @@ def test_one_typo_away_reads_as_the_word_only_towards_a_plain_yes() -> None:
 def test_im_good_and_im_fine_are_no_yes() -> None:
     for text in ("i'm good", "I'm fine thanks", "we're good", "im good"):
         assert classify_consent(text, RULES, "checkout") != "yes", text
+
+
+def test_the_answer_is_cut_where_fewest_words_are_left_unknown() -> None:
+    # longest-first would read "yes go" and leave "ahead" unknown; "i do not" stays one no, not "i do" + "not"
+    assert classify_consent("cheers yes go ahead", RULES, "checkout") == "yes"
+    assert classify_consent("i do not", RULES, "checkout") == "no"
+
+
+def test_a_doubled_letter_is_read_only_where_the_word_has_one() -> None:
+    assert classify_consent("yesss okk", RULES, "checkout") == "yes"
+    # "to" is not "too" (a request word: "that one too"), so "refund to the visa" asks for nothing new
+    assert read_answer("yes refund to the visa", RULES, "return_items").kinds == ("yes", "action", "word", "filler",
+                                                                                "word")
+
+
+def test_a_word_cut_off_is_no_yes() -> None:
+    assert classify_consent("y", RULES, "checkout") == "yes"
+    for text in ("y-", "ye-", "ok pla-"):
+        assert classify_consent(text, RULES, "checkout") != "yes", text
+
+
+def test_each_word_of_an_item_the_customer_named_is_the_questions_own() -> None:
+    subject = ["1042", "running shoes"]
+    assert classify_consent("yes return the shoes", RULES, "return_items", subject) == "yes"
+    assert classify_consent("yes return the running shoe", RULES, "return_items", subject) == "yes"
+    assert classify_consent("yes return the jacket", RULES, "return_items", subject) != "yes"
+    # a word of a no, hedge or request phrase in an item's name never becomes the question's own word
+    socks = ["1042", "no show socks"]
+    assert classify_consent("no", RULES, "return_items", socks) == "no"
+    assert classify_consent("yes return the socks", RULES, "return_items", socks) == "yes"
+    assert classify_consent("show the socks", RULES, "return_items", socks) != "yes"
