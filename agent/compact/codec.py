@@ -122,11 +122,14 @@ class TurnWords:
     # A new address (:func:`address_runs`): streets from a house number on, and postcodes; None: any words
     streets: tuple[str, ...] | None = None
     zips: tuple[str, ...] | None = None
+    # Order numbers the conversation holds (:func:`order_numbers`); None: any digits
+    orders: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, screen: Screen, utterance: str, catalog_options: dict[str, list[str]] | None = None,
-           before: tuple[str, ...] = ()) -> TurnWords:
-        """The words of this turn: ``utterance`` and, for brand and colour, the customer's ``before`` messages."""
+           before: tuple[str, ...] = (), seen: tuple[str, ...] | None = None) -> TurnWords:
+        """The words of this turn: ``utterance`` and, for brand and colour, the customer's ``before`` messages;
+        ``seen``: every earlier message (both sides), whose numbers may be order numbers (None: any number)."""
         names: dict[str, None] = {}
         values: dict[str, None] = {}
         addons: dict[str, None] = {}
@@ -148,7 +151,8 @@ class TurnWords:
                               if grammar_word(n) and grammar_word(v)))
         return cls(tuple(sorted(n for n in names if n)), tuple(sorted(v for v in values if v)),
                    tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before),
-                   order_phrases(utterance, *before), payment_methods(utterance), *address_runs(utterance, *before))
+                   order_phrases(utterance, *before), payment_methods(utterance), *address_runs(utterance, *before),
+                   orders=None if seen is None else order_numbers(utterance, *seen))
 
 
 def order_phrases(*texts: str) -> tuple[str, ...]:
@@ -166,6 +170,29 @@ def order_phrases(*texts: str) -> tuple[str, ...]:
                     continue
                 phrases[" ".join(run)] = None
     return tuple(sorted(phrases, key=len, reverse=True))
+
+
+MAX_ORDER_DIGITS = 12
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")  # "the 2nd one" is a position, not order 2
+
+
+def order_numbers(*texts: str) -> tuple[str, ...]:
+    """The numbers an order number may be: each run of digits said one after the other, joined ("1 04 2" →
+    "1042", as spoken "one zero four two"), and the digits of a word with letters ("w2378156": the letters are
+    the email's, the digits this shop's order number), never an ordinal ("the 2nd one" is a position). The
+    model copies one of them, never invents one (it had read "return my order 7 too" as order 72)."""
+    found: dict[str, None] = {}
+    for text in texts:
+        words = _GRAMMAR_UNSAFE.sub(" ", text.lower()).split()
+        digits = ["" if _ORDINAL.fullmatch(word) else re.sub(r"\D", "", word) for word in words]
+        for i, first in enumerate(digits):
+            run = ""
+            for later in digits[i:]:
+                if not later or len(run + later) > MAX_ORDER_DIGITS:
+                    break
+                run += later
+                found[run.lstrip("0") or "0"] = None
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def address_runs(*texts: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -372,6 +399,12 @@ def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -
     after_actions, after_rules = _after_purchase(words)
     actions += after_actions
     rules += after_rules
+    if words.orders is not None:  # only numbers the conversation holds; none: lines that need one are out
+        rules[0] = rules[0].replace("order ::= [0-9]{1,12}", f"order ::= {_alternatives(list(words.orders))}")
+        if not words.orders:
+            rules[0] = "\n".join(r for r in rules[0].splitlines() if not r.startswith(("order ::=", "cancel ::=")))
+            actions = [a.replace('(" " order)?', "") for a in actions if a != "cancel"]
+            rules = [r.replace('(" " order)?', "") for r in rules]
     rules.insert(0, "act ::= " + " | ".join(actions))
     rules.insert(0, r'root ::= " " act "\n"')
     return "\n".join(rules) + "\n"

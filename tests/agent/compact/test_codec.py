@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from agent.compact.codec import (REPLY_CODES, CannedTexts, Screen, TurnWords, decode, default_texts, grammar,
-                                  said_phrases)
+                                  order_numbers, said_phrases)
 from agent.compact.prompt import spoken_form
 from tests.gbnf import Grammar
 
@@ -302,3 +302,23 @@ def test_a_new_address_is_spelled_from_the_customers_words() -> None:
 def test_without_a_street_and_postcode_said_no_new_address_is_offered() -> None:
     text = grammar(0, 0, TurnWords.of(Screen(), "send my order to my work address"))
     assert "newaddress" not in text and Grammar.parse(text).accepts("address; to work")
+
+
+def test_an_order_number_is_one_the_conversation_holds() -> None:
+    assert order_numbers("where is order one zero four two".replace("one zero four two", "1 04 2")) == \
+        ("1042", "104", "42", "1", "4", "2")
+    assert "2378156" in order_numbers("cancel w2378156 please")  # the digits of an emailed number
+    assert order_numbers(spoken_form("cancel the second one")) == ()  # "2nd": a position, not order 2
+    said = TurnWords.of(Screen(), "return my order 7 too", seen=("Order 1057 is processing.",))
+    grammar_ = Grammar.parse(grammar(0, 0, said))
+    for line in ("return 7", "return 1057", "status 7", "cancel 1057"):
+        assert grammar_.accepts(line), line
+    for line in ("return 72", "status 2", "cancel 72"):  # "return my order 7 too" was once read as order 72
+        assert not grammar_.accepts(line), line
+
+
+def test_without_a_number_in_the_conversation_no_line_names_an_order() -> None:
+    text = grammar(0, 0, TurnWords.of(Screen(), "cancel my order", seen=()))
+    grammar_ = Grammar.parse(text)
+    assert grammar_.accepts("status") and grammar_.accepts("return") and grammar_.accepts("clarify order")
+    assert not grammar_.accepts("cancel 1") and not grammar_.accepts("status 1")
