@@ -144,9 +144,10 @@ class Understander:
                         explain=self.options.explain)
         # A search's brand and colour may only be words the customer said, now or in their previous message.
         before = tuple(spoken_form(m.get("content", "")) for m in history[:-1] if m.get("role") == "user")[-1:]
-        # An order number is one the conversation holds: said, or in a reply that listed orders.
-        seen = tuple(spoken_form(m.get("content", "")) for m in history[:-1])
-        words = TurnWords.of(screen, utterance, self.catalog.options, before, seen)
+        # An order number is one the conversation holds: said, or an order a reply named.
+        seen = tuple(spoken_form(m.get("content", "")) for m in history[:-1] if m.get("role") == "user")
+        replies = tuple(m.get("content", "") for m in history[:-1] if m.get("role") == "assistant")
+        words = TurnWords.of(screen, utterance, self.catalog.options, before, seen, replies)
         turn_grammar = grammar(len(screen.shown), len(screen.cart_lines), words)
         completion = await self.llm.complete_raw(prompt, grammar=turn_grammar, max_tokens=MAX_COMPACT_TOKENS,
                                                  stop=["\n"])

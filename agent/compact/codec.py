@@ -127,9 +127,11 @@ class TurnWords:
 
     @classmethod
     def of(cls, screen: Screen, utterance: str, catalog_options: dict[str, list[str]] | None = None,
-           before: tuple[str, ...] = (), seen: tuple[str, ...] | None = None) -> TurnWords:
+           before: tuple[str, ...] = (), seen: tuple[str, ...] | None = None,
+           replies: tuple[str, ...] = ()) -> TurnWords:
         """The words of this turn: ``utterance`` and, for brand and colour, the customer's ``before`` messages;
-        ``seen``: every earlier message (both sides), whose numbers may be order numbers (None: any number)."""
+        ``seen``: the customer's earlier messages, whose numbers may be order numbers (None: any number), and
+        ``replies`` the assistant's, whose orders may be (:func:`order_numbers`)."""
         names: dict[str, None] = {}
         values: dict[str, None] = {}
         addons: dict[str, None] = {}
@@ -152,7 +154,7 @@ class TurnWords:
         return cls(tuple(sorted(n for n in names if n)), tuple(sorted(v for v in values if v)),
                    tuple(sorted(a for a in addons if a)), search, said_phrases(utterance, *before),
                    order_phrases(utterance, *before), payment_methods(utterance), *address_runs(utterance, *before),
-                   orders=None if seen is None else order_numbers(utterance, *seen))
+                   orders=None if seen is None else order_numbers(utterance, *seen, replies=replies))
 
 
 def order_phrases(*texts: str) -> tuple[str, ...]:
@@ -174,14 +176,17 @@ def order_phrases(*texts: str) -> tuple[str, ...]:
 
 MAX_ORDER_DIGITS = 12
 _ORDINAL = re.compile(r"\d+(st|nd|rd|th)")  # "the 2nd one" is a position, not order 2
+_ORDER_IN_REPLY = re.compile(r"\border #?(\d{1,12})\b")
 
 
-def order_numbers(*texts: str) -> tuple[str, ...]:
+def order_numbers(*texts: str, replies: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The numbers an order number may be: each run of digits said one after the other, joined ("1 04 2" →
     "1042", as spoken "one zero four two"), and the digits of a word with letters ("w2378156": the letters are
     the email's, the digits this shop's order number), never an ordinal ("the 2nd one" is a position). The
-    model copies one of them, never invents one (it had read "return my order 7 too" as order 72)."""
-    found: dict[str, None] = {}
+    model copies one of them, never invents one (it had read "return my order 7 too" as order 72). Of the
+    assistant's ``replies``, only a number after "order" ("2: order 1057, 2 water bottles" names order 1057)."""
+    found: dict[str, None] = dict.fromkeys(number for reply in replies
+                                           for number in _ORDER_IN_REPLY.findall(reply.lower()))
     for text in texts:
         words = _GRAMMAR_UNSAFE.sub(" ", text.lower()).split()
         digits = ["" if _ORDINAL.fullmatch(word) else re.sub(r"\D", "", word) for word in words]

@@ -309,9 +309,12 @@ def test_an_order_number_is_one_the_conversation_holds() -> None:
         ("1042", "104", "42", "1", "4", "2")
     assert "2378156" in order_numbers("cancel w2378156 please")  # the digits of an emailed number
     assert order_numbers(spoken_form("cancel the second one")) == ()  # "2nd": a position, not order 2
-    said = TurnWords.of(Screen(), "return my order 7 too", seen=("Order 1057 is processing.",))
+    # of the assistant's replies, only an order they name: "2: order 1057, 2 water bottles" is no order 2
+    listed = ("You have 2 recent orders. 1: order 1063, delivered. 2: order 1057, processing, 2 water bottles.",)
+    assert order_numbers("cancel the second one", replies=listed) == ("1063", "1057")
+    said = TurnWords.of(Screen(), "return my order 7 too", seen=("what about 1042",), replies=("Order 1057 is processing.",))
     grammar_ = Grammar.parse(grammar(0, 0, said))
-    for line in ("return 7", "return 1057", "status 7", "cancel 1057"):
+    for line in ("return 7", "return 1057", "status 7", "cancel 1057", "status 1042"):
         assert grammar_.accepts(line), line
     for line in ("return 72", "status 2", "cancel 72"):  # "return my order 7 too" was once read as order 72
         assert not grammar_.accepts(line), line
