@@ -122,7 +122,7 @@ def _action_words(rules: ConsentRules, tool: str | None, subject: Iterable[str])
     request phrase (an item called "No Show Socks" must not make "no" a word of the question)."""
     phrases = {tuple(_words(s)) for s in subject}
     risky = _risky_words(rules)
-    singles = {word for phrase in phrases if len(phrase) > 1 for word in phrase if word not in risky}
+    singles = {word for phrase in phrases if len(phrase) > 1 for word in phrase}
     singles |= {word.removesuffix("s") if word.endswith("s") else f"{word}s" for word in singles if word.isalpha()}
     return rules.action_words.get(tool or "", frozenset()) | phrases | {(word,) for word in singles - risky}
 

@@ -36,7 +36,8 @@ from num2words import num2words
 from agent.compact.codec import Screen, TurnWords, grammar_word
 from agent.compact.prompt import spoken_form
 from shop.catalog_data import CATEGORIES
-from training.anyshop import MAX_SIZE_FIELD, mentions_unseen_shop, plural, say_value, shop_kinds, size_line_value
+from training.anyshop import (MAX_SIZE_FIELD, mentions_unseen_shop, plural, say_number_word, say_value, shop_kinds,
+                              size_line_value)
 from training.support_requests import ORDER_WORDS, customer_style, new_order_id, say_order_number, typo
 
 if TYPE_CHECKING:  # the generator imports this module; the type only is needed here
@@ -336,10 +337,6 @@ REFUND_TO = [  # (said, line word)
 ]
 
 
-def _count(rng: random.Random, n: int) -> str:
-    return str(n) if rng.random() < 0.3 else num2words(n)
-
-
 def t_return_some(template: str) -> Template:
     """A return of some of an item bought several times: ``item <words>; qty <k>``."""
     def make(world: World) -> tuple[str, str] | None:
@@ -349,7 +346,8 @@ def t_return_some(template: str) -> Template:
         noun = plural(rng.choice(bought_products()).noun)
         bought = rng.randint(2, 5)
         back = rng.randint(1, bought - 1) if "{n}" in template else rng.randint(1, 3)
-        text = template.format(k=_count(rng, back), n=_count(rng, bought), keep=_count(rng, bought - back),
+        text = template.format(k=say_number_word(rng, str(back)), n=say_number_word(rng, str(bought)),
+                               keep=say_number_word(rng, str(bought - back)),
                                them=f"{rng.choice(['the', 'those', 'my'])} {noun}", of=from_order(rng, order))
         return _said(world, text, f"return{order.suffix if order else ''}; item {grammar_word(noun)}; qty {back}")
     return make

@@ -268,6 +268,7 @@ def default_texts() -> CannedTexts:
 
 # ── grammar ──────────────────────────────────────────────────────────────────────────────────────────
 
+_ANY_ORDER = "order ::= [0-9]{1,12}"  # narrowed per turn to the numbers the conversation holds (grammar())
 _COMMON_RULES = r"""
 words ::= [a-z0-9] [a-z0-9' .&+-]{0,47}
 size ::= [a-z0-9] [a-z0-9. ]{0,7}
@@ -405,7 +406,9 @@ def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -
     actions += after_actions
     rules += after_rules
     if words.orders is not None:  # only numbers the conversation holds; none: lines that need one are out
-        rules[0] = rules[0].replace("order ::= [0-9]{1,12}", f"order ::= {_alternatives(list(words.orders))}")
+        if _ANY_ORDER not in rules[0]:
+            raise AssertionError("the common rules no longer spell the order rule: update grammar()")
+        rules[0] = rules[0].replace(_ANY_ORDER, f"order ::= {_alternatives(list(words.orders))}")
         if not words.orders:
             rules[0] = "\n".join(r for r in rules[0].splitlines() if not r.startswith(("order ::=", "cancel ::=")))
             actions = [a.replace('(" " order)?', "") for a in actions if a != "cancel"]
