@@ -176,7 +176,7 @@ def order_phrases(*texts: str) -> tuple[str, ...]:
 
 MAX_ORDER_DIGITS = 12
 _ORDINAL = re.compile(r"\d+(st|nd|rd|th)")  # "the 2nd one" is a position, not order 2
-_ORDER_IN_REPLY = re.compile(r"\border #?(\d{1,12})\b")
+_ORDER_IN_REPLY = re.compile(rf"\border #?(\d{{1,{MAX_ORDER_DIGITS}}})\b")
 
 
 def order_numbers(*texts: str, replies: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -268,7 +268,6 @@ def default_texts() -> CannedTexts:
 
 # ── grammar ──────────────────────────────────────────────────────────────────────────────────────────
 
-_ANY_ORDER = "order ::= [0-9]{1,12}"  # narrowed per turn to the numbers the conversation holds (grammar())
 _COMMON_RULES = r"""
 words ::= [a-z0-9] [a-z0-9' .&+-]{0,47}
 size ::= [a-z0-9] [a-z0-9. ]{0,7}
@@ -276,7 +275,6 @@ num ::= [0-9]{1,6} ("." [0-9]{1,2})?
 count ::= [1-9] [0-9]?
 limit ::= [1-9] | "1" [0-9] | "20"
 count0 ::= [0-9] [0-9]?
-order ::= [0-9]{1,12}
 search ::= "search " words searchfacets ("; size " size)? ("; min " num)? ("; max " num)? ("; sort " sortorder)? ("; n " limit)?
 status ::= "status" (" " order)?
 cancel ::= "cancel " order ("; reason " ("mistake" | "unneeded"))?
@@ -405,14 +403,14 @@ def grammar(shown_count: int, cart_count: int, words: TurnWords = TurnWords()) -
     after_actions, after_rules = _after_purchase(words)
     actions += after_actions
     rules += after_rules
-    if words.orders is not None:  # only numbers the conversation holds; none: lines that need one are out
-        if _ANY_ORDER not in rules[0]:
-            raise AssertionError("the common rules no longer spell the order rule: update grammar()")
-        rules[0] = rules[0].replace(_ANY_ORDER, f"order ::= {_alternatives(list(words.orders))}")
-        if not words.orders:
-            rules[0] = "\n".join(r for r in rules[0].splitlines() if not r.startswith(("order ::=", "cancel ::=")))
-            actions = [a.replace('(" " order)?', "") for a in actions if a != "cancel"]
-            rules = [r.replace('(" " order)?', "") for r in rules]
+    if words.orders is None:  # any number; else only those the conversation holds, none: lines needing one are out
+        rules.append(f"order ::= [0-9]{{1,{MAX_ORDER_DIGITS}}}")
+    elif words.orders:
+        rules.append(f"order ::= {_alternatives(list(words.orders))}")
+    else:
+        rules[0] = "\n".join(r for r in rules[0].splitlines() if not r.startswith("cancel ::="))
+        actions = [a.replace('(" " order)?', "") for a in actions if a != "cancel"]
+        rules = [r.replace('(" " order)?', "") for r in rules]
     rules.insert(0, "act ::= " + " | ".join(actions))
     rules.insert(0, r'root ::= " " act "\n"')
     return "\n".join(rules) + "\n"
